@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: /dev/tpmsafeN, with the semantics of the kernel's /dev/tpm0.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ *
+ * One opener at a time.  write() sends one command; blocking writes wait
+ * for the response, O_NONBLOCK writes queue it on a workqueue and poll()
+ * reports the result (errors included).  read() returns the response, in
+ * parts if asked.  An unread response goes stale after tpms_stale_ms and
+ * is dropped the next time the file is used.  No lock is held across a
+ * return to userspace; no timer outlives the file.
+ */
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "tpms.h"
+
+static unsigned int tpms_stale_ms = 120000;
+module_param_named(stale_ms, tpms_stale_ms, uint, 0644);
+MODULE_PARM_DESC(stale_ms, "Drop an unread response after this many ms (default 120000)");
+
+struct tpms_file {
+	struct tpms_chip *chip;
+	struct mutex lock;		/* everything below */
+	ssize_t rsp_len;		/* > 0 unread bytes, < 0 an error */
+	size_t rsp_off;
+	bool rsp_started;		/* a read consumed part of it */
+	bool queued;			/* O_NONBLOCK command pending */
+	unsigned long rsp_expires;
+	size_t cmd_len;
+	struct work_struct async_work;
+	wait_queue_head_t wq;
+	u8 buf[TPMS_BUFSIZE];
+};
+
+static struct workqueue_struct *tpms_wq;
+
+/* Drop a response nobody read in time.  Called with f->lock held. */
+static void tpms_file_expire(struct tpms_file *f)
+{
+	if (f->rsp_len > 0 && time_after_eq(jiffies, f->rsp_expires)) {
+		memzero_explicit(f->buf, sizeof(f->buf));
+		f->rsp_len = 0;
+		f->rsp_off = 0;
+	}
+}
+
+/* The result of one command; f->lock held. */
+static void tpms_file_result(struct tpms_file *f, ssize_t n)
+{
+	f->rsp_len = n;
+	f->rsp_off = 0;
+	f->rsp_started = false;
+	f->rsp_expires = jiffies + msecs_to_jiffies(tpms_stale_ms);
+}
+
+static ssize_t tpms_file_transmit(struct tpms_file *f)
+{
+	ssize_t n;
+	int rc;
+
+	rc = tpms_get_ops(f->chip);
+	if (rc)
+		return rc == -ENODEV ? -EPIPE : rc;
+	n = tpms_transmit(f->chip, f->buf, sizeof(f->buf), f->cmd_len);
+	tpms_put_ops(f->chip);
+	return n;
+}
+
+static void tpms_async_work(struct work_struct *work)
+{
+	struct tpms_file *f = container_of(work, struct tpms_file, async_work);
+
+	mutex_lock(&f->lock);
+	tpms_file_result(f, tpms_file_transmit(f));
+	f->queued = false;
+	mutex_unlock(&f->lock);
+	wake_up_interruptible(&f->wq);
+}
+
+static int tpms_open(struct inode *inode, struct file *file)
+{
+	struct tpms_chip *chip = container_of(inode->i_cdev, struct tpms_chip,
+					      cdev);
+	struct tpms_file *f;
+
+	if (test_and_set_bit(0, &chip->is_open))
+		return -EBUSY;
+	if (!test_bit(TPMS_F_ADDED, &chip->flags)) {
+		clear_bit(0, &chip->is_open);
+		return -ENODEV;
+	}
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f) {
+		clear_bit(0, &chip->is_open);
+		return -ENOMEM;
+	}
+	tpms_obj_created(TPMS_OBJ_FILE);
+	get_device(&chip->dev);
+	f->chip = chip;
+	mutex_init(&f->lock);
+	INIT_WORK(&f->async_work, tpms_async_work);
+	init_waitqueue_head(&f->wq);
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+static int tpms_release(struct inode *inode, struct file *file)
+{
+	struct tpms_file *f = file->private_data;
+	struct tpms_chip *chip = f->chip;
+
+	flush_work(&f->async_work);
+	memzero_explicit(f->buf, sizeof(f->buf));
+	kfree(f);
+	tpms_obj_destroyed(TPMS_OBJ_FILE);
+	clear_bit(0, &chip->is_open);
+	put_device(&chip->dev);
+	return 0;
+}
+
+static ssize_t tpms_write(struct file *file, const char __user *ubuf,
+			  size_t size, loff_t *off)
+{
+	struct tpms_file *f = file->private_data;
+	ssize_t ret;
+
+	if (size > TPMS_BUFSIZE)
+		return -E2BIG;
+
+	mutex_lock(&f->lock);
+	tpms_file_expire(f);
+	/* a response not yet read, or a command still queued */
+	if ((f->rsp_len && !f->rsp_started) || f->queued) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (copy_from_user(f->buf, ubuf, size)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = tpms_check_user_cmd(f->buf, size);
+	if (ret)
+		goto out;
+	f->cmd_len = tpms_hdr_len(f->buf);
+	f->rsp_len = 0;
+	f->rsp_off = 0;
+
+	if (file->f_flags & O_NONBLOCK) {
+		f->queued = true;
+		queue_work(tpms_wq, &f->async_work);
+		ret = size;
+		goto out;
+	}
+	ret = tpms_file_transmit(f);
+	if (ret > 0) {
+		tpms_file_result(f, ret);
+		ret = size;
+	}
+out:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static ssize_t tpms_read(struct file *file, char __user *ubuf, size_t size,
+			 loff_t *off)
+{
+	struct tpms_file *f = file->private_data;
+	ssize_t ret = 0;
+
+	mutex_lock(&f->lock);
+	tpms_file_expire(f);
+	if (f->rsp_len < 0) {
+		ret = f->rsp_len;
+		f->rsp_len = 0;
+	} else if (f->rsp_len > 0 && size) {
+		ret = min_t(ssize_t, size, f->rsp_len);
+		if (copy_to_user(ubuf, f->buf + f->rsp_off, ret)) {
+			ret = -EFAULT;
+			f->rsp_len = 0;
+		} else {
+			f->rsp_started = true;
+			f->rsp_off += ret;
+			f->rsp_len -= ret;
+		}
+		if (!f->rsp_len) {
+			memzero_explicit(f->buf, sizeof(f->buf));
+			f->rsp_off = 0;
+		}
+	}
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static __poll_t tpms_poll(struct file *file, poll_table *wait)
+{
+	struct tpms_file *f = file->private_data;
+	__poll_t mask;
+
+	poll_wait(file, &f->wq, wait);
+	/* never blocks behind a command in flight */
+	if (!mutex_trylock(&f->lock))
+		return EPOLLOUT | EPOLLWRNORM;
+	tpms_file_expire(f);
+	mask = f->rsp_len ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
+	mutex_unlock(&f->lock);
+	return mask;
+}
+
+const struct file_operations tpms_fops = {
+	.owner = THIS_MODULE,
+	.llseek = no_llseek,
+	.open = tpms_open,
+	.read = tpms_read,
+	.write = tpms_write,
+	.poll = tpms_poll,
+	.release = tpms_release,
+};
+
+int tpms_cdev_init(void)
+{
+	tpms_wq = alloc_workqueue("tpm_safe", WQ_UNBOUND, 0);
+	return tpms_wq ? 0 : -ENOMEM;
+}
+
+void tpms_cdev_exit(void)
+{
+	destroy_workqueue(tpms_wq);
+}

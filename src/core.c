@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: chip lifecycle, the ops fence, and command transmission.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ *
+ * Every path that reaches a backend goes through tpms_get_ops(): take a
+ * device reference, read-lock ops_sem, check ops, lock the chip, check
+ * suspended, power up.  tpms_chip_unregister() stops producers, removes
+ * the user entry points, wakes blocked waiters, takes the write lock, sends
+ * the last command and clears ops.  The chip memory itself lives until
+ * the last reference is put.
+ */
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+
+#include "tpms.h"
+
+dev_t tpms_devt;
+static DEFINE_IDA(tpms_ida);
+
+/* Retry TPM2_RC_RETRY / TESTING with a doubling delay, this long in all. */
+#define TPMS_RETRY_FIRST_MS	20
+#define TPMS_RETRY_TOTAL_MS	2000
+
+static void tpms_chip_release(struct device *dev)
+{
+	struct tpms_chip *chip = to_tpms_chip(dev);
+
+	put_device(chip->dev.parent);
+	ida_free(&tpms_ida, chip->num);
+	kfree(chip);
+	tpms_obj_destroyed(TPMS_OBJ_CHIP);
+}
+
+static void tpms_chip_fence(struct tpms_chip *chip, bool last_command);
+
+/* System shutdown or reboot: no command may run after this. */
+static int tpms_class_shutdown_pre(struct device *dev)
+{
+	tpms_chip_fence(to_tpms_chip(dev), true);
+	return 0;
+}
+
+struct class tpms_class = {
+	.name = "tpm_safe",
+	.owner = THIS_MODULE,
+	.shutdown_pre = tpms_class_shutdown_pre,
+};
+
+/**
+ * tpms_chip_alloc() - allocate a chip for a backend
+ * @parent: the backend's device; the chip holds a reference on it
+ * @ops:    backend callbacks, valid until tpms_chip_unregister() returns
+ * @priv:   backend data, see tpms_chip_priv()
+ * @flags:  TPMS_BACKEND_* flags
+ *
+ * Return: the chip, or an ERR_PTR.  Release it with tpms_chip_put().
+ */
+struct tpms_chip *tpms_chip_alloc(struct device *parent,
+				  const struct tpms_backend_ops *ops,
+				  void *priv, unsigned int flags)
+{
+	struct tpms_chip *chip;
+	int rc;
+
+	chip = kzalloc(sizeof(*chip), GFP_KERNEL);
+	if (!chip)
+		return ERR_PTR(-ENOMEM);
+
+	rc = ida_alloc_max(&tpms_ida, TPMS_MAX_CHIPS - 1, GFP_KERNEL);
+	if (rc < 0) {
+		dev_err(parent, "no free tpm_safe chip number: %d\n", rc);
+		kfree(chip);
+		return ERR_PTR(rc == -ENOSPC ? -ENOSPC : rc);
+	}
+	chip->num = rc;
+	tpms_obj_created(TPMS_OBJ_CHIP);
+
+	init_rwsem(&chip->ops_sem);
+	mutex_init(&chip->lock);
+	chip->ops = ops;
+	chip->backend_ops = ops;
+	chip->priv = priv;
+	chip->backend_flags = flags;
+
+	device_initialize(&chip->dev);
+	chip->dev.class = &tpms_class;
+	chip->dev.parent = get_device(parent);
+	chip->dev.release = tpms_chip_release;
+	chip->dev.devt = MKDEV(MAJOR(tpms_devt), chip->num);
+	/* From here on put_device() frees everything. */
+	rc = dev_set_name(&chip->dev, "tpmsafe%d", chip->num);
+	if (rc) {
+		put_device(&chip->dev);
+		return ERR_PTR(rc);
+	}
+
+	cdev_init(&chip->cdev, &tpms_fops);
+	chip->cdev.owner = THIS_MODULE;
+	return chip;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_alloc);
+
+/**
+ * tpms_chip_put() - drop the backend's reference from tpms_chip_alloc()
+ * @chip: the chip
+ */
+void tpms_chip_put(struct tpms_chip *chip)
+{
+	put_device(&chip->dev);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_put);
+
+void *tpms_chip_priv(struct tpms_chip *chip)
+{
+	return chip->priv;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_priv);
+
+int tpms_chip_num(struct tpms_chip *chip)
+{
+	return chip->num;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_num);
+
+const char *tpms_chip_name(struct tpms_chip *chip)
+{
+	return dev_name(&chip->dev);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_name);
+
+/**
+ * tpms_chip_aborting() - should a backend give up waiting?
+ * @chip: the chip
+ *
+ * True once unregister has started, except for unregister's own last
+ * command.  Backends test it in their wait condition; the core wakes them
+ * through ops->abort() after setting it.
+ */
+bool tpms_chip_aborting(struct tpms_chip *chip)
+{
+	return test_bit(TPMS_F_DYING, &chip->flags) &&
+	       !test_bit(TPMS_F_FINAL, &chip->flags);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_aborting);
+
+static int tpms_power_up(struct tpms_chip *chip)
+{
+	struct device *parent = chip->dev.parent;
+	int rc;
+
+	if (chip->backend_flags & TPMS_BACKEND_RUNTIME_PM) {
+		rc = pm_runtime_resume_and_get(parent);
+		if (rc < 0) {
+			dev_err_ratelimited(&chip->dev,
+					    "cannot resume %s: %d\n",
+					    dev_name(parent), rc);
+			return -EIO;
+		}
+	}
+	if (chip->ops->power_up) {
+		rc = chip->ops->power_up(chip);
+		if (rc) {
+			if (chip->backend_flags & TPMS_BACKEND_RUNTIME_PM)
+				pm_runtime_put_autosuspend(parent);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void tpms_power_down(struct tpms_chip *chip)
+{
+	struct device *parent = chip->dev.parent;
+
+	if (chip->ops->power_down)
+		chip->ops->power_down(chip);
+	if (chip->backend_flags & TPMS_BACKEND_RUNTIME_PM) {
+		pm_runtime_mark_last_busy(parent);
+		pm_runtime_put_autosuspend(parent);
+	}
+}
+
+/**
+ * tpms_get_ops() - enter the fence
+ * @chip: the chip
+ *
+ * Return: 0 with the chip referenced, ops_sem read-held, the chip locked
+ * and powered; -ENODEV when the backend is gone or going, -EAGAIN while
+ * suspended, -EINTR on a fatal signal, or the power-up error.
+ */
+int tpms_get_ops(struct tpms_chip *chip)
+{
+	int rc;
+
+	get_device(&chip->dev);
+	down_read(&chip->ops_sem);
+	if (!chip->ops || test_bit(TPMS_F_DYING, &chip->flags)) {
+		atomic64_inc(&chip->stats.refused_gone);
+		rc = -ENODEV;
+		goto out_up;
+	}
+	rc = mutex_lock_killable(&chip->lock);
+	if (rc)
+		goto out_up;
+	if (test_bit(TPMS_F_SUSPENDED, &chip->flags)) {
+		atomic64_inc(&chip->stats.refused_suspended);
+		rc = -EAGAIN;
+		goto out_unlock;
+	}
+	rc = tpms_power_up(chip);
+	if (rc)
+		goto out_unlock;
+	return 0;
+
+out_unlock:
+	mutex_unlock(&chip->lock);
+out_up:
+	up_read(&chip->ops_sem);
+	put_device(&chip->dev);
+	return rc;
+}
+
+/**
+ * tpms_put_ops() - leave the fence entered by tpms_get_ops()
+ * @chip: the chip
+ */
+void tpms_put_ops(struct tpms_chip *chip)
+{
+	tpms_power_down(chip);
+	mutex_unlock(&chip->lock);
+	up_read(&chip->ops_sem);
+	put_device(&chip->dev);
+}
+
+static unsigned long tpms_duration(struct tpms_chip *chip, u32 ordinal)
+{
+	if (test_bit(TPMS_F_TPM2, &chip->flags))
+		return tpms_tpm2_duration(chip, ordinal);
+	return chip->duration[TPMS_DUR_LONG];
+}
+
+static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
+				 size_t bufsiz, size_t len)
+{
+	const struct tpms_backend_ops *ops = chip->ops;
+	u32 ordinal = tpms_hdr_code(buf);
+	ssize_t n;
+	int rc;
+
+	atomic64_inc(&chip->stats.commands);
+	rc = ops->send(chip, buf, len);
+	if (!rc)
+		rc = ops->wait(chip, tpms_duration(chip, ordinal));
+	if (rc) {
+		ops->cancel(chip);
+		switch (rc) {
+		case -ETIME:
+			atomic64_inc(&chip->stats.err_timeout);
+			dev_err_ratelimited(&chip->dev,
+					    "command 0x%x timed out, cancelled\n",
+					    ordinal);
+			break;
+		case -ENODEV:
+			atomic64_inc(&chip->stats.err_gone);
+			break;
+		case -EINTR:
+			atomic64_inc(&chip->stats.err_intr);
+			break;
+		default:
+			atomic64_inc(&chip->stats.err_io);
+			dev_err_ratelimited(&chip->dev,
+					    "command 0x%x failed: %d\n",
+					    ordinal, rc);
+		}
+		return rc;
+	}
+
+	n = ops->recv(chip, buf, bufsiz);
+	rc = tpms_check_rsp(buf, n);
+	if (rc) {
+		ops->cancel(chip);
+		if (rc == -ENODEV) {
+			atomic64_inc(&chip->stats.err_gone);
+		} else {
+			atomic64_inc(&chip->stats.err_io);
+			dev_err_ratelimited(&chip->dev,
+					    "command 0x%x: malformed response (%zd)\n",
+					    ordinal, n);
+		}
+		return rc;
+	}
+	return n;
+}
+
+/**
+ * tpms_transmit() - send one command and receive its response
+ * @chip:   the chip, inside the fence
+ * @buf:    command in, response out
+ * @bufsiz: size of @buf
+ * @len:    command length (its header's size field)
+ *
+ * TPM 2.0 commands answered with RC_RETRY or RC_TESTING are resent with a
+ * growing delay.  Return: the response length or a negative errno.
+ */
+ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
+		      size_t len)
+{
+	unsigned int delay = TPMS_RETRY_FIRST_MS, waited = 0;
+	u8 hdr[TPMS_HDR];
+	ssize_t n;
+	int rc;
+
+	rc = tpms_check_cmd(buf, len);
+	if (rc)
+		return rc;
+	/* A retry response is only a header: only those bytes need restoring. */
+	memcpy(hdr, buf, sizeof(hdr));
+	for (;;) {
+		u32 code;
+
+		n = tpms_try_transmit(chip, buf, bufsiz, len);
+		if (n < 0 || !test_bit(TPMS_F_TPM2, &chip->flags))
+			return n;
+		code = tpms_hdr_code(buf);
+		if (code != TPM2_RC_RETRY && code != TPM2_RC_TESTING)
+			return n;
+		if (waited >= TPMS_RETRY_TOTAL_MS || tpms_chip_aborting(chip))
+			return n;
+		atomic64_inc(&chip->stats.retries);
+		msleep(delay);
+		waited += delay;
+		delay *= 2;
+		memcpy(buf, hdr, sizeof(hdr));
+	}
+}
+
+/**
+ * tpms_transmit_cmd() - transmit a command the driver built itself
+ * @chip:    the chip, inside the fence
+ * @buf:     command in, response out (TPMS_BUFSIZE bytes)
+ * @len:     command length
+ * @min_rsp: the shortest successful response the caller can parse
+ * @what:    command name for the log
+ *
+ * Return: 0 on success, the TPM's response code (> 0) when it refused the
+ * command, or a negative errno.
+ */
+ssize_t tpms_transmit_cmd(struct tpms_chip *chip, u8 *buf, size_t len,
+			  size_t min_rsp, const char *what)
+{
+	ssize_t n = tpms_transmit(chip, buf, TPMS_BUFSIZE, len);
+	u32 code;
+
+	if (n < 0)
+		return n;
+	code = tpms_hdr_code(buf);
+	if (code)
+		return code;
+	if (n < min_rsp) {
+		dev_err_ratelimited(&chip->dev, "%s: response too short (%zd)\n",
+				    what, n);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Take the write lock, send the last command, clear ops.  After this no
+ * backend callback runs.  Safe to call more than once.
+ */
+static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
+{
+	down_write(&chip->ops_sem);
+	if (chip->ops && last_command &&
+	    test_bit(TPMS_F_TPM2, &chip->flags) &&
+	    !test_bit(TPMS_F_SUSPENDED, &chip->flags)) {
+		mutex_lock(&chip->lock);
+		set_bit(TPMS_F_FINAL, &chip->flags);
+		if (!tpms_power_up(chip)) {
+			tpms_tpm2_shutdown(chip, TPM2_SU_CLEAR);
+			tpms_power_down(chip);
+		}
+		clear_bit(TPMS_F_FINAL, &chip->flags);
+		mutex_unlock(&chip->lock);
+	}
+	chip->ops = NULL;
+	up_write(&chip->ops_sem);
+}
+
+static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
+{
+	if (test_and_clear_bit(TPMS_F_HWRNG, &chip->flags))
+		tpms_hwrng_unregister(chip);
+	if (test_and_clear_bit(TPMS_F_ADDED, &chip->flags))
+		cdev_device_del(&chip->cdev, &chip->dev);
+
+	set_bit(TPMS_F_DYING, &chip->flags);
+	/* order DYING before the wake-up: waiters re-check it when woken */
+	smp_mb__after_atomic();
+	/*
+	 * Wake commands blocked in the backend.  ops may already be NULL
+	 * (fenced at system shutdown), but the backend calling us is alive.
+	 */
+	if (chip->backend_ops->abort)
+		chip->backend_ops->abort(chip);
+
+	tpms_chip_fence(chip, last_command);
+}
+
+/**
+ * tpms_chip_register() - start the TPM and make the chip visible
+ * @chip: a chip from tpms_chip_alloc()
+ *
+ * Return: 0, or a negative errno with the chip fenced; the backend still
+ * owns its reference either way.
+ */
+int tpms_chip_register(struct tpms_chip *chip)
+{
+	int rc;
+
+	rc = tpms_get_ops(chip);
+	if (rc)
+		return rc;
+	rc = tpms_tpm2_probe(chip);
+	if (rc > 0)
+		rc = tpms_tpm1_refuse(chip);
+	else if (!rc)
+		rc = tpms_tpm2_auto_startup(chip);
+	tpms_put_ops(chip);
+	if (rc) {
+		if (rc > 0)
+			rc = -ENODEV;
+		tpms_chip_stop(chip, false);
+		return rc;
+	}
+
+	tpms_sysfs_setup(chip);
+	rc = cdev_device_add(&chip->cdev, &chip->dev);
+	if (rc) {
+		dev_err(chip->dev.parent, "cannot add %s: %d\n",
+			dev_name(&chip->dev), rc);
+		tpms_chip_stop(chip, true);
+		return rc;
+	}
+	set_bit(TPMS_F_ADDED, &chip->flags);
+
+	if (tpms_hwrng_enable) {
+		rc = tpms_hwrng_register(chip);
+		if (rc) {
+			tpms_chip_stop(chip, true);
+			return rc;
+		}
+		set_bit(TPMS_F_HWRNG, &chip->flags);
+	}
+	dev_info(&chip->dev, "TPM 2.0 on %s, %u PCR bank(s)\n",
+		 dev_name(chip->dev.parent), chip->nr_banks);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_register);
+
+/**
+ * tpms_chip_unregister() - fence the chip and remove it from userspace
+ * @chip: the chip
+ *
+ * Stops the hwrng, removes the char device and sysfs (waiting for their
+ * callers), wakes commands blocked in the backend, takes the write lock,
+ * sends TPM2_Shutdown(CLEAR) and clears ops.  Open files keep the memory
+ * and get errors from now on.  Idempotent.
+ */
+void tpms_chip_unregister(struct tpms_chip *chip)
+{
+	tpms_chip_stop(chip, true);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_unregister);
+
+int tpms_core_init(void)
+{
+	int rc;
+
+	rc = alloc_chrdev_region(&tpms_devt, 0, TPMS_MAX_CHIPS, "tpm_safe");
+	if (rc) {
+		pr_err("cannot allocate a char device region: %d\n", rc);
+		return rc;
+	}
+	rc = class_register(&tpms_class);
+	if (rc) {
+		pr_err("cannot register class tpm_safe: %d\n", rc);
+		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
+	}
+	return rc;
+}
+
+void tpms_core_exit(void)
+{
+	class_unregister(&tpms_class);
+	unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
+}

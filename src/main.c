@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: module entry points and object accounting.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ */
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/wait_bit.h>
+
+#include "tpms.h"
+
+bool tpms_hwrng_enable = true;
+module_param_named(hwrng, tpms_hwrng_enable, bool, 0644);
+MODULE_PARM_DESC(hwrng, "Register each chip as hwrng tpm-safe-rng-N (default 1); read at chip registration");
+
+/*
+ * Created and destroyed counts of every object kind, in debugfs
+ * (tpm_safe/objects), so tests can prove that nothing leaked.
+ */
+static atomic_long_t tpms_created[TPMS_OBJ_NR];
+static atomic_long_t tpms_destroyed[TPMS_OBJ_NR];
+static const char * const tpms_obj_names[TPMS_OBJ_NR] = {
+	[TPMS_OBJ_CHIP] = "chip",
+	[TPMS_OBJ_FILE] = "file",
+	[TPMS_OBJ_PROXY] = "vtpm",
+};
+
+static atomic_long_t tpms_live;
+static struct dentry *tpms_debugfs;
+
+void tpms_obj_created(enum tpms_obj kind)
+{
+	atomic_long_inc(&tpms_created[kind]);
+	atomic_long_inc(&tpms_live);
+}
+
+void tpms_obj_destroyed(enum tpms_obj kind)
+{
+	atomic_long_inc(&tpms_destroyed[kind]);
+	if (atomic_long_dec_and_test(&tpms_live))
+		wake_up_var(&tpms_live);
+}
+
+static int tpms_objects_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < TPMS_OBJ_NR; i++)
+		seq_printf(m, "%s %ld %ld\n", tpms_obj_names[i],
+			   atomic_long_read(&tpms_created[i]),
+			   atomic_long_read(&tpms_destroyed[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tpms_objects);
+
+static int __init tpms_init(void)
+{
+	int rc;
+
+	rc = tpms_core_init();
+	if (rc)
+		return rc;
+	rc = tpms_cdev_init();
+	if (rc)
+		goto err_core;
+	tpms_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0400, tpms_debugfs, NULL,
+			    &tpms_objects_fops);
+	rc = tpms_vtpm_init();
+	if (rc)
+		goto err_cdev;
+	pr_info("version %s loaded\n", TPMS_VERSION);
+	return 0;
+
+err_cdev:
+	debugfs_remove_recursive(tpms_debugfs);
+	tpms_cdev_exit();
+err_core:
+	tpms_core_exit();
+	return rc;
+}
+
+static void __exit tpms_exit(void)
+{
+	int i;
+
+	tpms_vtpm_exit();
+	/* chip memory may be released late (sysfs, deferred kobject release) */
+	wait_var_event(&tpms_live, !atomic_long_read(&tpms_live));
+	debugfs_remove_recursive(tpms_debugfs);
+	tpms_cdev_exit();
+	tpms_core_exit();
+	for (i = 0; i < TPMS_OBJ_NR; i++)
+		pr_info("%s objects: %ld created, %ld destroyed\n",
+			tpms_obj_names[i], atomic_long_read(&tpms_created[i]),
+			atomic_long_read(&tpms_destroyed[i]));
+}
+
+module_init(tpms_init);
+module_exit(tpms_exit);
+
+MODULE_DESCRIPTION("TPM driver with an unbreakable chip lifecycle");
+MODULE_AUTHOR("The tpm_safe developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(TPMS_VERSION);

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tpm_safe: internal declarations of the chip core.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ */
+#ifndef TPMS_H
+#define TPMS_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/hw_random.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/sysfs.h>
+
+#include "tpm_safe.h"
+#include "buf.h"
+
+#define TPMS_MAX_CHIPS		64
+#define TPMS_MAX_BANKS		5
+#define TPMS_NR_PCRS		24
+
+enum tpms_duration {
+	TPMS_DUR_SHORT,
+	TPMS_DUR_MEDIUM,
+	TPMS_DUR_LONG,
+	TPMS_DUR_LONG_LONG,
+};
+
+/* chip->flags bits */
+enum {
+	TPMS_F_ADDED,		/* char device and sysfs are visible */
+	TPMS_F_DYING,		/* unregister started: no new command */
+	TPMS_F_FINAL,		/* unregister's own last command is running */
+	TPMS_F_SUSPENDED,	/* system sleep: no I/O until resume */
+	TPMS_F_TPM2,
+	TPMS_F_HWRNG,		/* hwrng registered */
+	TPMS_F_RESUME_FAILED,	/* last resume failed: commands get -EIO */
+};
+
+/* Per-chip counters, read through sysfs stats/. */
+struct tpms_stats {
+	atomic64_t commands;	/* commands that reached the backend */
+	atomic64_t retries;	/* TPM2_RC_RETRY / TESTING resends */
+	atomic64_t err_timeout;	/* -ETIME: exceeded the command's duration */
+	atomic64_t err_io;	/* backend send/recv errors, bad responses */
+	atomic64_t err_gone;	/* backend disappeared mid-command */
+	atomic64_t err_intr;	/* caller killed while waiting */
+	atomic64_t refused_gone;	/* fence refused: chip unregistered */
+	atomic64_t refused_suspended;	/* fence refused: chip suspended */
+};
+
+struct tpms_chip {
+	struct device dev;
+	struct cdev cdev;
+
+	/* the fence: ops may be used only with ops_sem held and ops != NULL */
+	struct rw_semaphore ops_sem;
+	const struct tpms_backend_ops *ops;
+	const struct tpms_backend_ops *backend_ops;	/* never cleared */
+	struct mutex lock;		/* one command sequence at a time */
+	unsigned long flags;
+	unsigned long is_open;		/* bit 0: /dev/tpmsafeN is open */
+
+	void *priv;
+	unsigned int backend_flags;
+	int num;
+
+	unsigned long timeout[4];	/* A..D, jiffies */
+	unsigned long duration[4];	/* jiffies, by enum tpms_duration */
+
+	u16 banks[TPMS_MAX_BANKS];	/* allocated PCR banks (alg ids) */
+	unsigned int nr_banks;
+	const struct attribute_group *groups[3 + TPMS_MAX_BANKS + 1];
+
+	struct hwrng hwrng;
+	char hwrng_name[24];
+
+	/* buffer for commands the driver itself issues, under @lock */
+	u8 cmd_buf[TPMS_BUFSIZE];
+
+	struct tpms_stats stats;
+};
+
+static inline struct tpms_chip *to_tpms_chip(struct device *dev)
+{
+	return container_of(dev, struct tpms_chip, dev);
+}
+
+/* core.c */
+extern struct class tpms_class;
+extern dev_t tpms_devt;
+extern bool tpms_hwrng_enable;
+int tpms_get_ops(struct tpms_chip *chip);
+void tpms_put_ops(struct tpms_chip *chip);
+ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
+		      size_t len);
+ssize_t tpms_transmit_cmd(struct tpms_chip *chip, u8 *buf, size_t len,
+			  size_t min_rsp, const char *what);
+int tpms_core_init(void);
+void tpms_core_exit(void);
+
+/* cdev.c */
+extern const struct file_operations tpms_fops;
+int tpms_cdev_init(void);
+void tpms_cdev_exit(void);
+
+/* sysfs.c */
+void tpms_sysfs_setup(struct tpms_chip *chip);
+
+/* rng.c */
+int tpms_hwrng_register(struct tpms_chip *chip);
+void tpms_hwrng_unregister(struct tpms_chip *chip);
+
+/* tpm2.c */
+int tpms_tpm2_probe(struct tpms_chip *chip);
+int tpms_tpm2_auto_startup(struct tpms_chip *chip);
+int tpms_tpm2_pcr_read(struct tpms_chip *chip, u16 alg, unsigned int pcr,
+		       u8 *digest, size_t size);
+int tpms_tpm2_get_random(struct tpms_chip *chip, u8 *out, size_t max);
+int tpms_tpm2_shutdown(struct tpms_chip *chip, u16 type);
+unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal);
+void tpms_tpm2_set_durations(struct tpms_chip *chip);
+const char *tpms_tpm2_alg_name(u16 alg);
+unsigned int tpms_tpm2_alg_size(u16 alg);
+
+/* tpm1.c */
+int tpms_tpm1_refuse(struct tpms_chip *chip);
+
+/* vtpm.c */
+int tpms_vtpm_init(void);
+void tpms_vtpm_exit(void);
+
+/* main.c: object accounting, so a test can prove nothing leaked */
+enum tpms_obj {
+	TPMS_OBJ_CHIP,
+	TPMS_OBJ_FILE,
+	TPMS_OBJ_PROXY,
+	TPMS_OBJ_NR,
+};
+
+void tpms_obj_created(enum tpms_obj kind);
+void tpms_obj_destroyed(enum tpms_obj kind);
+
+#endif /* TPMS_H */

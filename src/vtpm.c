@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: virtual TPMs served by a userspace TPM through a character
+ * device.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ *
+ * /dev/tpmsafe-vtpmx works like /dev/ptmx: every open() creates a virtual
+ * TPM whose server end is the opened file.  swtpm attaches unchanged with
+ * `swtpm chardev --chardev /dev/tpmsafe-vtpmx`: it reads one whole command
+ * per read() and writes one whole response per write().
+ *
+ * Each virtual TPM is a platform device tpm_safe_vtpm.M bound to the
+ * platform driver tpm_safe_vtpm, whose probe registers chip tpmsafeN and
+ * whose remove unregisters it; so the sysfs bind/unbind files work, and
+ * the server keeps serving across a rebind.  Closing the server removes
+ * the device: the command in flight fails at once, then the chip goes.
+ *
+ * Completion is event driven: the server's write() wakes the waiting
+ * command directly.
+ */
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "tpms.h"
+#include "tpm_safe_ioctl.h"
+
+#define TPMS_VTPM_NAME	"tpm_safe_vtpm"
+
+static unsigned int tpms_vtpm_autosuspend_ms = 200;
+module_param_named(vtpm_autosuspend_ms, tpms_vtpm_autosuspend_ms, uint, 0644);
+MODULE_PARM_DESC(vtpm_autosuspend_ms, "Runtime-PM autosuspend delay of new virtual TPM devices (default 200)");
+
+static DEFINE_IDA(tpms_vtpm_ida);
+
+struct tpms_vtpm {
+	struct kref kref;
+	int id;
+	struct platform_device *pdev;
+	bool added;
+	struct work_struct add_work;
+
+	struct mutex lock;		/* protects everything below */
+	wait_queue_head_t srv_wq;	/* server waits for a command */
+	wait_queue_head_t cli_wq;	/* a command waits for its response */
+	wait_queue_head_t reg_wq;	/* GET_NUM waits for registration */
+	bool server_gone;		/* the server file is being released */
+	bool reg_done;
+	bool cmd_pending;		/* a command waits for the server */
+	bool server_busy;		/* server read a command, owes a reply */
+	bool discard;			/* ...for a command that was cancelled */
+	bool rsp_ready;
+	int rsp_err;
+	size_t cmd_len;
+	size_t rsp_len;
+	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
+
+	atomic_t rpm_suspends;
+	atomic_t rpm_resumes;
+
+	u8 cmd[TPMS_BUFSIZE];
+	u8 rsp[TPMS_BUFSIZE];
+};
+
+static void tpms_vtpm_free(struct kref *kref)
+{
+	struct tpms_vtpm *vtpm = container_of(kref, struct tpms_vtpm, kref);
+
+	kfree(vtpm);
+	tpms_obj_destroyed(TPMS_OBJ_PROXY);
+}
+
+static void tpms_vtpm_put(struct tpms_vtpm *vtpm)
+{
+	kref_put(&vtpm->kref, tpms_vtpm_free);
+}
+
+/* --- the chip side: backend callbacks, called inside the fence --- */
+
+static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+	int rc = 0;
+
+	mutex_lock(&vtpm->lock);
+	if (vtpm->server_gone) {
+		rc = -ENODEV;
+	} else if (vtpm->cmd_pending || vtpm->rsp_ready) {
+		rc = -EBUSY;	/* the core sends one at a time: a bug */
+		WARN_ON_ONCE(1);
+	} else {
+		memcpy(vtpm->cmd, buf, len);
+		vtpm->cmd_len = len;
+		vtpm->cmd_pending = true;
+	}
+	mutex_unlock(&vtpm->lock);
+	if (!rc)
+		wake_up_interruptible(&vtpm->srv_wq);
+	return rc;
+}
+
+static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+	long rc;
+
+	rc = wait_event_killable_timeout(vtpm->cli_wq,
+					 READ_ONCE(vtpm->rsp_ready) ||
+					 READ_ONCE(vtpm->server_gone) ||
+					 tpms_chip_aborting(chip),
+					 timeout);
+	if (READ_ONCE(vtpm->rsp_ready))
+		return 0;
+	if (rc < 0)
+		return -EINTR;
+	if (READ_ONCE(vtpm->server_gone) || tpms_chip_aborting(chip))
+		return -ENODEV;
+	return -ETIME;
+}
+
+static int tpms_vtpm_recv(struct tpms_chip *chip, u8 *buf, size_t size)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+	int rc;
+
+	mutex_lock(&vtpm->lock);
+	if (!vtpm->rsp_ready) {
+		rc = -EIO;
+	} else if (vtpm->rsp_err) {
+		rc = vtpm->rsp_err;
+	} else if (vtpm->rsp_len > size) {
+		rc = -EIO;
+	} else {
+		memcpy(buf, vtpm->rsp, vtpm->rsp_len);
+		rc = vtpm->rsp_len;
+	}
+	vtpm->rsp_ready = false;
+	mutex_unlock(&vtpm->lock);
+	return rc;
+}
+
+/* Forget the command in flight; a late response to it is dropped. */
+static void tpms_vtpm_cancel(struct tpms_chip *chip)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+
+	mutex_lock(&vtpm->lock);
+	if (vtpm->cmd_pending)
+		vtpm->cmd_pending = false;
+	else if (vtpm->server_busy)
+		vtpm->discard = true;
+	vtpm->rsp_ready = false;
+	mutex_unlock(&vtpm->lock);
+}
+
+static void tpms_vtpm_abort(struct tpms_chip *chip)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+
+	wake_up_all(&vtpm->cli_wq);
+}
+
+static const struct tpms_backend_ops tpms_vtpm_ops = {
+	.send = tpms_vtpm_send,
+	.wait = tpms_vtpm_wait,
+	.recv = tpms_vtpm_recv,
+	.cancel = tpms_vtpm_cancel,
+	.abort = tpms_vtpm_abort,
+};
+
+/* --- the platform driver: one chip per bound tpm_safe_vtpm.M --- */
+
+static struct tpms_vtpm *tpms_vtpm_of(struct device *dev)
+{
+	return *(struct tpms_vtpm **)dev_get_platdata(dev);
+}
+
+static int tpms_vtpm_probe(struct platform_device *pdev)
+{
+	struct tpms_vtpm *vtpm = tpms_vtpm_of(&pdev->dev);
+	struct tpms_chip *chip;
+	int rc;
+
+	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
+			       TPMS_BACKEND_RUNTIME_PM);
+	if (IS_ERR(chip))
+		return PTR_ERR(chip);
+	kref_get(&vtpm->kref);
+
+	pm_runtime_set_active(&pdev->dev);
+	pm_runtime_set_autosuspend_delay(&pdev->dev, tpms_vtpm_autosuspend_ms);
+	pm_runtime_use_autosuspend(&pdev->dev);
+	pm_runtime_enable(&pdev->dev);
+
+	rc = tpms_chip_register(chip);
+	if (rc) {
+		dev_err(&pdev->dev, "registration failed: %d\n", rc);
+		goto err;
+	}
+	platform_set_drvdata(pdev, chip);
+	mutex_lock(&vtpm->lock);
+	vtpm->chip = chip;
+	mutex_unlock(&vtpm->lock);
+	return 0;
+
+err:
+	pm_runtime_disable(&pdev->dev);
+	pm_runtime_dont_use_autosuspend(&pdev->dev);
+	tpms_chip_put(chip);
+	tpms_vtpm_put(vtpm);
+	return rc;
+}
+
+static int tpms_vtpm_remove(struct platform_device *pdev)
+{
+	struct tpms_chip *chip = platform_get_drvdata(pdev);
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+
+	mutex_lock(&vtpm->lock);
+	vtpm->chip = NULL;
+	mutex_unlock(&vtpm->lock);
+	tpms_chip_unregister(chip);
+	pm_runtime_disable(&pdev->dev);
+	pm_runtime_dont_use_autosuspend(&pdev->dev);
+	tpms_chip_put(chip);
+	tpms_vtpm_put(vtpm);
+	return 0;
+}
+
+static int tpms_vtpm_runtime_suspend(struct device *dev)
+{
+	atomic_inc(&tpms_vtpm_of(dev)->rpm_suspends);
+	return 0;
+}
+
+static int tpms_vtpm_runtime_resume(struct device *dev)
+{
+	atomic_inc(&tpms_vtpm_of(dev)->rpm_resumes);
+	return 0;
+}
+
+static const struct dev_pm_ops tpms_vtpm_pm = {
+	SET_RUNTIME_PM_OPS(tpms_vtpm_runtime_suspend, tpms_vtpm_runtime_resume,
+			   NULL)
+};
+
+static struct platform_driver tpms_vtpm_driver = {
+	.probe = tpms_vtpm_probe,
+	.remove = tpms_vtpm_remove,
+	.driver = {
+		.name = TPMS_VTPM_NAME,
+		.pm = &tpms_vtpm_pm,
+	},
+};
+
+/* --- the server side: /dev/tpmsafe-vtpmx and the files it opens --- */
+
+static void tpms_vtpm_add_work(struct work_struct *work)
+{
+	struct tpms_vtpm *vtpm = container_of(work, struct tpms_vtpm,
+					      add_work);
+	int rc = -ENODEV;
+
+	/* probes synchronously: its commands go to the now-serving server */
+	if (!READ_ONCE(vtpm->server_gone))
+		rc = platform_device_add(vtpm->pdev);
+	if (rc && rc != -ENODEV)
+		pr_err("cannot add %s.%d: %d\n", TPMS_VTPM_NAME, vtpm->id, rc);
+	mutex_lock(&vtpm->lock);
+	vtpm->added = !rc;
+	vtpm->reg_done = true;
+	mutex_unlock(&vtpm->lock);
+	wake_up_all(&vtpm->reg_wq);
+}
+
+static int tpms_vtpmx_open(struct inode *inode, struct file *file)
+{
+	struct tpms_vtpm *vtpm;
+	int rc;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	vtpm = kzalloc(sizeof(*vtpm), GFP_KERNEL);
+	if (!vtpm)
+		return -ENOMEM;
+	kref_init(&vtpm->kref);
+	mutex_init(&vtpm->lock);
+	init_waitqueue_head(&vtpm->srv_wq);
+	init_waitqueue_head(&vtpm->cli_wq);
+	init_waitqueue_head(&vtpm->reg_wq);
+	INIT_WORK(&vtpm->add_work, tpms_vtpm_add_work);
+	tpms_obj_created(TPMS_OBJ_PROXY);
+
+	rc = ida_alloc(&tpms_vtpm_ida, GFP_KERNEL);
+	if (rc < 0)
+		goto err_put;
+	vtpm->id = rc;
+
+	vtpm->pdev = platform_device_alloc(TPMS_VTPM_NAME, vtpm->id);
+	if (!vtpm->pdev) {
+		rc = -ENOMEM;
+		goto err_ida;
+	}
+	rc = platform_device_add_data(vtpm->pdev, &vtpm, sizeof(vtpm));
+	if (rc)
+		goto err_pdev;
+
+	file->private_data = vtpm;
+	schedule_work(&vtpm->add_work);
+	return stream_open(inode, file);
+
+err_pdev:
+	platform_device_put(vtpm->pdev);
+err_ida:
+	ida_free(&tpms_vtpm_ida, vtpm->id);
+err_put:
+	tpms_vtpm_put(vtpm);
+	return rc;
+}
+
+static int tpms_vtpmx_release(struct inode *inode, struct file *file)
+{
+	struct tpms_vtpm *vtpm = file->private_data;
+
+	/* fail the command in flight at once, then remove the device */
+	mutex_lock(&vtpm->lock);
+	vtpm->server_gone = true;
+	mutex_unlock(&vtpm->lock);
+	wake_up_all(&vtpm->cli_wq);
+	wake_up_all(&vtpm->srv_wq);
+
+	flush_work(&vtpm->add_work);
+	if (vtpm->added)
+		platform_device_unregister(vtpm->pdev);
+	else
+		platform_device_put(vtpm->pdev);
+	ida_free(&tpms_vtpm_ida, vtpm->id);
+	tpms_vtpm_put(vtpm);
+	return 0;
+}
+
+static bool tpms_vtpm_cmd_ready(struct tpms_vtpm *vtpm)
+{
+	return READ_ONCE(vtpm->cmd_pending) && !READ_ONCE(vtpm->server_busy);
+}
+
+static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
+			       size_t size, loff_t *off)
+{
+	struct tpms_vtpm *vtpm = file->private_data;
+	ssize_t rc;
+
+	for (;;) {
+		if (!tpms_vtpm_cmd_ready(vtpm)) {
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			rc = wait_event_interruptible(vtpm->srv_wq,
+						      tpms_vtpm_cmd_ready(vtpm));
+			if (rc)
+				return rc;
+		}
+		mutex_lock(&vtpm->lock);
+		if (vtpm->cmd_pending && !vtpm->server_busy)
+			break;
+		mutex_unlock(&vtpm->lock);	/* cancelled meanwhile */
+	}
+	if (size < vtpm->cmd_len) {
+		rc = -EIO;	/* one whole command per read */
+	} else if (copy_to_user(ubuf, vtpm->cmd, vtpm->cmd_len)) {
+		rc = -EFAULT;
+	} else {
+		rc = vtpm->cmd_len;
+		vtpm->cmd_pending = false;
+		vtpm->server_busy = true;
+		vtpm->discard = false;
+	}
+	mutex_unlock(&vtpm->lock);
+	return rc;
+}
+
+static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
+				size_t size, loff_t *off)
+{
+	struct tpms_vtpm *vtpm = file->private_data;
+	ssize_t rc = size;
+
+	mutex_lock(&vtpm->lock);
+	if (!vtpm->server_busy) {
+		rc = -EIO;		/* a response nobody asked for */
+		goto out;
+	}
+	vtpm->server_busy = false;
+	if (vtpm->discard) {
+		vtpm->discard = false;	/* late answer to a cancelled command */
+		goto out_wake_srv;
+	}
+	vtpm->rsp_err = 0;
+	if (size > TPMS_BUFSIZE) {
+		vtpm->rsp_err = -EIO;
+		rc = -E2BIG;
+	} else if (copy_from_user(vtpm->rsp, ubuf, size)) {
+		vtpm->rsp_err = -EIO;
+		rc = -EFAULT;
+	} else {
+		vtpm->rsp_len = size;
+	}
+	vtpm->rsp_ready = true;
+	wake_up(&vtpm->cli_wq);
+out_wake_srv:
+	/* a command queued behind the one just answered may go now */
+	if (vtpm->cmd_pending)
+		wake_up_interruptible(&vtpm->srv_wq);
+out:
+	mutex_unlock(&vtpm->lock);
+	return rc;
+}
+
+static __poll_t tpms_vtpmx_poll(struct file *file, poll_table *wait)
+{
+	struct tpms_vtpm *vtpm = file->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &vtpm->srv_wq, wait);
+	if (tpms_vtpm_cmd_ready(vtpm))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+static long tpms_vtpmx_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct tpms_vtpm *vtpm = file->private_data;
+	u32 __user *out = (u32 __user *)arg;
+	int rc, num = -ENODEV;
+
+	switch (cmd) {
+	case TPMS_VTPM_IOC_GET_DEVID:
+		return put_user(vtpm->id, out);
+	case TPMS_VTPM_IOC_GET_NUM:
+		rc = wait_event_interruptible(vtpm->reg_wq,
+					      READ_ONCE(vtpm->reg_done));
+		if (rc)
+			return rc;
+		mutex_lock(&vtpm->lock);
+		if (vtpm->chip)
+			num = tpms_chip_num(vtpm->chip);
+		mutex_unlock(&vtpm->lock);
+		return num < 0 ? num : put_user(num, out);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations tpms_vtpmx_fops = {
+	.owner = THIS_MODULE,
+	.llseek = no_llseek,
+	.open = tpms_vtpmx_open,
+	.release = tpms_vtpmx_release,
+	.read = tpms_vtpmx_read,
+	.write = tpms_vtpmx_write,
+	.poll = tpms_vtpmx_poll,
+	.unlocked_ioctl = tpms_vtpmx_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice tpms_vtpmx = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "tpmsafe-vtpmx",
+	.fops = &tpms_vtpmx_fops,
+	.mode = 0600,
+};
+
+int tpms_vtpm_init(void)
+{
+	int rc;
+
+	rc = platform_driver_register(&tpms_vtpm_driver);
+	if (rc) {
+		pr_err("cannot register driver %s: %d\n", TPMS_VTPM_NAME, rc);
+		return rc;
+	}
+	rc = misc_register(&tpms_vtpmx);
+	if (rc) {
+		pr_err("cannot register /dev/%s: %d\n", tpms_vtpmx.name, rc);
+		platform_driver_unregister(&tpms_vtpm_driver);
+	}
+	return rc;
+}
+
+void tpms_vtpm_exit(void)
+{
+	misc_deregister(&tpms_vtpmx);
+	platform_driver_unregister(&tpms_vtpm_driver);
+}
