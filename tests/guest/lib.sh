@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for guest tests (sourced).  Tests print TAP lines
+# "ok - what" / "not ok - what", diagnostics "# ...", figures "FIGURE ...".
+R=/tmp/results
+. "$R/plan"
+TPY="python3 tests/guest/tpmsafe.py"
+OBJ=/sys/kernel/debug/tpm_safe/objects
+FAILS=0
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+# check DESC CMD...: one TAP line from a command's exit status
+check() {
+	desc=$1
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		nok "$desc"
+		echo "$out" | tail -n 10 | sed 's/^/#   /'
+	fi
+}
+finish() { [ "$FAILS" -eq 0 ]; exit $?; }
+
+# Load the module: from dkms (modprobe) or the build tree (insmod).
+load_module() {
+	if [ "${LOAD:-insmod}" = modprobe ]; then
+		modprobe tpm_safe "$@"
+	else
+		insmod "${KO:-tpm_safe.ko}" "$@"
+	fi
+}
+
+unload_module() {
+	rmmod tpm_safe
+}
+
+# wait_for COND_CMD [SECONDS]: poll a condition with a deadline (no event
+# exists for a sysfs node appearing or going away without udev).
+wait_for() {
+	_cond=$1
+	_n=$(( ${2:-10} * 50 ))
+	while [ $_n -gt 0 ]; do
+		eval "$_cond" && return 0
+		sleep 0.02
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# vtpm_start STATE_DIR: attach a swtpm; sets VT_NUM VT_PID VT_DEVID.
+vtpm_start() {
+	set -- $($TPY launch --state "$1")
+	VT_NUM=$1
+	VT_PID=$2
+	VT_DEVID=$3
+	[ "$VT_NUM" != none ]
+}
+
+# vtpm_stop: kill the swtpm and wait for its device to disappear.
+vtpm_stop() {
+	kill -9 "$VT_PID" 2>/dev/null
+	wait_for "[ ! -e /sys/bus/platform/devices/tpm_safe_vtpm.$VT_DEVID ]" 20
+}
+
+# Every object the module created was destroyed.
+objects_balanced() {
+	awk '$2 != $3 { bad = 1; print "# leak: " $0 } END { exit bad }' "$OBJ"
+}
+
+dmesg_clean() {
+	! dmesg | grep -E 'WARNING:|BUG:|Oops|KASAN|refcount_t|circular locking|unreferenced object'
+}

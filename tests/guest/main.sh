@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the QEMU test bed: runs the planned tests, writes TAP to
+# /tmp/results/tap, and the positive marker PASS to /tmp/results/verdict
+# only after every test passed and the kernel is untainted but for O/E.
+R=/tmp/results
+. "$R/plan"
+export MODE TPM
+tap=$R/tap
+: > "$tap"
+: > "$R/figures"
+n=0
+failed=0
+
+echo "# guest: kernel $(uname -r), mode $MODE, TPM $TPM, tests: $TESTS"
+for t in $TESTS; do
+	out=/tmp/test-$t.out
+	start=$(date +%s)
+	timeout -k 5 "${TEST_TIMEOUT:-600}" sh "tests/guest/t/$t.sh" > "$out" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	cat "$out"
+	results=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*)
+			n=$((n + 1))
+			results=$((results + 1))
+			status=${line%% *}
+			[ "$status" = not ] && failed=$((failed + 1))
+			desc=$(echo "$line" | sed -E 's/^(not )?ok( [0-9]+)? *-? *//')
+			case "$line" in
+			"not ok "*) echo "not ok $n - $t: $desc" >> "$tap" ;;
+			*) echo "ok $n - $t: $desc" >> "$tap" ;;
+			esac ;;
+		"FIGURE "*) echo "$t: ${line#FIGURE }" >> "$R/figures" ;;
+		esac
+	done < "$out"
+	if [ "$rc" -ne 0 ] || [ "$results" -eq 0 ]; then
+		if [ "$rc" -ne 0 ]; then
+			n=$((n + 1))
+			failed=$((failed + 1))
+			echo "not ok $n - $t: exited $rc after ${secs}s" >> "$tap"
+			grep -v '^ok ' "$out" | tail -n 15 | sed 's/^/# /' >> "$tap"
+		else
+			n=$((n + 1))
+			echo "ok $n - $t" >> "$tap"
+		fi
+	fi
+	echo "# $t: ${secs}s" >> "$tap"
+done
+sed -i "1i 1..$n" "$tap"
+
+taint=$(cat /proc/sys/kernel/tainted)
+echo "$taint" > "$R/taint"
+bad=$((taint & ~(4096 | 8192)))
+if [ "$failed" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$n" -gt 0 ]; then
+	echo PASS > "$R/verdict"
+else
+	echo "FAIL: $failed of $n failed, taint $taint" > "$R/verdict"
+fi
+sync

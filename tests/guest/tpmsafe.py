@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Guest-side helpers for tpm_safe tests: attach swtpm to
+/dev/tpmsafe-vtpmx, build TPM 2.0 commands, drive /dev/tpmsafeN."""
+
+import argparse
+import errno
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+VTPMX = "/dev/tpmsafe-vtpmx"
+IOC_GET_NUM = 0x8004A120   # _IOR(0xa1, 0x20, __u32)
+IOC_GET_DEVID = 0x8004A121  # _IOR(0xa1, 0x21, __u32)
+
+TPM2_ST_NO_SESSIONS = 0x8001
+CC_GET_RANDOM = 0x17B
+CC_PCR_READ = 0x17E
+CC_GET_CAPABILITY = 0x17A
+CC_HASH = 0x17D
+RH_NULL = 0x40000007
+
+
+def cmd(cc, body=b"", tag=TPM2_ST_NO_SESSIONS):
+    return struct.pack(">HII", tag, 10 + len(body), cc) + body
+
+
+def get_random(n=16):
+    return cmd(CC_GET_RANDOM, struct.pack(">H", n))
+
+
+def pcr_read(pcrs=range(8), alg=0x000B):
+    sel = bytearray(3)
+    for p in pcrs:
+        sel[p // 8] |= 1 << (p % 8)
+    return cmd(CC_PCR_READ, struct.pack(">IHB", 1, alg, 3) + bytes(sel))
+
+
+def hash_cmd(size=1024, alg=0x000B):
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    return cmd(CC_HASH, struct.pack(">H", len(data)) + data +
+               struct.pack(">HI", alg, RH_NULL))
+
+
+def rsp_code(rsp):
+    return struct.unpack(">I", rsp[6:10])[0]
+
+
+def check_rsp(rsp):
+    """A response is well formed and successful."""
+    if len(rsp) < 10:
+        raise ValueError("short response (%d bytes)" % len(rsp))
+    tag, size, code = struct.unpack(">HII", rsp[:10])
+    if size != len(rsp):
+        raise ValueError("size %d != %d received" % (size, len(rsp)))
+    if code != 0:
+        raise ValueError("TPM rc 0x%x" % code)
+    return rsp
+
+
+def transact(fd, command):
+    os.write(fd, command)
+    return os.read(fd, 4096)
+
+
+def launch(state, swtpm_extra=(), tpm2=True, wait=True):
+    """Open the vtpm master, attach swtpm to it (its own copy of the fd)
+    and return (swtpm Popen, chip number or None, device id)."""
+    os.makedirs(state, exist_ok=True)
+    fd = os.open(VTPMX, os.O_RDWR)
+    try:
+        args = ["swtpm", "chardev", "--fd", str(fd), "--tpmstate", "dir=" + state,
+                "--flags", "not-need-init", "--locality", "allow-set-locality"]
+        if tpm2:
+            args.insert(2, "--tpm2")
+        args += list(swtpm_extra)
+        proc = subprocess.Popen(args, pass_fds=(fd,), start_new_session=True,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        buf = bytearray(4)
+        fcntl.ioctl(fd, IOC_GET_DEVID, buf)
+        devid = struct.unpack("I", buf)[0]
+        num = None
+        if wait:
+            try:
+                fcntl.ioctl(fd, IOC_GET_NUM, buf)
+                num = struct.unpack("I", buf)[0]
+            except OSError as e:
+                if e.errno != errno.ENODEV:
+                    raise
+        return proc, num, devid
+    finally:
+        os.close(fd)
+
+
+def open_retry(path, flags, seconds=10.0):
+    """Open a node that may be appearing (rebind, registration)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.open(path, flags)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENXIO, errno.ENODEV,
+                               errno.EBUSY) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def client_loop(dev, seconds, nonblock, workload="getrandom"):
+    """Issue commands for a while across unbinds; count outcomes by errno.
+    One file is opened before and reused while it works (commands then
+    fail with the documented errors), then reopened."""
+    counts = {}
+    command = {"getrandom": get_random(16), "pcrread": pcr_read(),
+               "hash": hash_cmd()}[workload]
+    deadline = time.monotonic() + seconds
+    fd = None
+    while time.monotonic() < deadline:
+        try:
+            if fd is None:
+                fd = os.open(dev, os.O_RDWR | (os.O_NONBLOCK if nonblock else 0))
+            os.write(fd, command)
+            if nonblock:
+                p = select.poll()
+                p.register(fd, select.POLLIN)
+                if not p.poll(10000):
+                    counts["poll-timeout"] = counts.get("poll-timeout", 0) + 1
+                    raise OSError(errno.ETIME, "poll timeout")
+            rsp = os.read(fd, 4096)
+            check_rsp(rsp)
+            counts["ok"] = counts.get("ok", 0) + 1
+        except OSError as e:
+            name = errno.errorcode.get(e.errno, str(e.errno))
+            counts[name] = counts.get(name, 0) + 1
+            if e.errno in (errno.ENOENT, errno.ENXIO, errno.ENODEV, errno.EBUSY):
+                time.sleep(0.005)
+            if e.errno in (errno.EPIPE, errno.ENODEV, errno.EIO, errno.ETIME,
+                           errno.EAGAIN) and fd is not None:
+                os.close(fd)
+                fd = None
+        except ValueError:
+            counts["bad-response"] = counts.get("bad-response", 0) + 1
+    if fd is not None:
+        os.close(fd)
+    return counts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("launch")
+    p.add_argument("--state", required=True)
+    p.add_argument("--tpm12", action="store_true")
+    p = sub.add_parser("loop")
+    p.add_argument("--dev", required=True)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--nonblock", action="store_true")
+    p.add_argument("--workload", default="getrandom")
+    p = sub.add_parser("check")
+    p.add_argument("--dev", required=True)
+    a = ap.parse_args()
+
+    if a.cmd == "launch":
+        proc, num, devid = launch(a.state, tpm2=not a.tpm12)
+        print("%s %d %d" % ("none" if num is None else num, proc.pid, devid))
+    elif a.cmd == "loop":
+        counts = client_loop(a.dev, a.seconds, a.nonblock, a.workload)
+        print(" ".join("%s=%d" % kv for kv in sorted(counts.items())))
+    elif a.cmd == "check":
+        fd = os.open(a.dev, os.O_RDWR)
+        try:
+            for c in (get_random(16), pcr_read(), hash_cmd()):
+                check_rsp(transact(fd, c))
+        finally:
+            os.close(fd)
+        print("ok")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

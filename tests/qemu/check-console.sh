@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Fail on any kernel splat in a guest console log; print the first one with
+# context, its tpm_safe frames symbolised against the unstripped module.
+# usage: check-console.sh CONSOLE_LOG [MODULE.ko]
+set -uo pipefail
+log=$1
+ko=${2:-}
+faddr2line=/usr/src/linux-source-6.1/scripts/faddr2line
+
+# syzkaller's crash headers, plus taint and leak reports
+pat='cut here|WARNING:|BUG:|kernel BUG at|Kernel panic|Oops:|general protection fault'
+pat="$pat|Unable to handle kernel|UBSAN:|KASAN:|unreferenced object|blocked for more than"
+pat="$pat|rcu_.* stall|soft lockup|list_add corruption|list_del corruption|refcount_t:"
+pat="$pat|usercopy:|possible circular locking dependency|inconsistent lock state"
+pat="$pat|sleeping function called from invalid context|ODEBUG:|possible recursive locking"
+pat="$pat|Unable to handle|kfence:|INFO: task .* blocked|slab .* corrupt|Poison overwritten"
+pat="$pat|Object already free|Redzone overwritten|lock held when returning to user space"
+pat="$pat|suspicious RCU usage|Leaked"
+
+[ -f "$log" ] || { echo "# FAIL: no console log $log"; exit 1; }
+first=$(grep -naE "$pat" "$log" | head -n 1 | cut -d: -f1)
+if [ -z "$first" ]; then
+	exit 0
+fi
+echo "# FAIL: kernel splat in the console, first at line $first:"
+sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | tr -d '\r' | sed 's/^/#   /'
+if [ -n "$ko" ] && [ -f "$ko" ] && [ -x "$faddr2line" ]; then
+	frames=$(sed -n "$first,$((first + 80))p" "$log" |
+		grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+ \[tpm_safe\]' |
+		awk '{print $1}' | awk '!seen[$0]++')
+	if [ -n "$frames" ]; then
+		echo "# tpm_safe frames:"
+		for f in $frames; do
+			"$faddr2line" "$ko" "$f" 2>/dev/null | sed 's/^/#   /'
+		done
+	fi
+fi
+exit 1

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU (TCG) with swtpm behind -device tpm-tis, run guest
+# tests from this tree (host root over 9p, read-only) and decide:
+#   PASS only if the guest wrote its positive marker after all checks, the
+#   console has no kernel splat, and the taint is only O/E.
+#
+# usage: tests/qemu/run.sh [options] TEST...
+#   --kernel PATH     kernel image (default /boot/vmlinuz-$KVER)
+#   --kver KVER       release whose modules the initramfs takes
+#   --mode M          coexist (built-in tpm_tis keeps the device) or
+#                     exclusive (built-in TPM drivers kept off at boot)
+#   --tpm V           2 (default) or 1.2
+#   --timeout S       whole-run limit in seconds (default 900)
+#   --out DIR         results folder (default results/qemu-<time>)
+#   --ko PATH         unstripped module used to symbolise (default ./tpm_safe.ko)
+#   --append ARGS     extra kernel command line
+#   --env K=V         exported to the guest tests (repeatable)
+# Tests are names of files under tests/guest/t/ (without .sh).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
+	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
+kernel=""
+mode=coexist
+tpm=2
+timeout_s=900
+out=""
+ko="$top/tpm_safe.ko"
+append=""
+envs=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--kver) kver=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--tpm) tpm=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--ko) ko=$2; shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "run.sh: no test given" >&2; exit 2; }
+kernel=${kernel:-/boot/vmlinuz-$kver}
+out=${out:-$top/results/qemu-$(date +%s)}
+rm -rf "$out"
+mkdir -p "$out/share" "$out/swtpm"
+out=$(cd "$out" && pwd)
+
+# --- initramfs: busybox, the 9p modules of $kver, our init ---
+ird="$out/initramfs"
+mkdir -p "$ird/bin" "$ird/modules"
+cp /bin/busybox "$ird/bin/busybox"
+cp "$top/tests/qemu/initramfs-init" "$ird/init"
+chmod +x "$ird/init"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
+	virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+	f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1)
+	[ -n "$f" ] || continue
+	case "$f" in
+	*.xz) xz -dc "$f" > "$ird/modules/$m.ko" ;;
+	*.zst) zstd -qdc "$f" > "$ird/modules/$m.ko" ;;
+	*) cp "$f" "$ird/modules/$m.ko" ;;
+	esac
+done
+(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+
+# --- the plan the guest reads ---
+{
+	echo "TESTS=\"$*\""
+	echo "MODE=$mode"
+	echo "TPM=$tpm"
+	for e in "${envs[@]}"; do echo "$e"; done
+} > "$out/share/plan"
+
+# --- swtpm on the host, behind QEMU's TIS ---
+swtpm_args=(socket --tpmstate "dir=$out/swtpm"
+	--ctrl "type=unixio,path=$out/swtpm/sock" --terminate
+	--log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d)
+[ "$tpm" = 2 ] && swtpm_args=(socket --tpm2 "${swtpm_args[@]:1}")
+swtpm "${swtpm_args[@]}"
+for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
+
+cleanup() {
+	[ -f "$out/swtpm/pid" ] && kill "$(cat "$out/swtpm/pid")" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+cmdline="console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1"
+cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 slub_debug=FZPU page_poison=1"
+cmdline="$cmdline rdinit=/init tpmsafe.repo=$top tpmsafe.script=tests/guest/main.sh"
+[ "$mode" = exclusive ] && cmdline="$cmdline initcall_blacklist=init_tis,crb_acpi_driver_init"
+cmdline="$cmdline $append"
+
+start=$(date +%s.%N)
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
+	-serial "file:$out/console.log" \
+	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
+	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$out/share,mount_tag=results,security_model=none,multidevs=remap" \
+	> "$out/qemu.log" 2>&1
+qemu_rc=$?
+set -e
+end=$(date +%s.%N)
+echo "# guest run took $(echo "$end - $start" | bc) s (qemu exit $qemu_rc)"
+
+[ -f "$out/share/tap" ] && cat "$out/share/tap"
+[ -f "$out/share/figures" ] && sed 's/^/# /' "$out/share/figures"
+
+verdict=0
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	echo "# FAIL: timeout after ${timeout_s}s"
+	verdict=1
+fi
+if ! "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko"; then
+	verdict=1
+fi
+taint=$(cat "$out/share/taint" 2>/dev/null || echo missing)
+case "$taint" in
+missing) ;;	# no marker either: reported below
+*)
+	if [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
+		echo "# FAIL: unexpected taint $taint (only O=4096 and E=8192 allowed)"
+		verdict=1
+	fi ;;
+esac
+if ! grep -qx "PASS" "$out/share/verdict" 2>/dev/null; then
+	echo "# FAIL: no PASS marker from the guest"
+	[ -f "$out/share/verdict" ] && sed 's/^/#   /' "$out/share/verdict"
+	echo "# last lines of the guest log:"
+	tail -n 25 "$out/share/guest.log" 2>/dev/null | sed 's/^/#   /'
+	verdict=1
+fi
+if [ "$verdict" = 0 ]; then
+	echo "# PASS ($out)"
+else
+	echo "# FAIL ($out)"
+fi
+exit $verdict
