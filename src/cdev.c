@@ -70,7 +70,8 @@ static ssize_t tpms_file_transmit(struct tpms_file *f)
 		return rc == -ENODEV ? -EPIPE : rc;
 	n = tpms_transmit(f->chip, f->buf, sizeof(f->buf), f->cmd_len);
 	tpms_put_ops(f->chip);
-	return n;
+	/* aborted because the chip is going away: same as finding it gone */
+	return n == -ENODEV ? -EPIPE : n;
 }
 
 static void tpms_async_work(struct work_struct *work)

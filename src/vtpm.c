@@ -47,6 +47,7 @@ struct tpms_vtpm {
 	int id;
 	struct platform_device *pdev;
 	bool added;
+	atomic_t add_scheduled;
 	struct work_struct add_work;
 
 	struct mutex lock;		/* protects everything below */
@@ -201,11 +202,9 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	pm_runtime_use_autosuspend(&pdev->dev);
 	pm_runtime_enable(&pdev->dev);
 
-	rc = tpms_chip_register(chip);
-	if (rc) {
-		dev_err(&pdev->dev, "registration failed: %d\n", rc);
+	rc = tpms_chip_register(chip);	/* logs why it failed */
+	if (rc)
 		goto err;
-	}
 	platform_set_drvdata(pdev, chip);
 	mutex_lock(&vtpm->lock);
 	vtpm->chip = chip;
@@ -316,7 +315,6 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 		goto err_pdev;
 
 	file->private_data = vtpm;
-	schedule_work(&vtpm->add_work);
 	return stream_open(inode, file);
 
 err_pdev:
@@ -339,6 +337,7 @@ static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 	wake_up_all(&vtpm->cli_wq);
 	wake_up_all(&vtpm->srv_wq);
 
+	atomic_set(&vtpm->add_scheduled, 1);
 	flush_work(&vtpm->add_work);
 	if (vtpm->added)
 		platform_device_unregister(vtpm->pdev);
@@ -347,6 +346,17 @@ static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 	ida_free(&tpms_vtpm_ida, vtpm->id);
 	tpms_vtpm_put(vtpm);
 	return 0;
+}
+
+/*
+ * The chip registers once the server shows it is serving (its first read
+ * or poll): the start-up commands then meet a server that answers, however
+ * long the server took to get going.
+ */
+static void tpms_vtpm_serving(struct tpms_vtpm *vtpm)
+{
+	if (!atomic_xchg(&vtpm->add_scheduled, 1))
+		schedule_work(&vtpm->add_work);
 }
 
 static bool tpms_vtpm_cmd_ready(struct tpms_vtpm *vtpm)
@@ -360,6 +370,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 	struct tpms_vtpm *vtpm = file->private_data;
 	ssize_t rc;
 
+	tpms_vtpm_serving(vtpm);
 	for (;;) {
 		if (!tpms_vtpm_cmd_ready(vtpm)) {
 			if (file->f_flags & O_NONBLOCK)
@@ -431,6 +442,7 @@ static __poll_t tpms_vtpmx_poll(struct file *file, poll_table *wait)
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(file, &vtpm->srv_wq, wait);
+	tpms_vtpm_serving(vtpm);
 	if (tpms_vtpm_cmd_ready(vtpm))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;

@@ -26,12 +26,11 @@ for t in $TESTS; do
 		"ok "*|"not ok "*)
 			n=$((n + 1))
 			results=$((results + 1))
-			status=${line%% *}
-			[ "$status" = not ] && failed=$((failed + 1))
-			desc=$(echo "$line" | sed -E 's/^(not )?ok( [0-9]+)? *-? *//')
 			case "$line" in
-			"not ok "*) echo "not ok $n - $t: $desc" >> "$tap" ;;
-			*) echo "ok $n - $t: $desc" >> "$tap" ;;
+			"not ok "*)
+				failed=$((failed + 1))
+				echo "not ok $n - $t: ${line#not ok - }" >> "$tap" ;;
+			*) echo "ok $n - $t: ${line#ok - }" >> "$tap" ;;
 			esac ;;
 		"FIGURE "*) echo "$t: ${line#FIGURE }" >> "$R/figures" ;;
 		esac

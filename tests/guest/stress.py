@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Removal under load for the vtpm backend: unbind/rebind cycles and swtpm
+SIGKILLed mid-command, with client, sysfs and hwrng load in separate
+processes.  Prints TAP lines and FIGURE lines."""
+
+import argparse
+import errno
+import glob
+import json
+import os
+import random
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import tpmsafe as T  # noqa: E402
+
+DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
+# what a client may see while its chip is unbound, killed or rebinding
+EXPECTED = {"ok", "EPIPE", "ENOENT", "ENODEV", "EBUSY", "ENXIO", "EINTR"}
+fails = 0
+stop = False
+
+
+def tap(cond, desc, diag=""):
+    global fails
+    print(("ok - " if cond else "not ok - ") + desc)
+    if not cond:
+        fails += 1
+        if diag:
+            print("#   %s" % (diag,))
+    sys.stdout.flush()
+
+
+def on_term(signum, frame):
+    global stop
+    stop = True
+
+
+def count(d, key):
+    d[key] = d.get(key, 0) + 1
+
+
+def errname(e):
+    return errno.errorcode.get(e.errno, str(e.errno))
+
+
+# --- workers: run until SIGTERM, print their counts as JSON ---
+
+def w_client(nonblock):
+    counts = {}
+    fd = None
+    cmds = [T.get_random(16), T.pcr_read()]
+    i = 0
+    while not stop:
+        try:
+            if fd is None:
+                devs = sorted(glob.glob("/dev/tpmsafe[0-9]*"))
+                if not devs:
+                    count(counts, "ENOENT")
+                    time.sleep(0.005)
+                    continue
+                fd = os.open(devs[0], os.O_RDWR |
+                             (os.O_NONBLOCK if nonblock else 0))
+            i += 1
+            os.write(fd, cmds[i % 2])
+            if nonblock:
+                p = select.poll()
+                p.register(fd, select.POLLIN)
+                if not p.poll(30000):
+                    count(counts, "poll-timeout")
+                    continue
+            T.check_rsp(os.read(fd, 4096))
+            count(counts, "ok")
+        except OSError as e:
+            count(counts, errname(e))
+            if e.errno in (errno.ENOENT, errno.EBUSY, errno.ENXIO):
+                time.sleep(0.005)
+            elif fd is not None:
+                # keep using a file opened before the unbind once more,
+                # then reopen
+                os.close(fd)
+                fd = None
+        except ValueError:
+            count(counts, "bad-response")
+    return counts
+
+
+def w_sysfs():
+    counts = {}
+    while not stop:
+        files = glob.glob("/sys/class/tpm_safe/tpmsafe*/pcr-sha256/*") + \
+            glob.glob("/sys/class/tpm_safe/tpmsafe*/stats/*") + \
+            glob.glob("/sys/class/tpm_safe/tpmsafe*/t*") + \
+            glob.glob("/sys/class/tpm_safe/tpmsafe*/durations")
+        if not files:
+            count(counts, "none")
+            time.sleep(0.005)
+        for f in files:
+            try:
+                with open(f) as fh:
+                    fh.read()
+                count(counts, "ok")
+            except OSError as e:
+                count(counts, errname(e))
+    return counts
+
+
+def w_hwrng():
+    counts = {}
+    while not stop:
+        names = [n for n in open("/sys/class/misc/hw_random/rng_available")
+                 .read().split() if n.startswith("tpm-safe-rng")]
+        try:
+            if names:
+                with open("/sys/class/misc/hw_random/rng_current", "w") as f:
+                    f.write(names[0])
+            with open("/dev/hwrng", "rb") as f:
+                f.read(16)
+            count(counts, "ok")
+        except OSError as e:
+            count(counts, errname(e))
+            time.sleep(0.005)
+    return counts
+
+
+def w_openclose():
+    counts = {}
+    while not stop:
+        devs = glob.glob("/dev/tpmsafe[0-9]*")
+        try:
+            if devs:
+                os.close(os.open(devs[0], os.O_RDWR))
+            count(counts, "ok")
+        except OSError as e:
+            count(counts, errname(e))
+            time.sleep(0.002)
+    return counts
+
+
+WORKERS = {"client": lambda: w_client(False),
+           "client-nb": lambda: w_client(True),
+           "sysfs": w_sysfs, "hwrng": w_hwrng, "openclose": w_openclose}
+
+
+def start_load(kinds):
+    procs = {}
+    for k in kinds:
+        procs[k] = subprocess.Popen([sys.executable, __file__, "worker", k],
+                                    stdout=subprocess.PIPE, text=True)
+    for p in procs.values():
+        p.stdout.readline()  # "ready": its SIGTERM handler is in place
+    return procs
+
+
+def stop_load(procs):
+    results = {}
+    for p in procs.values():
+        p.send_signal(signal.SIGTERM)
+    for k, p in procs.items():
+        try:
+            out, _ = p.communicate(timeout=120)
+            results[k] = json.loads(out)
+        except (subprocess.TimeoutExpired, ValueError) as e:
+            p.kill()
+            results[k] = {"worker-failed": 1, "why": str(e)}
+    return results
+
+
+def merge(results, kinds):
+    total = {}
+    for k in kinds:
+        for e, n in results.get(k, {}).items():
+            if isinstance(n, int):
+                total[e] = total.get(e, 0) + n
+    return total
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def wait_node(num, present, seconds=30):
+    path = "/dev/tpmsafe%d" % num if num is not None else None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        nodes = glob.glob("/dev/tpmsafe[0-9]*")
+        if bool(nodes) == present:
+            return nodes
+        time.sleep(0.002)
+    return None
+
+
+def report_load(results, what):
+    clients = merge(results, ["client", "client-nb"])
+    unexpected = {k: v for k, v in clients.items() if k not in EXPECTED}
+    tap(not unexpected, "%s: client errors all in the expected set" % what,
+        unexpected)
+    tap(clients.get("ok", 0) > 0, "%s: clients completed commands" % what,
+        clients)
+    print("FIGURE %s clients: %s" % (what, json.dumps(clients, sort_keys=True)))
+    for k in ("sysfs", "hwrng", "openclose"):
+        if k in results:
+            print("FIGURE %s %s: %s" % (what, k,
+                                         json.dumps(results[k], sort_keys=True)))
+            tap("worker-failed" not in results[k], "%s: %s worker ran" % (what, k),
+                results[k])
+
+
+def final_check(what):
+    nodes = wait_node(None, True, 10)
+    try:
+        fd = T.open_retry(nodes[0], os.O_RDWR)
+        for c in (T.get_random(16), T.pcr_read(), T.hash_cmd()):
+            T.check_rsp(T.transact(fd, c))
+        os.close(fd)
+        good = True
+    except (OSError, ValueError, TypeError) as e:
+        good = e
+    tap(good is True, "%s: the TPM works afterwards" % what, good)
+
+
+def sc_unbind(cycles):
+    proc, num, devid = T.launch("/tmp/stress-unbind")
+    dev = "tpm_safe_vtpm.%d" % devid
+    tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
+    kinds = ["client", "client-nb", "sysfs", "hwrng", "openclose"]
+    procs = start_load(kinds)
+    unbind_ms = []
+    bind_ms = []
+    bad = 0
+    t0 = time.monotonic()
+    for i in range(cycles):
+        a = time.monotonic()
+        write(DRV + "/unbind", dev)
+        b = time.monotonic()
+        if wait_node(num, False, 5) is None:
+            bad += 1
+        write(DRV + "/bind", dev)
+        c = time.monotonic()
+        if not os.path.exists("/sys/bus/platform/devices/%s/driver" % dev):
+            bad += 1
+        unbind_ms.append((b - a) * 1000)
+        bind_ms.append((c - b) * 1000)
+        time.sleep(random.uniform(0, 0.05))
+    elapsed = time.monotonic() - t0
+    results = stop_load(procs)
+    tap(bad == 0, "%d unbind/bind cycles, each unbind removed and each bind "
+        "restored the chip" % cycles, "%d bad" % bad)
+    report_load(results, "unbind")
+    print("FIGURE unbind cycles=%d elapsed=%.1fs cycles/s=%.2f" %
+          (cycles, elapsed, cycles / elapsed))
+    print("FIGURE unbind under load ms: median=%.1f p90=%.1f max=%.1f" % (
+        statistics.median(unbind_ms),
+        sorted(unbind_ms)[int(len(unbind_ms) * 0.9)], max(unbind_ms)))
+    print("FIGURE bind (registration) ms: median=%.1f max=%.1f" % (
+        statistics.median(bind_ms), max(bind_ms)))
+    final_check("unbind")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    tap(wait_node(num, False, 20) is not None, "unbind: swtpm gone, chip gone")
+
+
+def sc_kill(cycles):
+    kinds = ["client", "client-nb", "sysfs", "hwrng"]
+    procs = start_load(kinds)
+    phases = {}
+    bad = 0
+    t0 = time.monotonic()
+    for i in range(cycles):
+        # a third of the kills land during registration
+        early = i % 3 == 0
+        proc, num, devid = T.launch("/tmp/stress-kill", wait=not early)
+        if early:
+            time.sleep(random.uniform(0, 0.3))
+            count(phases, "registration-or-idle")
+        else:
+            time.sleep(random.uniform(0, 0.05))
+            count(phases, "under-load")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        path = "/sys/bus/platform/devices/tpm_safe_vtpm.%d" % devid
+        deadline = time.monotonic() + 20
+        while os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if os.path.exists(path):
+            bad += 1
+    elapsed = time.monotonic() - t0
+    proc, num, devid = T.launch("/tmp/stress-kill")
+    time.sleep(0.5)
+    results = stop_load(procs)
+    tap(bad == 0, "%d swtpm SIGKILLs, every device removed" % cycles,
+        "%d stuck" % bad)
+    report_load(results, "kill")
+    print("FIGURE kill cycles=%d elapsed=%.1fs phases=%s" %
+          (cycles, elapsed, json.dumps(phases, sort_keys=True)))
+    final_check("kill")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    tap(wait_node(num, False, 20) is not None, "kill: last swtpm gone, chip gone")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("worker")
+    p.add_argument("kind", choices=sorted(WORKERS))
+    p = sub.add_parser("unbind")
+    p.add_argument("--cycles", type=int, default=100)
+    p = sub.add_parser("kill")
+    p.add_argument("--cycles", type=int, default=50)
+    a = ap.parse_args()
+    if a.cmd == "worker":
+        signal.signal(signal.SIGTERM, on_term)
+        print("ready", flush=True)
+        print(json.dumps(WORKERS[a.kind]()))
+        return 0
+    {"unbind": sc_unbind, "kill": sc_kill}[a.cmd](a.cycles)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
