@@ -90,10 +90,10 @@ deps:
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-test:
+test: deps
 	tests/run-all.sh
 
-test-debug:
+test-debug: deps
 	tests/run-all.sh --debug-kernel
 
 demo:

@@ -27,20 +27,22 @@ static const char * const tpms_obj_names[TPMS_OBJ_NR] = {
 	[TPMS_OBJ_PROXY] = "vtpm",
 };
 
-static atomic_long_t tpms_live;
+static atomic_long_t tpms_live_chips;
 static struct dentry *tpms_debugfs;
 
 void tpms_obj_created(enum tpms_obj kind)
 {
 	atomic_long_inc(&tpms_created[kind]);
-	atomic_long_inc(&tpms_live);
+	if (kind == TPMS_OBJ_CHIP)
+		atomic_long_inc(&tpms_live_chips);
 }
 
 void tpms_obj_destroyed(enum tpms_obj kind)
 {
 	atomic_long_inc(&tpms_destroyed[kind]);
-	if (atomic_long_dec_and_test(&tpms_live))
-		wake_up_var(&tpms_live);
+	if (kind == TPMS_OBJ_CHIP &&
+	    atomic_long_dec_and_test(&tpms_live_chips))
+		wake_up_var(&tpms_live_chips);
 }
 
 static int tpms_objects_show(struct seq_file *m, void *v)
@@ -54,6 +56,31 @@ static int tpms_objects_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tpms_objects);
+
+#ifdef TPMS_PLANT
+/*
+ * Deliberate bugs, compiled in only by `make TPMS_PLANT=warn|null|leak`
+ * for the test bed's self-test (tests/harness-selftest.sh): each must turn
+ * a guest run red.
+ */
+static int tpms_plant(void)
+{
+	static const char *victim;
+
+	if (!strcmp(TPMS_PLANT, "warn"))
+		WARN_ON(1);
+	else if (!strcmp(TPMS_PLANT, "null"))
+		pr_info("planted: %c\n", *READ_ONCE(victim));
+	else if (!strcmp(TPMS_PLANT, "leak"))
+		tpms_obj_created(TPMS_OBJ_FILE);
+	return 0;
+}
+#else
+static int tpms_plant(void)
+{
+	return 0;
+}
+#endif
 
 static int __init tpms_init(void)
 {
@@ -72,7 +99,7 @@ static int __init tpms_init(void)
 	if (rc)
 		goto err_cdev;
 	pr_info("version %s loaded\n", TPMS_VERSION);
-	return 0;
+	return tpms_plant();
 
 err_cdev:
 	debugfs_remove_recursive(tpms_debugfs);
@@ -87,15 +114,25 @@ static void __exit tpms_exit(void)
 	int i;
 
 	tpms_vtpm_exit();
-	/* chip memory may be released late (sysfs, deferred kobject release) */
-	wait_var_event(&tpms_live, !atomic_long_read(&tpms_live));
+	/*
+	 * Files and virtual TPMs pin the module; chip memory may still be
+	 * released late (deferred kobject release): wait for it.
+	 */
+	wait_var_event(&tpms_live_chips, !atomic_long_read(&tpms_live_chips));
 	debugfs_remove_recursive(tpms_debugfs);
 	tpms_cdev_exit();
 	tpms_core_exit();
-	for (i = 0; i < TPMS_OBJ_NR; i++)
-		pr_info("%s objects: %ld created, %ld destroyed\n",
-			tpms_obj_names[i], atomic_long_read(&tpms_created[i]),
-			atomic_long_read(&tpms_destroyed[i]));
+	for (i = 0; i < TPMS_OBJ_NR; i++) {
+		long c = atomic_long_read(&tpms_created[i]);
+		long d = atomic_long_read(&tpms_destroyed[i]);
+
+		if (c != d)
+			pr_err("Leaked %ld %s objects (%ld created, %ld destroyed)\n",
+			       c - d, tpms_obj_names[i], c, d);
+		else
+			pr_info("%s objects: %ld created and destroyed\n",
+				tpms_obj_names[i], c);
+	}
 }
 
 module_init(tpms_init);

@@ -32,8 +32,10 @@ if [ -n "$ko" ] && [ -f "$ko" ] && [ -x "$faddr2line" ]; then
 	if [ -n "$frames" ]; then
 		echo "# tpm_safe frames:"
 		for f in $frames; do
-			"$faddr2line" "$ko" "$f" 2>/dev/null | sed 's/^/#   /'
-		done
+			# init code has no exact size in the oops: retry without it
+			"$faddr2line" "$ko" "$f" 2>/dev/null | grep -v '^skipping' ||
+				"$faddr2line" "$ko" "${f%/*}" 2>/dev/null
+		done | sed 's/^/#   /'
 	fi
 fi
 exit 1

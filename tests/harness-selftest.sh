@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Prove the test bed catches failures: build tpm_safe with a planted bug
+# (a WARN_ON, a NULL dereference, a leaked object) and require each guest
+# run to come back red, for the right reason.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=${KDIR:-/lib/modules/${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 |
+	sed 's|.*/linux-headers-||' | grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}/build}
+n=0
+fails=0
+for plant in warn null leak; do
+	n=$((n + 1))
+	dir=$top/results/plant-$plant
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/src" "$top/include" "$dir/"
+	if ! make -s -C "$kdir" M="$dir" TPMS_PLANT=$plant modules >/dev/null 2>&1; then
+		echo "not ok $n - planted $plant: module did not build"
+		fails=$((fails + 1))
+		continue
+	fi
+	out=$top/results/selftest-$plant
+	log=$("$top/tests/qemu/run.sh" --timeout 300 --out "$out" --ko "$dir/tpm_safe.ko" \
+		--env "KO=$dir/tpm_safe.ko" load-unload 2>&1)
+	rc=$?
+	case $plant in
+	warn) why='WARNING:' ;;
+	null) why='BUG: kernel NULL pointer dereference' ;;
+	leak) why='Leaked 1 file objects' ;;
+	esac
+	if [ $rc -ne 0 ] && grep -q "$why" "$out/console.log"; then
+		echo "ok $n - planted $plant turns the run red ($why)"
+		echo "$log" | grep -E '^# (FAIL|  )' | head -n 4
+	else
+		echo "not ok $n - planted $plant: run.sh exit $rc, '$why' in console: $(grep -c "$why" "$out/console.log")"
+		echo "$log" | tail -n 20 | sed 's/^/#   /'
+		fails=$((fails + 1))
+	fi
+done
+exit $fails
