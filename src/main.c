@@ -98,9 +98,14 @@ static int __init tpms_init(void)
 	rc = tpms_vtpm_init();
 	if (rc)
 		goto err_cdev;
+	rc = tpms_tis_init();
+	if (rc)
+		goto err_vtpm;
 	pr_info("version %s loaded\n", TPMS_VERSION);
 	return tpms_plant();
 
+err_vtpm:
+	tpms_vtpm_exit();
 err_cdev:
 	debugfs_remove_recursive(tpms_debugfs);
 	tpms_cdev_exit();
@@ -113,6 +118,7 @@ static void __exit tpms_exit(void)
 {
 	int i;
 
+	tpms_tis_exit();
 	tpms_vtpm_exit();
 	/*
 	 * Files and virtual TPMs pin the module; chip memory may still be

@@ -133,6 +133,10 @@ int tpms_tpm1_refuse(struct tpms_chip *chip);
 int tpms_vtpm_init(void);
 void tpms_vtpm_exit(void);
 
+/* tis.c */
+int tpms_tis_init(void);
+void tpms_tis_exit(void);
+
 /* main.c: object accounting, so a test can prove nothing leaked */
 enum tpms_obj {
 	TPMS_OBJ_CHIP,

@@ -71,3 +71,14 @@ objects_balanced() {
 dmesg_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|KASAN|refcount_t|circular locking|unreferenced object'
 }
+
+# host_req stop|cont: ask the host to SIGSTOP/SIGCONT the swtpm behind
+# QEMU's TIS, and wait for its answer.
+host_req() {
+	rm -f $R/host-ack
+	echo "$1" > $R/host-req
+	wait_for "[ -f $R/host-ack ]" 10
+}
+
+# ms_since START_NS: milliseconds since a `date +%s%N` value
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }

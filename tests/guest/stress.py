@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import tpmsafe as T  # noqa: E402
 
-DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
+DRV = "/sys/bus/platform/drivers/%s"
 # what a client may see while its chip is unbound, killed or rebinding
 EXPECTED = {"ok", "EPIPE", "ENOENT", "ENODEV", "EBUSY", "ENXIO", "EINTR"}
 fails = 0
@@ -226,10 +226,18 @@ def final_check(what):
     tap(good is True, "%s: the TPM works afterwards" % what, good)
 
 
-def sc_unbind(cycles):
-    proc, num, devid = T.launch("/tmp/stress-unbind")
-    dev = "tpm_safe_vtpm.%d" % devid
-    tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
+def sc_unbind(cycles, driver, device):
+    drv = DRV % driver
+    proc = None
+    if device:
+        dev = device
+        num = int(os.path.basename(glob.glob(
+            "/sys/bus/platform/devices/%s/tpm_safe/tpmsafe*" % dev)[0])[7:])
+        tap(True, "%s bound as tpmsafe%d" % (dev, num))
+    else:
+        proc, num, devid = T.launch("/tmp/stress-unbind")
+        dev = "tpm_safe_vtpm.%d" % devid
+        tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
     kinds = ["client", "client-nb", "sysfs", "hwrng", "openclose"]
     procs = start_load(kinds)
     unbind_ms = []
@@ -238,11 +246,11 @@ def sc_unbind(cycles):
     t0 = time.monotonic()
     for i in range(cycles):
         a = time.monotonic()
-        write(DRV + "/unbind", dev)
+        write(drv + "/unbind", dev)
         b = time.monotonic()
         if wait_node(num, False, 5) is None:
             bad += 1
-        write(DRV + "/bind", dev)
+        write(drv + "/bind", dev)
         c = time.monotonic()
         if not os.path.exists("/sys/bus/platform/devices/%s/driver" % dev):
             bad += 1
@@ -262,9 +270,12 @@ def sc_unbind(cycles):
     print("FIGURE bind (registration) ms: median=%.1f max=%.1f" % (
         statistics.median(bind_ms), max(bind_ms)))
     final_check("unbind")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    tap(wait_node(num, False, 20) is not None, "unbind: swtpm gone, chip gone")
+    if device:
+        write(drv + "/unbind", dev)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    tap(wait_node(num, False, 20) is not None, "unbind: backend gone, chip gone")
 
 
 def sc_kill(cycles):
@@ -313,6 +324,8 @@ def main():
     p.add_argument("kind", choices=sorted(WORKERS))
     p = sub.add_parser("unbind")
     p.add_argument("--cycles", type=int, default=100)
+    p.add_argument("--driver", default="tpm_safe_vtpm")
+    p.add_argument("--device", help="an already bound device (else a vtpm)")
     p = sub.add_parser("kill")
     p.add_argument("--cycles", type=int, default=50)
     a = ap.parse_args()
@@ -321,7 +334,10 @@ def main():
         print("ready", flush=True)
         print(json.dumps(WORKERS[a.kind]()))
         return 0
-    {"unbind": sc_unbind, "kill": sc_kill}[a.cmd](a.cycles)
+    if a.cmd == "unbind":
+        sc_unbind(a.cycles, a.driver, a.device)
+    else:
+        sc_kill(a.cycles)
     return 1 if fails else 0
 
 

@@ -88,8 +88,39 @@ swtpm_args=(socket --tpmstate "dir=$out/swtpm"
 swtpm "${swtpm_args[@]}"
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
+# The guest asks the host to stop or continue swtpm (a command that never
+# completes) by writing share/host-req; the answer is share/host-ack.  A
+# stop lasts at most 5 s: QEMU blocks on a stopped swtpm when the driver
+# cancels (commandReady) and the guest freezes until swtpm continues.
+host_agent() {
+	local pid req stopped=0
+	pid=$(cat "$out/swtpm/pid")
+	while :; do
+		if [ -f "$out/share/host-req" ]; then
+			req=$(cat "$out/share/host-req")
+			rm -f "$out/share/host-req"
+			case $req in
+			stop) kill -STOP "$pid"; stopped=$SECONDS ;;
+			cont) kill -CONT "$pid"; stopped=0 ;;
+			esac
+			echo "$req" > "$out/share/host-ack"
+		fi
+		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge 5 ]; then
+			kill -CONT "$pid"
+			stopped=0
+		fi
+		sleep 0.05
+	done
+}
+host_agent &
+agent=$!
+
 cleanup() {
-	[ -f "$out/swtpm/pid" ] && kill "$(cat "$out/swtpm/pid")" 2>/dev/null || true
+	kill "$agent" 2>/dev/null || true
+	if [ -f "$out/swtpm/pid" ]; then
+		kill -CONT "$(cat "$out/swtpm/pid")" 2>/dev/null || true
+		kill "$(cat "$out/swtpm/pid")" 2>/dev/null || true
+	fi
 }
 trap cleanup EXIT
 

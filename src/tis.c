@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: the TPM Interface Specification (FIFO) over memory-mapped
+ * registers, as in most PC TPMs and QEMU's -device tpm-tis.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ *
+ * Matches ACPI MSFT0101 (when the TPM2 table says TIS/MMIO), device tree
+ * tcg,tpm-tis-mmio and PNP0C31; force=1 creates a device at 0xFED40000.
+ * Users move a TPM between the kernel's tpm_tis and tpm_safe_tis through
+ * the sysfs unbind/bind files: remove relinquishes the locality, disables
+ * interrupts and releases the MMIO region.
+ *
+ * Completion: the interrupt given with irq= when it proves to work at
+ * probe, else an adaptive poll that sleeps tens of microseconds at first
+ * and backs off, so that a fast TPM is seen quickly and a slow one does not
+ * cost a spinning core.
+ */
+#include <linux/acpi.h>
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
+#include <linux/pnp.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "tpms.h"
+
+#define TIS_NAME		"tpm_safe_tis"
+#define TIS_BASE		0xFED40000
+#define TIS_SIZE		0x5000
+
+/* registers of locality 0 */
+#define TIS_ACCESS		0x00
+#define TIS_INT_ENABLE		0x08
+#define TIS_INT_VECTOR		0x0C
+#define TIS_INT_STATUS		0x10
+#define TIS_INTF_CAPS		0x14
+#define TIS_STS			0x18
+#define TIS_BURST		0x19
+#define TIS_DATA_FIFO		0x24
+#define TIS_INTERFACE_ID	0x30
+#define TIS_DID_VID		0xF00
+#define TIS_RID			0xF04
+
+#define ACCESS_VALID		0x80
+#define ACCESS_ACTIVE		0x20
+#define ACCESS_REQUEST_USE	0x02
+
+#define STS_VALID		0x80
+#define STS_COMMAND_READY	0x40
+#define STS_GO			0x20
+#define STS_DATA_AVAIL		0x10
+#define STS_DATA_EXPECT		0x08
+#define STS_RESPONSE_RETRY	0x02
+#define STS_READ_ZERO		0x23	/* GO, RESPONSE_RETRY, bit 0 */
+
+#define INT_DATA_AVAIL		0x01
+#define INT_STS_VALID		0x02
+#define INT_LOCALITY_CHANGE	0x04
+#define INT_COMMAND_READY	0x80
+#define INT_GLOBAL		BIT(31)
+#define INT_ALL			(INT_DATA_AVAIL | INT_STS_VALID | \
+				 INT_LOCALITY_CHANGE | INT_COMMAND_READY)
+
+/* TPM 2.0 interface timeouts (PTP), in ms */
+#define TIS_TIMEOUT_A		750
+#define TIS_TIMEOUT_B		4000
+#define TIS_TIMEOUT_C		200
+#define TIS_TIMEOUT_D		30
+
+#define TIS_STORM_IRQS		1000	/* more than this in a second: storm */
+#define TIS_RECV_ATTEMPTS	3
+
+static bool tis_force;
+module_param_named(force, tis_force, bool, 0444);
+MODULE_PARM_DESC(force, "Create a TIS device at 0xFED40000 when firmware lists none (default 0)");
+
+static int tis_irq;
+module_param_named(irq, tis_irq, int, 0444);
+MODULE_PARM_DESC(irq, "TIS interrupt line, tested at probe (default 0: polling; QEMU uses 5)");
+
+static unsigned int tis_autosuspend_ms = 200;
+module_param_named(tis_autosuspend_ms, tis_autosuspend_ms, uint, 0644);
+MODULE_PARM_DESC(tis_autosuspend_ms, "Runtime-PM autosuspend delay of TIS devices (default 200)");
+
+struct tis {
+	void __iomem *base;
+	struct device *dev;
+	struct tpms_chip *chip;
+	int irq;			/* > 0 while interrupts are in use */
+	bool irq_seen;
+	wait_queue_head_t wq;
+	unsigned long storm_start;	/* jiffies */
+	unsigned int storm_count;
+	struct work_struct storm_work;
+	atomic_t rpm_suspends;
+	atomic_t rpm_resumes;
+};
+
+static u8 tis_read8(struct tis *tis, u32 reg)
+{
+	return ioread8(tis->base + reg);
+}
+
+static u32 tis_read32(struct tis *tis, u32 reg)
+{
+	return ioread32(tis->base + reg);
+}
+
+static void tis_write8(struct tis *tis, u32 reg, u8 v)
+{
+	iowrite8(v, tis->base + reg);
+}
+
+static void tis_write32(struct tis *tis, u32 reg, u32 v)
+{
+	iowrite32(v, tis->base + reg);
+}
+
+/* Status, with "no locality" (must-read-zero bits set) reported as 0. */
+static u8 tis_status(struct tis *tis)
+{
+	u8 sts = tis_read8(tis, TIS_STS);
+
+	return sts & STS_READ_ZERO ? 0 : sts;
+}
+
+static unsigned int tis_burst(struct tis *tis)
+{
+	return ioread16(tis->base + TIS_BURST);
+}
+
+/*
+ * Wait until (status & mask) == mask, or @timeout jiffies.  With a working
+ * interrupt: sleep until it fires.  Otherwise poll: 10-20 us sleeps for the
+ * first 200 us, then up to 100-200 us, then 1 ms.
+ */
+static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
+			   bool abortable)
+{
+	unsigned long stop = jiffies + timeout;
+	unsigned int slept_us = 0;
+
+	for (;;) {
+		if ((tis_status(tis) & mask) == mask)
+			return 0;
+		if (abortable && tpms_chip_aborting(tis->chip))
+			return -ENODEV;
+		if (time_after(jiffies, stop))
+			return -ETIME;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (READ_ONCE(tis->irq) > 0) {
+			wait_event_killable_timeout(tis->wq,
+				(tis_status(tis) & mask) == mask ||
+				(abortable && tpms_chip_aborting(tis->chip)),
+				max_t(long, stop - jiffies, 1));
+			continue;
+		}
+		if (slept_us < 200) {
+			usleep_range(10, 20);
+			slept_us += 15;
+		} else if (slept_us < 5000) {
+			usleep_range(100, 200);
+			slept_us += 150;
+		} else {
+			usleep_range(1000, 1500);
+		}
+	}
+}
+
+static int tis_request_locality(struct tis *tis)
+{
+	unsigned long stop = jiffies + msecs_to_jiffies(TIS_TIMEOUT_A);
+	u8 acc = tis_read8(tis, TIS_ACCESS);
+
+	if ((acc & (ACCESS_VALID | ACCESS_ACTIVE)) ==
+	    (ACCESS_VALID | ACCESS_ACTIVE))
+		return 0;
+	tis_write8(tis, TIS_ACCESS, ACCESS_REQUEST_USE);
+	do {
+		acc = tis_read8(tis, TIS_ACCESS);
+		if ((acc & (ACCESS_VALID | ACCESS_ACTIVE)) ==
+		    (ACCESS_VALID | ACCESS_ACTIVE))
+			return 0;
+		usleep_range(20, 50);
+	} while (time_before(jiffies, stop));
+	dev_err_ratelimited(tis->dev, "locality 0 not granted (access 0x%02x)\n",
+			    acc);
+	return -EBUSY;
+}
+
+static void tis_relinquish_locality(struct tis *tis)
+{
+	if (tis_read8(tis, TIS_ACCESS) & ACCESS_ACTIVE)
+		tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
+}
+
+/* commandReady, and wait until the TPM reports it */
+static int tis_ready(struct tis *tis)
+{
+	if (tis_status(tis) & STS_COMMAND_READY)
+		return 0;
+	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	return tis_wait_status(tis, STS_COMMAND_READY,
+			       msecs_to_jiffies(TIS_TIMEOUT_B), false);
+}
+
+static int tis_wait_burst(struct tis *tis, unsigned int *burst)
+{
+	unsigned long stop = jiffies + msecs_to_jiffies(TIS_TIMEOUT_D);
+
+	do {
+		*burst = tis_burst(tis);
+		if (*burst && *burst != 0xFFFF)
+			return 0;
+		usleep_range(10, 20);
+	} while (time_before(jiffies, stop));
+	return -EBUSY;
+}
+
+/* Write @len bytes to the FIFO, four at a time where possible. */
+static void tis_fifo_write(struct tis *tis, const u8 *p, size_t len)
+{
+	while (len >= 4) {
+		iowrite32(get_unaligned_le32(p), tis->base + TIS_DATA_FIFO);
+		p += 4;
+		len -= 4;
+	}
+	while (len--)
+		tis_write8(tis, TIS_DATA_FIFO, *p++);
+}
+
+static void tis_fifo_read(struct tis *tis, u8 *p, size_t len)
+{
+	while (len >= 4) {
+		put_unaligned_le32(ioread32(tis->base + TIS_DATA_FIFO), p);
+		p += 4;
+		len -= 4;
+	}
+	while (len--)
+		*p++ = tis_read8(tis, TIS_DATA_FIFO);
+}
+
+static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
+{
+	struct tis *tis = tpms_chip_priv(chip);
+	unsigned long c = msecs_to_jiffies(TIS_TIMEOUT_C);
+	unsigned int burst;
+	size_t done = 0;
+	int rc;
+
+	rc = tis_ready(tis);
+	if (rc) {
+		dev_err_ratelimited(tis->dev, "TPM not ready for a command\n");
+		return rc == -ETIME ? -EBUSY : rc;
+	}
+	/* all but the last byte; DATA_EXPECT must stay set */
+	while (done < len - 1) {
+		size_t n;
+
+		rc = tis_wait_burst(tis, &burst);
+		if (rc)
+			goto fail;
+		n = min_t(size_t, burst, len - 1 - done);
+		tis_fifo_write(tis, buf + done, n);
+		done += n;
+		rc = tis_wait_status(tis, STS_VALID, c, false);
+		if (rc)
+			goto fail;
+		if (!(tis_status(tis) & STS_DATA_EXPECT)) {
+			rc = -EIO;
+			goto fail;
+		}
+	}
+	tis_write8(tis, TIS_DATA_FIFO, buf[len - 1]);
+	rc = tis_wait_status(tis, STS_VALID, c, false);
+	if (rc)
+		goto fail;
+	if (tis_status(tis) & STS_DATA_EXPECT) {
+		rc = -EIO;
+		goto fail;
+	}
+	tis_write8(tis, TIS_STS, STS_GO);
+	return 0;
+
+fail:
+	dev_err_ratelimited(tis->dev, "sending the command failed: %d\n", rc);
+	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	return rc == -ETIME ? -EIO : rc;
+}
+
+static int tis_wait(struct tpms_chip *chip, unsigned long timeout)
+{
+	return tis_wait_status(tpms_chip_priv(chip),
+			       STS_VALID | STS_DATA_AVAIL, timeout, true);
+}
+
+/* Read @len bytes of the response, waiting for data between bursts. */
+static int tis_read_bytes(struct tis *tis, u8 *p, size_t len)
+{
+	unsigned long c = msecs_to_jiffies(TIS_TIMEOUT_C);
+	unsigned int burst;
+	int rc;
+
+	while (len) {
+		size_t n;
+
+		rc = tis_wait_status(tis, STS_VALID | STS_DATA_AVAIL, c, false);
+		if (rc)
+			return rc;
+		rc = tis_wait_burst(tis, &burst);
+		if (rc)
+			return rc;
+		n = min_t(size_t, burst, len);
+		tis_fifo_read(tis, p, n);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int tis_recv_once(struct tis *tis, u8 *buf, size_t size)
+{
+	u32 len;
+	int rc;
+
+	rc = tis_read_bytes(tis, buf, TPMS_HEADER_SIZE);
+	if (rc)
+		return rc;
+	len = tpms_hdr_len(buf);
+	if (len < TPMS_HEADER_SIZE || len > size)
+		return -EIO;
+	rc = tis_read_bytes(tis, buf + TPMS_HEADER_SIZE,
+			    len - TPMS_HEADER_SIZE);
+	if (rc)
+		return rc;
+	rc = tis_wait_status(tis, STS_VALID, msecs_to_jiffies(TIS_TIMEOUT_C),
+			     false);
+	if (rc)
+		return rc;
+	if (tis_status(tis) & STS_DATA_AVAIL)
+		return -EIO;		/* left-over data */
+	return len;
+}
+
+static int tis_recv(struct tpms_chip *chip, u8 *buf, size_t size)
+{
+	struct tis *tis = tpms_chip_priv(chip);
+	int rc = -EIO, i;
+
+	for (i = 0; i < TIS_RECV_ATTEMPTS; i++) {
+		rc = tis_recv_once(tis, buf, size);
+		if (rc >= 0)
+			break;
+		/* ask the TPM to send the whole response again */
+		tis_write8(tis, TIS_STS, STS_RESPONSE_RETRY);
+	}
+	if (rc < 0)
+		dev_err_ratelimited(tis->dev, "bad response: %d\n", rc);
+	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	return rc == -ETIME ? -EIO : rc;
+}
+
+static void tis_cancel(struct tpms_chip *chip)
+{
+	struct tis *tis = tpms_chip_priv(chip);
+
+	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+}
+
+static void tis_abort(struct tpms_chip *chip)
+{
+	struct tis *tis = tpms_chip_priv(chip);
+
+	wake_up_all(&tis->wq);
+}
+
+static int tis_power_up(struct tpms_chip *chip)
+{
+	return tis_request_locality(tpms_chip_priv(chip));
+}
+
+static void tis_power_down(struct tpms_chip *chip)
+{
+	tis_relinquish_locality(tpms_chip_priv(chip));
+}
+
+static const struct tpms_backend_ops tis_ops = {
+	.send = tis_send,
+	.wait = tis_wait,
+	.recv = tis_recv,
+	.cancel = tis_cancel,
+	.abort = tis_abort,
+	.power_up = tis_power_up,
+	.power_down = tis_power_down,
+};
+
+/* --- interrupts --- */
+
+static irqreturn_t tis_isr(int irq, void *data)
+{
+	struct tis *tis = data;
+	u32 st = tis_read32(tis, TIS_INT_STATUS);
+
+	if (!st || st == ~0U)
+		return IRQ_NONE;
+	tis_write32(tis, TIS_INT_STATUS, st);
+	WRITE_ONCE(tis->irq_seen, true);
+	if (time_after(jiffies, tis->storm_start + HZ)) {
+		tis->storm_start = jiffies;
+		tis->storm_count = 0;
+	}
+	if (++tis->storm_count > TIS_STORM_IRQS) {
+		tis_write32(tis, TIS_INT_ENABLE, 0);
+		schedule_work(&tis->storm_work);
+	}
+	wake_up_all(&tis->wq);
+	return IRQ_HANDLED;
+}
+
+static void tis_irq_off(struct tis *tis)
+{
+	int irq = tis->irq;
+
+	if (irq <= 0)
+		return;
+	tis_write32(tis, TIS_INT_ENABLE, 0);
+	WRITE_ONCE(tis->irq, 0);
+	free_irq(irq, tis);
+	wake_up_all(&tis->wq);	/* waiters go back to polling */
+}
+
+static void tis_storm_work(struct work_struct *work)
+{
+	struct tis *tis = container_of(work, struct tis, storm_work);
+
+	dev_warn(tis->dev, "interrupt storm on IRQ %d: polling from now on\n",
+		 tis->irq);
+	tis_irq_off(tis);
+}
+
+/*
+ * Use @irq only if it fires: enable the interrupts, provoke a locality
+ * change and a commandReady, and wait for one.  One log line either way.
+ */
+static void tis_irq_probe(struct tis *tis, int irq)
+{
+	int rc;
+
+	rc = request_irq(irq, tis_isr, IRQF_SHARED, TIS_NAME, tis);
+	if (rc) {
+		dev_info(tis->dev, "cannot get IRQ %d (%d): polling\n", irq, rc);
+		return;
+	}
+	tis->irq = irq;
+	tis_write8(tis, TIS_INT_VECTOR, irq);
+	tis_write32(tis, TIS_INT_STATUS, ~0U);
+	tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_ALL);
+	if (!tis_request_locality(tis)) {
+		tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+		wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
+				   msecs_to_jiffies(100));
+		tis_relinquish_locality(tis);
+	}
+	if (READ_ONCE(tis->irq_seen)) {
+		dev_info(tis->dev, "using IRQ %d\n", irq);
+		return;
+	}
+	dev_info(tis->dev, "IRQ %d does not fire: polling\n", irq);
+	tis_irq_off(tis);
+}
+
+/* --- probe and remove, shared by the platform and PNP drivers --- */
+
+static int tis_probe_common(struct device *dev, struct resource *res,
+			    int irq)
+{
+	struct tpms_chip *chip;
+	struct tis *tis;
+	u32 vid, caps;
+	int rc;
+
+	tis = devm_kzalloc(dev, sizeof(*tis), GFP_KERNEL);
+	if (!tis)
+		return -ENOMEM;
+	tis->dev = dev;
+	init_waitqueue_head(&tis->wq);
+	INIT_WORK(&tis->storm_work, tis_storm_work);
+	tis->base = devm_ioremap_resource(dev, res);
+	if (IS_ERR(tis->base))
+		return PTR_ERR(tis->base);	/* logged by devm */
+
+	vid = tis_read32(tis, TIS_DID_VID);
+	if (!vid || vid == ~0U) {
+		dev_err(dev, "no TIS interface at %pR\n", res);
+		return -ENODEV;
+	}
+	caps = tis_read32(tis, TIS_INTF_CAPS);
+
+	chip = tpms_chip_alloc(dev, &tis_ops, tis, TPMS_BACKEND_RUNTIME_PM);
+	if (IS_ERR(chip))
+		return PTR_ERR(chip);
+	tis->chip = chip;
+	dev_set_drvdata(dev, tis);
+
+	if (irq > 0)
+		tis_irq_probe(tis, irq);
+
+	pm_runtime_set_active(dev);
+	pm_runtime_set_autosuspend_delay(dev, tis_autosuspend_ms);
+	pm_runtime_use_autosuspend(dev);
+	pm_runtime_enable(dev);
+
+	rc = tpms_chip_register(chip);
+	if (rc) {
+		pm_runtime_disable(dev);
+		pm_runtime_dont_use_autosuspend(dev);
+		tis_irq_off(tis);
+		cancel_work_sync(&tis->storm_work);
+		tis_relinquish_locality(tis);
+		tpms_chip_put(chip);
+		return rc;
+	}
+	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x, %s\n",
+		 tpms_chip_name(chip), vid, tis_read8(tis, TIS_RID), caps,
+		 tis->irq > 0 ? "interrupts" : "polling");
+	return 0;
+}
+
+static void tis_remove_common(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	tpms_chip_unregister(tis->chip);
+	pm_runtime_disable(dev);
+	pm_runtime_dont_use_autosuspend(dev);
+	tis_irq_off(tis);
+	cancel_work_sync(&tis->storm_work);
+	tis_relinquish_locality(tis);
+	tpms_chip_put(tis->chip);
+}
+
+static int tis_runtime_suspend(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	atomic_inc(&tis->rpm_suspends);
+	tis_relinquish_locality(tis);
+	return 0;
+}
+
+static int tis_runtime_resume(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	atomic_inc(&tis->rpm_resumes);
+	return 0;
+}
+
+static const struct dev_pm_ops tis_pm = {
+	SET_RUNTIME_PM_OPS(tis_runtime_suspend, tis_runtime_resume, NULL)
+};
+
+#ifdef CONFIG_ACPI
+/* MSFT0101 is also used by CRB TPMs: take it only for start method 6. */
+static bool tis_acpi_is_mmio(struct device *dev)
+{
+	struct acpi_table_tpm2 *tbl;
+	acpi_status st;
+	bool mmio;
+
+	if (!ACPI_COMPANION(dev))
+		return true;
+	st = acpi_get_table(ACPI_SIG_TPM2, 1, (struct acpi_table_header **)&tbl);
+	if (ACPI_FAILURE(st)) {
+		dev_err(dev, "no ACPI TPM2 table\n");
+		return false;
+	}
+	mmio = tbl->start_method == ACPI_TPM2_MEMORY_MAPPED;
+	if (!mmio)
+		dev_info(dev, "TPM2 start method %u is not TIS/MMIO\n",
+			 tbl->start_method);
+	acpi_put_table((struct acpi_table_header *)tbl);
+	return mmio;
+}
+#else
+static bool tis_acpi_is_mmio(struct device *dev)
+{
+	return true;
+}
+#endif
+
+static int tis_plat_probe(struct platform_device *pdev)
+{
+	struct resource *res;
+
+	if (!tis_acpi_is_mmio(&pdev->dev))
+		return -ENODEV;
+	res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	if (!res) {
+		dev_err(&pdev->dev, "no MMIO resource\n");
+		return -ENODEV;
+	}
+	return tis_probe_common(&pdev->dev, res, tis_irq);
+}
+
+static int tis_plat_remove(struct platform_device *pdev)
+{
+	tis_remove_common(&pdev->dev);
+	return 0;
+}
+
+static const struct acpi_device_id tis_acpi_ids[] = {
+	{ "MSFT0101", 0 },
+	{ }
+};
+MODULE_DEVICE_TABLE(acpi, tis_acpi_ids);
+
+static const struct of_device_id tis_of_ids[] = {
+	{ .compatible = "tcg,tpm-tis-mmio" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, tis_of_ids);
+
+static struct platform_driver tis_plat_driver = {
+	.probe = tis_plat_probe,
+	.remove = tis_plat_remove,
+	.driver = {
+		.name = TIS_NAME,
+		.pm = &tis_pm,
+		.acpi_match_table = ACPI_PTR(tis_acpi_ids),
+		.of_match_table = tis_of_ids,
+	},
+};
+
+static int tis_pnp_probe(struct pnp_dev *pdev, const struct pnp_device_id *id)
+{
+	struct resource *res = pnp_get_resource(pdev, IORESOURCE_MEM, 0);
+
+	if (!res) {
+		dev_err(&pdev->dev, "no MMIO resource\n");
+		return -ENODEV;
+	}
+	return tis_probe_common(&pdev->dev, res, tis_irq);
+}
+
+static void tis_pnp_remove(struct pnp_dev *pdev)
+{
+	tis_remove_common(&pdev->dev);
+}
+
+static const struct pnp_device_id tis_pnp_ids[] = {
+	{ "PNP0C31", 0 },
+	{ "" }
+};
+MODULE_DEVICE_TABLE(pnp, tis_pnp_ids);
+
+static struct pnp_driver tis_pnp_driver = {
+	.name = TIS_NAME,
+	.id_table = tis_pnp_ids,
+	.probe = tis_pnp_probe,
+	.remove = tis_pnp_remove,
+	.driver = {
+		.pm = &tis_pm,
+	},
+};
+
+static struct platform_device *tis_forced;
+
+int tpms_tis_init(void)
+{
+	struct resource res = DEFINE_RES_MEM(TIS_BASE, TIS_SIZE);
+	int rc;
+
+	rc = platform_driver_register(&tis_plat_driver);
+	if (rc) {
+		pr_err("cannot register driver %s: %d\n", TIS_NAME, rc);
+		return rc;
+	}
+	rc = pnp_register_driver(&tis_pnp_driver);
+	if (rc) {
+		pr_err("cannot register PNP driver %s: %d\n", TIS_NAME, rc);
+		platform_driver_unregister(&tis_plat_driver);
+		return rc;
+	}
+	if (tis_force) {
+		tis_forced = platform_device_register_simple(TIS_NAME, -1, &res,
+							     1);
+		if (IS_ERR(tis_forced)) {
+			pr_err("force: cannot create %s: %ld\n", TIS_NAME,
+			       PTR_ERR(tis_forced));
+			tis_forced = NULL;
+		}
+	}
+	return 0;
+}
+
+void tpms_tis_exit(void)
+{
+	if (tis_forced)
+		platform_device_unregister(tis_forced);
+	pnp_unregister_driver(&tis_pnp_driver);
+	platform_driver_unregister(&tis_plat_driver);
+}
