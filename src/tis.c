@@ -64,8 +64,9 @@
 #define INT_LOCALITY_CHANGE	0x04
 #define INT_COMMAND_READY	0x80
 #define INT_GLOBAL		BIT(31)
-#define INT_ALL			(INT_DATA_AVAIL | INT_STS_VALID | \
-				 INT_LOCALITY_CHANGE | INT_COMMAND_READY)
+/* in use: the ones raised while we hold the locality */
+#define INT_USED		(INT_DATA_AVAIL | INT_STS_VALID | \
+				 INT_COMMAND_READY)
 
 /* TPM 2.0 interface timeouts (PTP), in ms */
 #define TIS_TIMEOUT_A		750
@@ -73,7 +74,7 @@
 #define TIS_TIMEOUT_C		200
 #define TIS_TIMEOUT_D		30
 
-#define TIS_STORM_IRQS		1000	/* more than this in a second: storm */
+#define TIS_STORM_IRQS		1000	/* unhandled in a second: a storm */
 #define TIS_RECV_ATTEMPTS	3
 
 static bool tis_force;
@@ -97,7 +98,7 @@ struct tis {
 	wait_queue_head_t wq;
 	unsigned long storm_start;	/* jiffies */
 	unsigned int storm_count;
-	struct work_struct storm_work;
+	bool storm;			/* line disabled, switch to polling */
 	atomic_t rpm_suspends;
 	atomic_t rpm_resumes;
 };
@@ -156,10 +157,12 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		if (READ_ONCE(tis->irq) > 0) {
+			/* slices, so that a lost interrupt costs 10 ms at most */
 			wait_event_killable_timeout(tis->wq,
 				(tis_status(tis) & mask) == mask ||
 				(abortable && tpms_chip_aborting(tis->chip)),
-				max_t(long, stop - jiffies, 1));
+				min_t(long, max_t(long, stop - jiffies, 1),
+				      msecs_to_jiffies(10)));
 			continue;
 		}
 		if (slept_us < 200) {
@@ -195,10 +198,17 @@ static int tis_request_locality(struct tis *tis)
 	return -EBUSY;
 }
 
+/*
+ * Clearing INT_STATUS needs the locality: clear it before giving the
+ * locality up, so that no interrupt stays raised while nobody can clear it.
+ */
 static void tis_relinquish_locality(struct tis *tis)
 {
-	if (tis_read8(tis, TIS_ACCESS) & ACCESS_ACTIVE)
-		tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
+	if (!(tis_read8(tis, TIS_ACCESS) & ACCESS_ACTIVE))
+		return;
+	if (READ_ONCE(tis->irq) > 0)
+		tis_write32(tis, TIS_INT_STATUS, ~0U);
+	tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
 }
 
 /* commandReady, and wait until the TPM reports it */
@@ -386,9 +396,18 @@ static int tis_power_up(struct tpms_chip *chip)
 	return tis_request_locality(tpms_chip_priv(chip));
 }
 
+static void tis_irq_release(struct tis *tis);
+
 static void tis_power_down(struct tpms_chip *chip)
 {
-	tis_relinquish_locality(tpms_chip_priv(chip));
+	struct tis *tis = tpms_chip_priv(chip);
+
+	if (READ_ONCE(tis->storm) && tis->irq > 0) {
+		dev_warn(tis->dev, "interrupt storm on IRQ %d: polling from now on\n",
+			 tis->irq);
+		tis_irq_release(tis);
+	}
+	tis_relinquish_locality(tis);
 }
 
 static const struct tpms_backend_ops tis_ops = {
@@ -403,46 +422,64 @@ static const struct tpms_backend_ops tis_ops = {
 
 /* --- interrupts --- */
 
+/*
+ * An interrupt we cannot clear (status unreadable or stuck) is counted;
+ * a thousand of them within a second is a storm: back to polling.
+ */
 static irqreturn_t tis_isr(int irq, void *data)
 {
 	struct tis *tis = data;
 	u32 st = tis_read32(tis, TIS_INT_STATUS);
+	bool stuck;
 
-	if (!st || st == ~0U)
-		return IRQ_NONE;
-	tis_write32(tis, TIS_INT_STATUS, st);
-	WRITE_ONCE(tis->irq_seen, true);
-	if (time_after(jiffies, tis->storm_start + HZ)) {
-		tis->storm_start = jiffies;
-		tis->storm_count = 0;
+	if (st == ~0U)
+		st = 0;
+	if (st) {
+		tis_write32(tis, TIS_INT_STATUS, st);
+		WRITE_ONCE(tis->irq_seen, true);
+		wake_up_all(&tis->wq);
 	}
-	if (++tis->storm_count > TIS_STORM_IRQS) {
-		tis_write32(tis, TIS_INT_ENABLE, 0);
-		schedule_work(&tis->storm_work);
+	stuck = !st || tis_read32(tis, TIS_INT_STATUS) == st;
+	if (stuck) {
+		if (time_after(jiffies, tis->storm_start + HZ)) {
+			tis->storm_start = jiffies;
+			tis->storm_count = 0;
+		}
+		if (++tis->storm_count == TIS_STORM_IRQS) {
+			/* stop it now; the next power-down goes to polling */
+			disable_irq_nosync(irq);
+			WRITE_ONCE(tis->storm, true);
+		}
 	}
-	wake_up_all(&tis->wq);
-	return IRQ_HANDLED;
+	return st ? IRQ_HANDLED : IRQ_NONE;
 }
 
-static void tis_irq_off(struct tis *tis)
+/* Interrupts off and the line freed; the caller holds the locality. */
+static void tis_irq_release(struct tis *tis)
 {
 	int irq = tis->irq;
 
-	if (irq <= 0)
-		return;
 	tis_write32(tis, TIS_INT_ENABLE, 0);
+	tis_write32(tis, TIS_INT_STATUS, ~0U);
 	WRITE_ONCE(tis->irq, 0);
+	if (tis->storm)
+		enable_irq(irq);	/* balance disable_irq_nosync() */
 	free_irq(irq, tis);
 	wake_up_all(&tis->wq);	/* waiters go back to polling */
 }
 
-static void tis_storm_work(struct work_struct *work)
+/* At probe failure and remove, when no command can run. */
+static void tis_irq_off(struct tis *tis)
 {
-	struct tis *tis = container_of(work, struct tis, storm_work);
-
-	dev_warn(tis->dev, "interrupt storm on IRQ %d: polling from now on\n",
-		 tis->irq);
-	tis_irq_off(tis);
+	if (tis->irq <= 0)
+		return;
+	if (tis_request_locality(tis)) {
+		free_irq(tis->irq, tis);	/* cannot reach the TPM */
+		tis->irq = 0;
+		return;
+	}
+	tis_irq_release(tis);
+	tis_relinquish_locality(tis);
 }
 
 /*
@@ -458,20 +495,28 @@ static void tis_irq_probe(struct tis *tis, int irq)
 		dev_info(tis->dev, "cannot get IRQ %d (%d): polling\n", irq, rc);
 		return;
 	}
-	tis->irq = irq;
-	tis_write8(tis, TIS_INT_VECTOR, irq);
-	tis_write32(tis, TIS_INT_STATUS, ~0U);
-	tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_ALL);
+	/* the interrupt registers only take writes from the active locality */
 	if (!tis_request_locality(tis)) {
-		tis_write8(tis, TIS_STS, STS_COMMAND_READY);
-		wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
-				   msecs_to_jiffies(100));
+		tis_write8(tis, TIS_INT_VECTOR, irq);
+		tis_write32(tis, TIS_INT_STATUS, ~0U);
+		tis_write32(tis, TIS_INT_ENABLE,
+			    INT_GLOBAL | INT_USED | INT_LOCALITY_CHANGE);
+		tis->irq = irq;
+		/* give the locality up and take it again: a locality change */
 		tis_relinquish_locality(tis);
+		if (!tis_request_locality(tis)) {
+			wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
+					   msecs_to_jiffies(100));
+			/* from now on only what fires while we hold it */
+			tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_USED);
+			tis_relinquish_locality(tis);
+		}
 	}
 	if (READ_ONCE(tis->irq_seen)) {
 		dev_info(tis->dev, "using IRQ %d\n", irq);
 		return;
 	}
+	tis->irq = irq;	/* for tis_irq_off() */
 	dev_info(tis->dev, "IRQ %d does not fire: polling\n", irq);
 	tis_irq_off(tis);
 }
@@ -491,7 +536,6 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		return -ENOMEM;
 	tis->dev = dev;
 	init_waitqueue_head(&tis->wq);
-	INIT_WORK(&tis->storm_work, tis_storm_work);
 	tis->base = devm_ioremap_resource(dev, res);
 	if (IS_ERR(tis->base))
 		return PTR_ERR(tis->base);	/* logged by devm */
@@ -522,7 +566,6 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		pm_runtime_disable(dev);
 		pm_runtime_dont_use_autosuspend(dev);
 		tis_irq_off(tis);
-		cancel_work_sync(&tis->storm_work);
 		tis_relinquish_locality(tis);
 		tpms_chip_put(chip);
 		return rc;
@@ -541,7 +584,6 @@ static void tis_remove_common(struct device *dev)
 	pm_runtime_disable(dev);
 	pm_runtime_dont_use_autosuspend(dev);
 	tis_irq_off(tis);
-	cancel_work_sync(&tis->storm_work);
 	tis_relinquish_locality(tis);
 	tpms_chip_put(tis->chip);
 }

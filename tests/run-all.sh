@@ -72,9 +72,13 @@ if [ $debug = 0 ]; then
 	tier dkms tap_cmd "dkms add/build/sign/install for $kver" scripts/dkms-install.sh "$kver"
 	tier guest-coexist tests/qemu/run.sh --mode coexist --out "$results/guest-coexist" \
 		--env LOAD=insmod "${cycles[@]}" \
-		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill
+		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move
 	tier guest-exclusive tests/qemu/run.sh --mode exclusive --out "$results/guest-exclusive" \
-		load-unload
+		"${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall
+	tier guest-exclusive-irq tests/qemu/run.sh --mode exclusive --out "$results/guest-irq" \
+		"${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
+	tier guest-tpm12 tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$results/guest-tpm12" \
+		tis-tpm12
 	tier harness-selftest tests/harness-selftest.sh
 	tier dkms-remove tap_cmd "dkms remove cleans up" sh -c \
 		"make -s dkms-remove >/dev/null && ! ls /lib/modules/$kver/updates/dkms/tpm_safe.ko* 2>/dev/null"
@@ -91,7 +95,8 @@ else
 	tier guest-debug tests/qemu/run.sh --kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" \
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
 		--timeout 2400 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${cycles[@]}" \
-		kmemleak-clear vtpm-smoke errno-matrix vtpm-unbind vtpm-kill kmemleak-scan
+		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
+		tis-smoke tis-unbind tis-stall kmemleak-scan
 fi
 
 echo "$passed passed, $failed failed"
