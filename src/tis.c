@@ -136,6 +136,12 @@ static unsigned int tis_burst(struct tis *tis)
 	return ioread16(tis->base + TIS_BURST);
 }
 
+static bool tis_ready_or_aborting(struct tis *tis, u8 mask, bool abortable)
+{
+	return (tis_status(tis) & mask) == mask ||
+	       (abortable && tpms_chip_aborting(tis->chip));
+}
+
 /*
  * Wait until (status & mask) == mask, or @timeout jiffies.  With a working
  * interrupt: sleep until it fires.  Otherwise poll: 10-20 us sleeps for the
@@ -158,11 +164,13 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			return -EINTR;
 		if (READ_ONCE(tis->irq) > 0) {
 			/* slices, so that a lost interrupt costs 10 ms at most */
+			long slice = min_t(long, max_t(long, stop - jiffies, 1),
+					   msecs_to_jiffies(10));
+
 			wait_event_killable_timeout(tis->wq,
-				(tis_status(tis) & mask) == mask ||
-				(abortable && tpms_chip_aborting(tis->chip)),
-				min_t(long, max_t(long, stop - jiffies, 1),
-				      msecs_to_jiffies(10)));
+						    tis_ready_or_aborting(tis, mask,
+									  abortable),
+						    slice);
 			continue;
 		}
 		if (slept_us < 200) {
