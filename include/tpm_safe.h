@@ -54,6 +54,7 @@ struct tpms_backend_ops {
 
 /* Flags a backend passes to tpms_chip_alloc(). */
 #define TPMS_BACKEND_RUNTIME_PM	BIT(0)	/* parent does runtime PM */
+#define TPMS_BACKEND_NO_SLEEP_IO BIT(1)	/* cannot serve during system sleep */
 
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,

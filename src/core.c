@@ -160,6 +160,11 @@ static int tpms_power_up(struct tpms_chip *chip)
 			dev_err_ratelimited(&chip->dev,
 					    "cannot resume %s: %d\n",
 					    dev_name(parent), rc);
+			/*
+			 * Clear the runtime-PM error: the device stays
+			 * suspended and the next command tries again.
+			 */
+			pm_runtime_set_suspended(parent);
 			return -EIO;
 		}
 	}
@@ -478,6 +483,57 @@ void tpms_chip_unregister(struct tpms_chip *chip)
 	tpms_chip_stop(chip, true);
 }
 EXPORT_SYMBOL_GPL(tpms_chip_unregister);
+
+/**
+ * tpms_chip_pm_suspend() - system sleep: fence the chip as suspended
+ * @chip: the chip
+ *
+ * Enters the fence, sends TPM2_Shutdown(STATE) and marks the chip
+ * suspended: from then on every entry point refuses (-EAGAIN; the hwrng
+ * returns no data) without touching the backend.  Never fails: a TPM that
+ * does not answer must not abort system suspend.
+ *
+ * Return: 0.
+ */
+int tpms_chip_pm_suspend(struct tpms_chip *chip)
+{
+	int rc;
+
+	rc = tpms_get_ops(chip);
+	if (rc) {
+		/* gone or already suspended: nothing can reach the TPM */
+		set_bit(TPMS_F_SUSPENDED, &chip->flags);
+		return 0;
+	}
+	/* a userspace server is frozen by now: it cannot answer */
+	if (test_bit(TPMS_F_TPM2, &chip->flags) &&
+	    !(chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO))
+		tpms_tpm2_shutdown(chip, TPM2_SU_STATE);
+	set_bit(TPMS_F_SUSPENDED, &chip->flags);
+	tpms_put_ops(chip);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_pm_suspend);
+
+/**
+ * tpms_chip_pm_resume() - system resume: let commands through again
+ * @chip: the chip
+ *
+ * The firmware sends TPM2_Startup(STATE) after a real sleep; the backend
+ * re-arms its interrupts before calling this.
+ *
+ * Return: 0.
+ */
+int tpms_chip_pm_resume(struct tpms_chip *chip)
+{
+	down_read(&chip->ops_sem);
+	mutex_lock(&chip->lock);
+	clear_bit(TPMS_F_SUSPENDED, &chip->flags);
+	mutex_unlock(&chip->lock);
+	up_read(&chip->ops_sem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_pm_resume);
 
 int tpms_core_init(void)
 {

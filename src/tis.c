@@ -273,6 +273,9 @@ static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	size_t done = 0;
 	int rc;
 
+	/* the fence holds a runtime-PM reference: never suspended here */
+	WARN_ONCE(!pm_runtime_active(tis->dev),
+		  "%s: command while runtime-suspended\n", dev_name(tis->dev));
 	rc = tis_ready(tis);
 	if (rc) {
 		dev_err_ratelimited(tis->dev, "TPM not ready for a command\n");
@@ -613,7 +616,29 @@ static int tis_runtime_resume(struct device *dev)
 	return 0;
 }
 
+static int tis_suspend(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	return tpms_chip_pm_suspend(tis->chip);
+}
+
+/* Firmware may have reset the interface: re-arm interrupts, then go. */
+static int tis_resume(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	if (tis->irq > 0 && !tis_request_locality(tis)) {
+		tis_write8(tis, TIS_INT_VECTOR, tis->irq);
+		tis_write32(tis, TIS_INT_STATUS, ~0U);
+		tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_USED);
+		tis_relinquish_locality(tis);
+	}
+	return tpms_chip_pm_resume(tis->chip);
+}
+
 static const struct dev_pm_ops tis_pm = {
+	SET_SYSTEM_SLEEP_PM_OPS(tis_suspend, tis_resume)
 	SET_RUNTIME_PM_OPS(tis_runtime_suspend, tis_runtime_resume, NULL)
 };
 

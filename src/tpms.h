@@ -37,7 +37,6 @@ enum {
 	TPMS_F_SUSPENDED,	/* system sleep: no I/O until resume */
 	TPMS_F_TPM2,
 	TPMS_F_HWRNG,		/* hwrng registered */
-	TPMS_F_RESUME_FAILED,	/* last resume failed: commands get -EIO */
 };
 
 /* Per-chip counters, read through sysfs stats/. */

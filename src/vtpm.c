@@ -19,6 +19,7 @@
  * Completion is event driven: the server's write() wakes the waiting
  * command directly.
  */
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
@@ -65,8 +66,12 @@ struct tpms_vtpm {
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
 
+	/* runtime PM: transitions, and test hooks */
 	atomic_t rpm_suspends;
 	atomic_t rpm_resumes;
+	atomic_t io_while_suspended;	/* must stay 0 */
+	atomic_t fail_resumes;		/* fail this many runtime resumes */
+	unsigned int resume_delay_ms;	/* slow resumes down */
 
 	u8 cmd[TPMS_BUFSIZE];
 	u8 rsp[TPMS_BUFSIZE];
@@ -91,6 +96,12 @@ static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 {
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
 	int rc = 0;
+
+	/* the fence holds a runtime-PM reference: never suspended here */
+	if (WARN_ONCE(!pm_runtime_active(&vtpm->pdev->dev),
+		      "%s: command while runtime-suspended\n",
+		      dev_name(&vtpm->pdev->dev)))
+		atomic_inc(&vtpm->io_while_suspended);
 
 	mutex_lock(&vtpm->lock);
 	if (vtpm->server_gone) {
@@ -192,7 +203,8 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	int rc;
 
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
-			       TPMS_BACKEND_RUNTIME_PM);
+			       TPMS_BACKEND_RUNTIME_PM |
+			       TPMS_BACKEND_NO_SLEEP_IO);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);
@@ -243,14 +255,111 @@ static int tpms_vtpm_runtime_suspend(struct device *dev)
 
 static int tpms_vtpm_runtime_resume(struct device *dev)
 {
-	atomic_inc(&tpms_vtpm_of(dev)->rpm_resumes);
+	struct tpms_vtpm *vtpm = tpms_vtpm_of(dev);
+	unsigned int delay = READ_ONCE(vtpm->resume_delay_ms);
+
+	if (delay)
+		msleep(delay);
+	if (atomic_dec_if_positive(&vtpm->fail_resumes) >= 0)
+		return -EIO;	/* injected by a test through sysfs */
+	atomic_inc(&vtpm->rpm_resumes);
 	return 0;
 }
 
+static int tpms_vtpm_suspend(struct device *dev)
+{
+	return tpms_chip_pm_suspend(dev_get_drvdata(dev));
+}
+
+static int tpms_vtpm_resume(struct device *dev)
+{
+	return tpms_chip_pm_resume(dev_get_drvdata(dev));
+}
+
 static const struct dev_pm_ops tpms_vtpm_pm = {
+	SET_SYSTEM_SLEEP_PM_OPS(tpms_vtpm_suspend, tpms_vtpm_resume)
 	SET_RUNTIME_PM_OPS(tpms_vtpm_runtime_suspend, tpms_vtpm_runtime_resume,
 			   NULL)
 };
+
+/* Runtime-PM counters and test hooks of the bound device, in its sysfs. */
+static ssize_t rpm_suspends_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&tpms_vtpm_of(dev)->rpm_suspends));
+}
+static DEVICE_ATTR_RO(rpm_suspends);
+
+static ssize_t rpm_resumes_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&tpms_vtpm_of(dev)->rpm_resumes));
+}
+static DEVICE_ATTR_RO(rpm_resumes);
+
+static ssize_t io_while_suspended_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&tpms_vtpm_of(dev)->io_while_suspended));
+}
+static DEVICE_ATTR_RO(io_while_suspended);
+
+static ssize_t fail_resumes_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&tpms_vtpm_of(dev)->fail_resumes));
+}
+
+static ssize_t fail_resumes_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	unsigned int n;
+	int rc = kstrtouint(buf, 0, &n);
+
+	if (rc)
+		return rc;
+	atomic_set(&tpms_vtpm_of(dev)->fail_resumes, n);
+	return count;
+}
+static DEVICE_ATTR_RW(fail_resumes);
+
+static ssize_t resume_delay_ms_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", tpms_vtpm_of(dev)->resume_delay_ms);
+}
+
+static ssize_t resume_delay_ms_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	unsigned int n;
+	int rc = kstrtouint(buf, 0, &n);
+
+	if (rc)
+		return rc;
+	if (n > 10000)
+		return -ERANGE;
+	WRITE_ONCE(tpms_vtpm_of(dev)->resume_delay_ms, n);
+	return count;
+}
+static DEVICE_ATTR_RW(resume_delay_ms);
+
+static struct attribute *tpms_vtpm_attrs[] = {
+	&dev_attr_rpm_suspends.attr,
+	&dev_attr_rpm_resumes.attr,
+	&dev_attr_io_while_suspended.attr,
+	&dev_attr_fail_resumes.attr,
+	&dev_attr_resume_delay_ms.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(tpms_vtpm);
 
 static struct platform_driver tpms_vtpm_driver = {
 	.probe = tpms_vtpm_probe,
@@ -258,6 +367,7 @@ static struct platform_driver tpms_vtpm_driver = {
 	.driver = {
 		.name = TPMS_VTPM_NAME,
 		.pm = &tpms_vtpm_pm,
+		.dev_groups = tpms_vtpm_groups,
 	},
 };
 

@@ -22,23 +22,32 @@ def cpu_ticks():
 
 
 def measure(dev, command, n, warmup=50):
-    fd = os.open(dev, os.O_RDWR)
+    if dev.startswith("unix:"):
+        import floor
+        sock = floor.SocketTPM(dev[5:])
+        write, read, close = sock.write, sock.read, sock.s.close
+    else:
+        fd = os.open(dev, os.O_RDWR)
+        write = lambda c: os.write(fd, c)  # noqa: E731
+        read = lambda: os.read(fd, 4096)  # noqa: E731
+        close = lambda: os.close(fd)  # noqa: E731
     try:
         for _ in range(warmup):
-            T.check_rsp(T.transact(fd, command))
+            write(command)
+            T.check_rsp(read())
         lat = []
         c0 = cpu_ticks()
         t0 = time.perf_counter()
         for _ in range(n):
             a = time.perf_counter()
-            os.write(fd, command)
-            rsp = os.read(fd, 4096)
+            write(command)
+            rsp = read()
             lat.append(time.perf_counter() - a)
             T.check_rsp(rsp)
         wall = time.perf_counter() - t0
         c1 = cpu_ticks()
     finally:
-        os.close(fd)
+        close()
     lat.sort()
     hz = os.sysconf("SC_CLK_TCK")
     return {"n": n, "median_ms": round(statistics.median(lat) * 1e3, 3),
@@ -56,11 +65,14 @@ def main():
                     choices=["getrandom", "pcrread", "hash"])
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the full result here")
+    ap.add_argument("--path", default="", help="path name for the report")
+    ap.add_argument("--clients", type=int, default=1)
     a = ap.parse_args()
     command = {"getrandom": T.get_random(16), "pcrread": T.pcr_read(),
                "hash": T.hash_cmd()}[a.cmd]
     r = measure(a.dev, command, a.n)
-    r.update(label=a.label, dev=a.dev, cmd=a.cmd)
+    r.update(label=a.label, dev=a.dev, cmd=a.cmd, path=a.path,
+             clients=a.clients)
     if a.json:
         with open(a.json, "a") as f:
             f.write(json.dumps(r) + "\n")

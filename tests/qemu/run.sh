@@ -62,7 +62,7 @@ cp "$top/tests/qemu/initramfs-init" "$ird/init"
 chmod +x "$ird/init"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
-	f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1)
+	f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1 || true)
 	[ -n "$f" ] || continue
 	case "$f" in
 	*.xz) xz -dc "$f" > "$ird/modules/$m.ko" ;;

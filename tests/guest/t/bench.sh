@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+# make bench, guest side (coexist mode): the same workloads, back to back in
+# one boot, on the built-in tpm_tis, tpm_safe_tis (polling, irq=5), the
+# kernel's tpm_vtpm_proxy, tpm_safe_vtpm, and swtpm's own socket (the floor).
+. tests/guest/lib.sh
+N=${BENCH_N:-1000}
+J=/tmp/results/bench.json
+: > $J
+DEV=MSFT0101:00
+P=/sys/bus/platform
+lat() { python3 tests/guest/latency.py --n $N --json $J "$@" | sed 's/^/# /'; }
+all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
+
+all3 --dev /dev/tpm0 --path tpm_tis --label "built-in tpm_tis"
+check "module loads" load_module
+check "QEMU TPM moved to tpm_safe_tis" sh -c "echo -n $DEV > $P/drivers/tpm_tis/unbind && echo -n $DEV > $P/drivers/tpm_safe_tis/bind"
+all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-poll --label "tpm_safe_tis polling"
+check "reload with irq=5" sh -c "rmmod tpm_safe && insmod ${KO:-tpm_safe.ko} irq=5"
+wait_for "[ -e /dev/tpmsafe0 ]" 10
+check "interrupts in use" sh -c "dmesg | tail -n 5 | grep -q 'using IRQ 5'"
+all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-irq --label "tpm_safe_tis irq=5"
+
+# the kernel's vTPM proxy, served by swtpm in the guest
+check "modprobe tpm_vtpm_proxy" modprobe tpm_vtpm_proxy
+vp_start() {
+	mkdir -p /tmp/vp$1
+	swtpm chardev --vtpm-proxy --tpm2 --tpmstate dir=/tmp/vp$1 > /tmp/vp$1.out 2>&1 &
+	wait_for "grep -q 'New TPM device' /tmp/vp$1.out" 20
+	sed -n 's/.*New TPM device: \(\/dev\/tpm[0-9]*\).*/\1/p' /tmp/vp$1.out
+}
+vp=$(vp_start 0)
+check "swtpm --vtpm-proxy created $vp" [ -n "$vp" ]
+all3 --dev "$vp" --path vtpm_proxy --label "kernel tpm_vtpm_proxy"
+
+vtpm_start /tmp/bench-vtpm || nok "swtpm attaches to tpm_safe_vtpm"
+all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
+
+# four clients, each on its own virtual TPM
+multi() {
+	path=$1
+	shift
+	for d in "$@"; do
+		python3 tests/guest/latency.py --n $N --json $J --clients 4 --path "$path" \
+			--label "$path x4" --dev "$d" > /tmp/multi.$(basename $d) &
+	done
+	wait
+	cat /tmp/multi.* | sed 's/^/# /'
+	rm -f /tmp/multi.*
+}
+nodes=/dev/tpmsafe$VT_NUM
+for i in 1 2 3; do
+	vtpm_start /tmp/bench-vtpm$i && nodes="$nodes /dev/tpmsafe$VT_NUM"
+done
+multi tpm_safe_vtpm-4clients $nodes
+vnodes=$vp
+for i in 1 2 3; do vnodes="$vnodes $(vp_start $i)"; done
+multi vtpm_proxy-4clients $vnodes
+
+# the floor: swtpm's socket, no kernel driver
+mkdir -p /tmp/floor
+swtpm socket --tpm2 --tpmstate dir=/tmp/floor --server type=unixio,path=/tmp/floor.sock \
+	--ctrl type=unixio,path=/tmp/floor.ctrl --flags not-need-init,startup-clear -d
+wait_for "[ -S /tmp/floor.sock ]" 10
+all3 --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
+
+# removal figures: unbind/rebind under load on a virtual TPM
+python3 tests/guest/stress.py unbind --cycles ${BENCH_UNBIND:-50} | grep -E '^(FIGURE|not ok)'
+check "results recorded" test -s $J
+finish

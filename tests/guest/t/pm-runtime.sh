@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# Runtime PM of a virtual TPM's platform device, inside the fence: idle ->
+# suspended, a command resumes it, the standard knobs work, no command ever
+# reaches a suspended backend, failing resumes are recoverable, unbind while
+# suspended and while a resume is in progress.
+. tests/guest/lib.sh
+check "module loads" load_module
+vtpm_start /tmp/pm-runtime || { nok "swtpm attaches"; finish; }
+D=/dev/tpmsafe$VT_NUM
+PD=/sys/bus/platform/devices/tpm_safe_vtpm.$VT_DEVID
+DRV=/sys/bus/platform/drivers/tpm_safe_vtpm
+status() { cat $PD/power/runtime_status; }
+
+check "autosuspend_delay_ms defaults to 200" sh -c "[ \$(cat $PD/power/autosuspend_delay_ms) = 200 ]"
+echo 50 > $PD/power/autosuspend_delay_ms
+check "idle longer than the delay: suspended" wait_for "[ \"\$(status)\" = suspended ]" 5
+r0=$(cat $PD/rpm_resumes)
+check "a command works from suspended" $TPY check --dev $D
+check "...and resumed the device" sh -c "[ \$(cat $PD/rpm_resumes) -gt $r0 ]"
+check "suspended again after the delay" wait_for "[ \"\$(status)\" = suspended ]" 5
+echo on > $PD/power/control
+check "power/control=on: active" sh -c "[ \"\$(cat $PD/power/runtime_status)\" = active ]"
+python3 tests/guest/latency.py --dev $D --n 300 --label "FIGURE runtime PM control=on (never suspends)"
+echo auto > $PD/power/control
+echo 0 > $PD/power/autosuspend_delay_ms
+python3 tests/guest/latency.py --dev $D --n 300 --label "FIGURE runtime PM autosuspend 0 ms (resume per command)"
+
+# 1000 commands at 0 ms autosuspend with sysfs and hwrng readers
+s0=$(cat $PD/rpm_suspends)
+r0=$(cat $PD/rpm_resumes)
+python3 tests/guest/stress.py worker sysfs > /tmp/w1.out &
+w1=$!
+python3 tests/guest/stress.py worker hwrng > /tmp/w2.out &
+w2=$!
+check "1000 commands at autosuspend 0 ms with sysfs and hwrng readers" \
+	python3 tests/guest/latency.py --dev $D --n 1000 --label "# load"
+kill -TERM $w1 $w2
+wait
+echo "FIGURE runtime PM under load: $(( $(cat $PD/rpm_suspends) - s0 )) suspends, $(( $(cat $PD/rpm_resumes) - r0 )) resumes; readers: sysfs $(tail -n 1 /tmp/w1.out) hwrng $(tail -n 1 /tmp/w2.out)"
+check "no command reached the backend while suspended" sh -c "[ \$(cat $PD/io_while_suspended) = 0 ]"
+
+# a failing resume: the command gets EIO, the next one works
+echo 50 > $PD/power/autosuspend_delay_ms
+wait_for "[ \"\$(status)\" = suspended ]" 5
+echo 1 > $PD/fail_resumes
+check "a command whose resume fails gets EIO" python3 -c "
+import errno, os, sys
+sys.path.insert(0, 'tests/guest')
+import tpmsafe as T
+fd = os.open('$D', os.O_RDWR)
+try:
+    T.transact(fd, T.get_random(8))
+    sys.exit('no error')
+except OSError as e:
+    assert e.errno == errno.EIO, e
+"
+check "the next command resumes and works" $TPY check --dev $D
+
+# unbind while runtime-suspended
+wait_for "[ \"\$(status)\" = suspended ]" 5
+check "unbind while runtime-suspended" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/unbind"
+check "bind again" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/bind"
+check "works after rebind" $TPY check --dev $D
+
+# unbind while a resume is in progress (resumes made slow)
+echo 50 > $PD/power/autosuspend_delay_ms
+wait_for "[ \"\$(status)\" = suspended ]" 5
+echo 500 > $PD/resume_delay_ms
+python3 tests/guest/tpmsafe.py check --dev $D > /tmp/resuming.out 2>&1 &
+wait_for "[ \"\$(status)\" = resuming ]" 5
+check "a resume is in progress" [ "$(status)" = resuming ]
+t0=$(date +%s%N)
+check "unbind while resuming" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/unbind"
+echo "FIGURE unbind during a 500 ms resume: $(ms_since $t0) ms"
+wait
+echo "# the client during that unbind: $(tail -n 1 /tmp/resuming.out)"
+check "bind again" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/bind"
+echo 0 > $PD/resume_delay_ms
+check "works after rebind" $TPY check --dev $D
+check "swtpm killed: the device goes away" vtpm_stop
+check "objects balanced" objects_balanced
+check "module unloads" unload_module
+finish
