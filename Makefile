@@ -27,7 +27,7 @@ CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
 .PHONY: all module debug check style matrix clean install dkms-install \
-	dkms-remove deps test test-static test-guest test-debug demo bench \
+	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench \
 	fuzz tpm-symbols
 
 all: module
@@ -95,6 +95,10 @@ test: deps
 
 test-debug: deps
 	tests/run-all.sh --debug-kernel
+
+# system sleep in a RAM-only guest (see tests/qemu/run-ram.sh)
+test-sleep: module
+	tests/qemu/run-ram.sh
 
 demo:
 	tests/demo.sh

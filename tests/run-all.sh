@@ -23,6 +23,8 @@ case ${TPMSAFE_PROFILE:-short} in
 long) cycles=(--env UNBIND_CYCLES=1000 --env KILL_CYCLES=200) ;;
 *) cycles=(--env UNBIND_CYCLES=100 --env KILL_CYCLES=50) ;;
 esac
+# the debug kernel (KASAN, lockdep, ...) runs about five times slower
+dcycles=(--env UNBIND_CYCLES=20 --env KILL_CYCLES=10 --env TEST_TIMEOUT=1800)
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {
@@ -72,7 +74,7 @@ if [ $debug = 0 ]; then
 	tier dkms tap_cmd "dkms add/build/sign/install for $kver" scripts/dkms-install.sh "$kver"
 	tier guest-coexist tests/qemu/run.sh --mode coexist --out "$results/guest-coexist" \
 		--env LOAD=insmod "${cycles[@]}" \
-		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move
+		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
 	tier guest-exclusive tests/qemu/run.sh --mode exclusive --out "$results/guest-exclusive" \
 		"${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall
 	tier guest-exclusive-irq tests/qemu/run.sh --mode exclusive --out "$results/guest-irq" \
@@ -94,7 +96,7 @@ else
 	dkver=$(cat "$dir/include/config/kernel.release")
 	tier guest-debug tests/qemu/run.sh --kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" \
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
-		--timeout 2400 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${cycles[@]}" \
+		--timeout 3000 --host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall kmemleak-scan
 fi

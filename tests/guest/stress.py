@@ -248,7 +248,7 @@ def sc_unbind(cycles, driver, device):
         a = time.monotonic()
         write(drv + "/unbind", dev)
         b = time.monotonic()
-        if wait_node(num, False, 5) is None:
+        if wait_node(num, False, 30) is None:
             bad += 1
         write(drv + "/bind", dev)
         c = time.monotonic()

@@ -16,6 +16,7 @@
 #   --ko PATH         unstripped module used to symbolise (default ./tpm_safe.ko)
 #   --append ARGS     extra kernel command line
 #   --env K=V         exported to the guest tests (repeatable)
+#   --host-stop S     longest a guest-requested swtpm SIGSTOP lasts (default 5)
 # Tests are names of files under tests/guest/t/ (without .sh).
 set -euo pipefail
 
@@ -30,6 +31,7 @@ out=""
 ko="$top/tpm_safe.ko"
 append=""
 envs=()
+host_stop=5
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--ko) ko=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
+	--host-stop) host_stop=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -90,7 +93,7 @@ for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
 # The guest asks the host to stop or continue swtpm (a command that never
 # completes) by writing share/host-req; the answer is share/host-ack.  A
-# stop lasts at most 5 s: QEMU blocks on a stopped swtpm when the driver
+# stop lasts at most --host-stop seconds: QEMU blocks on a stopped swtpm when the driver
 # cancels (commandReady) and the guest freezes until swtpm continues.
 host_agent() {
 	local pid req stopped=0
@@ -105,7 +108,7 @@ host_agent() {
 			esac
 			echo "$req" > "$out/share/host-ack"
 		fi
-		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge 5 ]; then
+		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge "$host_stop" ]; then
 			kill -CONT "$pid"
 			stopped=0
 		fi

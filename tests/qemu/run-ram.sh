@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# System sleep tests in a self-contained guest (RAM only: virtio-9p does not
+# survive a device suspend).  Exclusive mode: tpm_safe_tis owns the QEMU TIS
+# TPM and swtpm serves a vtpm inside the guest.  With --s3, also real S3
+# cycles woken through the QEMU monitor: under TCG the guest then runs
+# without timer interrupts until some other interrupt arrives, so they are
+# off by default.
+# usage: tests/qemu/run-ram.sh [--cycles N] [--s3] [--out DIR] [--ko PATH]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
+	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
+cycles=20
+s3=0
+out=$top/results/guest-sleep
+ko=$top/tpm_safe.ko
+kernel=/boot/vmlinuz-$kver
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cycles) cycles=$2; shift 2 ;;
+	--s3) s3=1; shift ;;
+	--out) out=$2; shift 2 ;;
+	--ko) ko=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+rm -rf "$out"
+mkdir -p "$out/swtpm"
+ird=$out/initramfs
+mkdir -p "$ird/bin" "$ird/lib" "$ird/lib64" "$ird/usr/bin"
+cp /bin/busybox "$ird/bin/"
+cp "$top/tests/qemu/ram-init" "$ird/init"
+chmod +x "$ird/init"
+cp "$ko" "$ird/tpm_safe.ko"
+cp /usr/bin/swtpm "$ird/usr/bin/"
+for lib in $(ldd /usr/bin/swtpm | grep -oE '/[^ ]+\.so[^ ]*'); do
+	cp -L "$lib" "$ird/lib/"
+done
+cp -L /lib64/ld-linux-x86-64.so.2 "$ird/lib64/"
+(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+
+swtpm socket --tpm2 --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/swtpm/sock" \
+	--terminate --log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d
+for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
+
+# wake the guest from each real S3 through the monitor
+waker() {
+	local seen=0 n
+	while :; do
+		n=$(grep -c 'PM: suspend entry (deep)' "$out/console.log" 2>/dev/null || true)
+		if [ "${n:-0}" -gt $seen ] && grep -q 'Preparing to enter system sleep state S3' "$out/console.log"; then
+			sleep 1
+			echo system_wakeup | python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect('$out/monitor')
+s.recv(4096); s.sendall(sys.stdin.read().encode()); s.recv(4096)" 2>/dev/null && seen=$n
+		fi
+		sleep 0.5
+	done
+}
+: > "$out/console.log"
+waker &
+wpid=$!
+trap 'kill $wpid 2>/dev/null; kill $(cat $out/swtpm/pid) 2>/dev/null || true' EXIT
+
+start=$SECONDS
+set +e
+timeout -k 10 1200 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
+	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
+	-global ICH9-LPC.disable_s3=0 \
+	-serial "file:$out/console.log" -serial "file:$out/marker" \
+	-kernel "$kernel" -initrd "$out/initrd.gz" \
+	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled nohz=off lapic=notscdeadline" \
+	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 > "$out/qemu.log" 2>&1
+rc=$?
+set -e
+echo "# sleep guest run took $((SECONDS - start)) s (qemu exit $rc)"
+tr -d '\r' < "$out/console.log" | sed -n 's/.*TAP //p'
+verdict=0
+"$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" || verdict=1
+grep -q PASS "$out/marker" || { echo "# FAIL: no PASS marker"; verdict=1; }
+[ $verdict = 0 ] && echo "# PASS ($out)" || echo "# FAIL ($out)"
+exit $verdict
