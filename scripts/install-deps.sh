@@ -12,6 +12,7 @@ PKGS=(
 	qemu-system-x86 swtpm swtpm-tools
 	tpm2-tools libtss2-tcti-device0
 	busybox-static python3 gnuplot-nox
+	clang-14 libclang-rt-14-dev
 )
 # Extra header flavours for the compile matrix (tests/compile-matrix.sh).
 MATRIX_PKGS=(linux-headers-rt-amd64 linux-headers-cloud-amd64)

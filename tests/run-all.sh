@@ -76,7 +76,7 @@ if [ $debug = 0 ]; then
 		--env LOAD=insmod "${cycles[@]}" \
 		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
 	tier guest-exclusive tests/qemu/run.sh --mode exclusive --out "$results/guest-exclusive" \
-		"${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall
+		"${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile lifecycle
 	tier guest-exclusive-irq tests/qemu/run.sh --mode exclusive --out "$results/guest-irq" \
 		"${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
 	tier guest-tpm12 tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$results/guest-tpm12" \

@@ -38,14 +38,14 @@ unload_module() {
 # wait_for COND_CMD [SECONDS]: poll a condition with a deadline (no event
 # exists for a sysfs node appearing or going away without udev).
 wait_for() {
-	_cond=$1
-	_n=$(( ${2:-10} * 50 ))
-	while [ $_n -gt 0 ]; do
-		eval "$_cond" && return 0
+	read _up _ < /proc/uptime
+	_end=$(( ${_up%.*} + ${2:-10} ))
+	while :; do
+		eval "$1" && return 0
+		read _up _ < /proc/uptime
+		[ "${_up%.*}" -lt "$_end" ] || return 1
 		sleep 0.02
-		_n=$((_n - 1))
 	done
-	return 1
 }
 
 # vtpm_start STATE_DIR: attach a swtpm; sets VT_NUM VT_PID VT_DEVID.

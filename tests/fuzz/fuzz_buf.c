@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: libFuzzer target for the pure command/response validation and
+ * parsing code, built from the module's own src/buf.c.  Every input is
+ * treated as a user command, a device response and each parsed response
+ * type; ASan/UBSan catch any out-of-bounds access, and the asserts check
+ * what the validators promise.
+ */
+#include <assert.h>
+#include <stddef.h>
+
+#include "../../src/buf.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	u8 buf[TPMS_MAX_CMD + 16];
+	const u8 *p;
+	u16 banks[8];
+	int n, rc;
+
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	memcpy(buf, data, size);
+
+	/* a command from userspace: accepted ones are sendable as they are */
+	if (size >= 6) {
+		rc = tpms_check_user_cmd(buf, size);
+		if (!rc) {
+			assert(tpms_hdr_len(buf) >= TPMS_HDR);
+			assert(tpms_hdr_len(buf) <= size);
+			assert(tpms_hdr_len(buf) <= TPMS_MAX_CMD);
+		}
+	}
+
+	/* a response from a device: accepted ones are exactly their size */
+	rc = tpms_check_rsp(buf, size);
+	if (!rc)
+		assert(size >= TPMS_HDR && tpms_hdr_len(buf) == size);
+
+	n = tpms_parse_pcr_banks(buf, size, banks, 8);
+	assert(n < 0 || n <= 8);
+	n = tpms_parse_random(buf, size, &p);
+	if (n >= 0)
+		assert(p >= buf && p + n <= buf + size);
+	n = tpms_parse_pcr_digest(buf, size, &p);
+	if (n >= 0)
+		assert(p >= buf && p + n <= buf + size);
+
+	/* the builder never writes past its buffer */
+	if (size >= 2) {
+		struct tpms_buf b;
+		u8 out[64];
+		size_t i;
+
+		tpms_buf_init(&b, out, data[0] % sizeof(out), 0x8001, 0x17b);
+		for (i = 1; i < size && i < 200; i++)
+			tpms_buf_u32(&b, data[i]);
+		rc = tpms_buf_finish(&b);
+		assert(rc < 0 || (size_t)rc <= data[0] % sizeof(out));
+	}
+	return 0;
+}
