@@ -101,5 +101,7 @@ else
 		tis-smoke tis-unbind tis-stall kmemleak-scan
 fi
 
+echo "# === torture summary (attempts: client operations, opens included)"
+python3 tests/torture-table.py "$results" | sed 's/^/# /'
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
