@@ -25,6 +25,7 @@ check "tpm2_pcrextend" tpm2_pcrextend $T \
 check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
 check "tpm2_flushcontext" tpm2_flushcontext $T -t
 check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $D
+SELFTEST_DEV=$D sh tests/guest/t/selftests.sh
 
 check "sysfs tpm_version_major is 2" sh -c "[ \"\$(cat $S/tpm_version_major)\" = 2 ]"
 check "sysfs pcr-sha256/0 is a digest" sh -c "cat $S/pcr-sha256/0 | grep -qxE '[0-9A-F]{64}'"
