@@ -187,12 +187,14 @@ def write(path, text):
 
 
 def wait_node(num, present, seconds=30):
-    path = "/dev/tpmsafe%d" % num if num is not None else None
+    """wait for /dev/tpmsafe<num> (any chip when num is None) to appear or
+    go; returns the nodes seen, or None on timeout"""
+    pattern = "/dev/tpmsafe%d" % num if num is not None else "/dev/tpmsafe[0-9]*"
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        nodes = glob.glob("/dev/tpmsafe[0-9]*")
+        nodes = glob.glob(pattern)
         if bool(nodes) == present:
-            return nodes
+            return nodes or [pattern]
         time.sleep(0.002)
     return None
 
