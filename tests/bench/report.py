@@ -83,7 +83,7 @@ def main():
                 f.write("%f %f\n" % (x, (i + 1) / n))
         plots.append("'%s' using 1:2 with lines lw 2 title '%s'" % (dat, p))
     if plots:
-        gp = ("set terminal png size 1000,600; set output '%s';"
+        gp = ("set terminal png size 1000,600 noenhanced; set output '%s';"
               "set logscale x; set xlabel 'TPM2_GetRandom(16) round trip, ms';"
               "set ylabel 'fraction of commands'; set key bottom right; set grid;"
               "plot %s" % (os.path.join(out, "latency.png"), ", ".join(plots)))
