@@ -102,7 +102,6 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 	switch (ordinal) {
 	case TPM2_CC_FLUSH_CONTEXT:
 		return chip->duration[TPMS_DUR_SHORT];
-	case TPM2_CC_STARTUP:
 	case TPM2_CC_SHUTDOWN:
 	case TPM2_CC_GET_CAPABILITY:
 	case TPM2_CC_PCR_READ:
@@ -112,6 +111,8 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 	case TPM2_CC_EVENT_SEQUENCE_COMPLETE:
 	case TPM2_CC_HASH_SEQUENCE_START:
 		return chip->duration[TPMS_DUR_MEDIUM];
+	/* an emulator restarted on saved state does its work at Startup */
+	case TPM2_CC_STARTUP:
 	case TPM2_CC_SELF_TEST:
 	case TPM2_CC_GET_RANDOM:
 	case TPM2_CC_NV_READ:
