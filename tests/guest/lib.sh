@@ -93,3 +93,19 @@ host_req() {
 
 # ms_since START_NS: milliseconds since a `date +%s%N` value
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# tpm_smoke_set DEV: tpm2-tools smoke set, raw commands and Linux's TPM 2.0
+# selftests against one node.
+tpm_smoke_set() {
+	T="-T device:$1"
+	check "tpm2_getrandom" tpm2_getrandom $T 8 --hex
+	check "tpm2_selftest" tpm2_selftest $T --fulltest
+	check "tpm2_getcap properties-fixed" tpm2_getcap $T properties-fixed
+	check "tpm2_pcrread" tpm2_pcrread $T sha256:16
+	check "tpm2_pcrextend" tpm2_pcrextend $T \
+		16:sha256=0000000000000000000000000000000000000000000000000000000000000001
+	check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
+	check "tpm2_flushcontext" tpm2_flushcontext $T -t
+	check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $1
+	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh
+}

@@ -14,17 +14,7 @@ if [ "$irq" -gt 0 ]; then
 else
 	check "polling" sh -c "dmesg | grep -q 'tpm_safe_tis.*polling'"
 fi
-T="-T device:/dev/tpmsafe0"
-check "tpm2_getrandom" tpm2_getrandom $T 8 --hex
-check "tpm2_selftest" tpm2_selftest $T --fulltest
-check "tpm2_getcap properties-fixed" tpm2_getcap $T properties-fixed
-check "tpm2_pcrread" tpm2_pcrread $T sha256:16
-check "tpm2_pcrextend" tpm2_pcrextend $T \
-	16:sha256=0000000000000000000000000000000000000000000000000000000000000001
-check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
-check "tpm2_flushcontext" tpm2_flushcontext $T -t
-check "1 KiB hash and PCR read" $TPY check --dev /dev/tpmsafe0
-SELFTEST_DEV=/dev/tpmsafe0 sh tests/guest/t/selftests.sh
+tpm_smoke_set /dev/tpmsafe0
 mode=polling
 [ "$irq" -gt 0 ] && mode="irq=$irq"
 python3 tests/guest/latency.py --dev /dev/tpmsafe0 --n 500 --label "FIGURE tpm_safe_tis $mode" \
