@@ -24,7 +24,7 @@ long) cycles=(--env UNBIND_CYCLES=1000 --env KILL_CYCLES=200) ;;
 *) cycles=(--env UNBIND_CYCLES=100 --env KILL_CYCLES=50) ;;
 esac
 # the debug kernel (KASAN, lockdep, ...) runs about five times slower
-dcycles=(--env UNBIND_CYCLES=20 --env KILL_CYCLES=10 --env TEST_TIMEOUT=1800)
+dcycles=(--env UNBIND_CYCLES=20 --env KILL_CYCLES=10 --env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {

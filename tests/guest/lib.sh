@@ -85,10 +85,12 @@ dmesg_clean() {
 
 # host_req stop|cont: ask the host to SIGSTOP/SIGCONT the swtpm behind
 # QEMU's TIS, and wait for its answer.
+HOST_REQS=0
 host_req() {
-	rm -f $R/host-ack
-	echo "$1" > $R/host-req
-	wait_for "[ -f $R/host-ack ]" 10
+	HOST_REQS=$((HOST_REQS + 1))
+	_id=$$-$HOST_REQS-$(date +%s%N)
+	echo "$1" > $R/.host-req.$_id && mv $R/.host-req.$_id $R/host-req.$_id &&
+		wait_for "[ -f $R/host-ack.$_id ]" 10
 }
 
 # ms_since START_NS: milliseconds since a `date +%s%N` value

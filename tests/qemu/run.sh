@@ -80,6 +80,7 @@ done
 	echo "TESTS=\"$*\""
 	echo "MODE=$mode"
 	echo "TPM=$tpm"
+	echo "HOST_STOP=$host_stop"
 	for e in "${envs[@]}"; do echo "$e"; done
 } > "$out/share/plan"
 
@@ -92,24 +93,28 @@ swtpm "${swtpm_args[@]}"
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
 # The guest asks the host to stop or continue swtpm (a command that never
-# completes) by writing share/host-req; the answer is share/host-ack.  A
+# completes) by writing share/host-req.ID; the answer is share/host-ack.ID
+# (a name is never reused: 9p may keep a stale dentry for a deleted file).  A
 # stop lasts at most --host-stop seconds: QEMU blocks on a stopped swtpm when the driver
 # cancels (commandReady) and the guest freezes until swtpm continues.
 host_agent() {
 	local pid req stopped=0
 	pid=$(cat "$out/swtpm/pid")
 	while :; do
-		if [ -f "$out/share/host-req" ]; then
-			req=$(cat "$out/share/host-req")
-			rm -f "$out/share/host-req"
+		for f in "$out"/share/host-req.*; do
+			[ -f "$f" ] || continue
+			req=$(cat "$f")
+			rm -f "$f"
 			case $req in
 			stop) kill -STOP "$pid"; stopped=$SECONDS ;;
 			cont) kill -CONT "$pid"; stopped=0 ;;
 			esac
-			echo "$req" > "$out/share/host-ack"
-		fi
+			echo "$(date +%T.%N) $req (${f##*/})" >> "$out/host-agent.log"
+			echo "$req" > "$out/share/host-ack.${f##*.}"
+		done
 		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge "$host_stop" ]; then
 			kill -CONT "$pid"
+			echo "$(date +%T.%N) cont after ${host_stop} s" >> "$out/host-agent.log"
 			stopped=0
 		fi
 		sleep 0.05
