@@ -71,6 +71,7 @@ struct tpms_vtpm {
 	atomic_t rpm_resumes;
 	atomic_t io_while_suspended;	/* must stay 0 */
 	atomic_t fail_resumes;		/* fail this many runtime resumes */
+	atomic_t fail_sleep_resumes;	/* ...and this many system resumes */
 	unsigned int resume_delay_ms;	/* slow resumes down */
 
 	u8 cmd[TPMS_BUFSIZE];
@@ -273,7 +274,15 @@ static int tpms_vtpm_suspend(struct device *dev)
 
 static int tpms_vtpm_resume(struct device *dev)
 {
-	return tpms_chip_pm_resume(dev_get_drvdata(dev));
+	struct tpms_chip *chip = dev_get_drvdata(dev);
+
+	if (atomic_dec_if_positive(&tpms_vtpm_of(dev)->fail_sleep_resumes) >= 0) {
+		/* injected by a test: the chip stays suspended (EAGAIN) */
+		dev_err(dev, "system resume failed (injected): %s refuses commands until the next resume\n",
+			dev_name(&chip->dev));
+		return -EIO;
+	}
+	return tpms_chip_pm_resume(chip);
 }
 
 static const struct dev_pm_ops tpms_vtpm_pm = {
@@ -315,19 +324,40 @@ static ssize_t fail_resumes_show(struct device *dev,
 			  atomic_read(&tpms_vtpm_of(dev)->fail_resumes));
 }
 
-static ssize_t fail_resumes_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
+static ssize_t tpms_store_count(atomic_t *v, const char *buf, size_t count)
 {
 	unsigned int n;
 	int rc = kstrtouint(buf, 0, &n);
 
 	if (rc)
 		return rc;
-	atomic_set(&tpms_vtpm_of(dev)->fail_resumes, n);
+	atomic_set(v, n);
 	return count;
 }
+
+static ssize_t fail_resumes_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	return tpms_store_count(&tpms_vtpm_of(dev)->fail_resumes, buf, count);
+}
 static DEVICE_ATTR_RW(fail_resumes);
+
+static ssize_t fail_sleep_resumes_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&tpms_vtpm_of(dev)->fail_sleep_resumes));
+}
+
+static ssize_t fail_sleep_resumes_store(struct device *dev,
+					struct device_attribute *attr,
+					const char *buf, size_t count)
+{
+	return tpms_store_count(&tpms_vtpm_of(dev)->fail_sleep_resumes, buf,
+				count);
+}
+static DEVICE_ATTR_RW(fail_sleep_resumes);
 
 static ssize_t resume_delay_ms_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
@@ -356,6 +386,7 @@ static struct attribute *tpms_vtpm_attrs[] = {
 	&dev_attr_rpm_resumes.attr,
 	&dev_attr_io_while_suspended.attr,
 	&dev_attr_fail_resumes.attr,
+	&dev_attr_fail_sleep_resumes.attr,
 	&dev_attr_resume_delay_ms.attr,
 	NULL
 };

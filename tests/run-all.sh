@@ -81,6 +81,7 @@ if [ $debug = 0 ]; then
 		"${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
 	tier guest-tpm12 tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$results/guest-tpm12" \
 		tis-tpm12
+	tier guest-sleep tests/qemu/run-ram.sh --ko "$top/tpm_safe.ko" --out "$results/guest-sleep"
 	tier harness-selftest tests/harness-selftest.sh
 	tier dkms-remove tap_cmd "dkms remove cleans up" sh -c \
 		"make -s dkms-remove >/dev/null && ! ls /lib/modules/$kver/updates/dkms/tpm_safe.ko* 2>/dev/null"
@@ -99,6 +100,8 @@ else
 		--timeout 3000 --host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall kmemleak-scan
+	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
+		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 fi
 
 echo "# === torture summary (attempts: client operations, opens included)"

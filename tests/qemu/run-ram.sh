@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # System sleep tests in a self-contained guest (RAM only: virtio-9p does not
 # survive a device suspend).  Exclusive mode: tpm_safe_tis owns the QEMU TIS
-# TPM and swtpm serves a vtpm inside the guest.  With --s3, also real S3
-# cycles woken through the QEMU monitor: under TCG the guest then runs
-# without timer interrupts until some other interrupt arrives, so they are
-# off by default.
-# usage: tests/qemu/run-ram.sh [--cycles N] [--s3] [--out DIR] [--ko PATH]
+# TPM and swtpm serves a vtpm inside the guest.  pm_test cycles (freeze and
+# mem; devices and platform) under load, an injected failing resume, then
+# three real S3 cycles woken through the QEMU monitor (--no-s3: none).
+# usage: tests/qemu/run-ram.sh [--cycles N] [--no-s3] [--out DIR] [--ko PATH]
+#                              [--kernel BZIMAGE] [--timeout S]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
 	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
 cycles=20
-s3=0
+s3=1
+limit=300
 out=$top/results/guest-sleep
 ko=$top/tpm_safe.ko
 kernel=/boot/vmlinuz-$kver
@@ -20,9 +21,11 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--cycles) cycles=$2; shift 2 ;;
 	--s3) s3=1; shift ;;
+	--no-s3) s3=0; shift ;;
 	--out) out=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--timeout) limit=$2; shift 2 ;;
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -45,17 +48,25 @@ swtpm socket --tpm2 --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/sw
 	--terminate --log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
-# wake the guest from each real S3 through the monitor
+# wake the guest from each real S3 through the monitor; stop QEMU once the
+# guest has powered down (after an S3 cycle, QEMU's q35 may not exit on S5)
 waker() {
-	local seen=0 n
+	local down up
 	while :; do
-		n=$(grep -c 'PM: suspend entry (deep)' "$out/console.log" 2>/dev/null || true)
-		if [ "${n:-0}" -gt $seen ] && grep -q 'Preparing to enter system sleep state S3' "$out/console.log"; then
+		if grep -q 'reboot: Power down' "$out/console.log" 2>/dev/null; then
+			sleep 3
+			kill "$(cat "$out/qemu.pid")" 2>/dev/null
+			return
+		fi
+		# a real S3 (not a pm_test one) takes the other CPU down first
+		down=$(grep -c 'Disabling non-boot CPUs' "$out/console.log" 2>/dev/null || true)
+		up=$(grep -c 'Enabling non-boot CPUs' "$out/console.log" 2>/dev/null || true)
+		if [ "${down:-0}" -gt "${up:-0}" ]; then
 			sleep 1
 			echo system_wakeup | python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect('$out/monitor')
-s.recv(4096); s.sendall(sys.stdin.read().encode()); s.recv(4096)" 2>/dev/null && seen=$n
+s.recv(4096); s.sendall(sys.stdin.read().encode()); s.recv(4096)" 2>/dev/null || true
 		fi
 		sleep 0.5
 	done
@@ -67,12 +78,12 @@ trap 'kill $wpid 2>/dev/null; kill $(cat $out/swtpm/pid) 2>/dev/null || true' EX
 
 start=$SECONDS
 set +e
-timeout -k 10 1200 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
+timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled nohz=off lapic=notscdeadline" \
+	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 > "$out/qemu.log" 2>&1
 rc=$?
