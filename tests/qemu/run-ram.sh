@@ -74,7 +74,7 @@ s.recv(4096); s.sendall(sys.stdin.read().encode()); s.recv(4096)" 2>/dev/null ||
 : > "$out/console.log"
 waker &
 wpid=$!
-trap 'kill $wpid 2>/dev/null; kill $(cat $out/swtpm/pid) 2>/dev/null || true' EXIT
+trap 'kill $wpid 2>/dev/null || true; kill $(cat $out/swtpm/pid) 2>/dev/null || true' EXIT
 
 start=$SECONDS
 set +e
