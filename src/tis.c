@@ -101,7 +101,6 @@ struct tis {
 	bool storm;			/* line disabled, switch to polling */
 	atomic_t rpm_suspends;
 	atomic_t rpm_resumes;
-	unsigned int typical_us;	/* recent command time, for polling */
 };
 
 static u8 tis_read8(struct tis *tis, u32 reg)
@@ -145,19 +144,14 @@ static bool tis_ready_or_aborting(struct tis *tis, u8 mask, bool abortable)
 
 /*
  * Wait until (status & mask) == mask, or @timeout jiffies.  With a working
- * interrupt: sleep until it fires.  Otherwise poll: one sleep of @first_us
- * (what the command is expected to take at least), then 10-20 us sleeps
- * for 200 us, then 100-200 us ones, then 1 ms.
+ * interrupt: sleep until it fires.  Otherwise poll: 10-20 us sleeps for the
+ * first 200 us, then up to 100-200 us, then 1 ms.
  */
 static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
-			   bool abortable, unsigned int first_us)
+			   bool abortable)
 {
 	unsigned long stop = jiffies + timeout;
 	unsigned int slept_us = 0;
-
-	if (first_us && READ_ONCE(tis->irq) <= 0 &&
-	    (tis_status(tis) & mask) != mask)
-		usleep_range(first_us, first_us + first_us / 8);
 
 	for (;;) {
 		if ((tis_status(tis) & mask) == mask)
@@ -232,7 +226,7 @@ static int tis_ready(struct tis *tis)
 		return 0;
 	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
 	return tis_wait_status(tis, STS_COMMAND_READY,
-			       msecs_to_jiffies(TIS_TIMEOUT_B), false, 0);
+			       msecs_to_jiffies(TIS_TIMEOUT_B), false);
 }
 
 static int tis_wait_burst(struct tis *tis, unsigned int *burst)
@@ -297,7 +291,7 @@ static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 		n = min_t(size_t, burst, len - 1 - done);
 		tis_fifo_write(tis, buf + done, n);
 		done += n;
-		rc = tis_wait_status(tis, STS_VALID, c, false, 0);
+		rc = tis_wait_status(tis, STS_VALID, c, false);
 		if (rc)
 			goto fail;
 		if (!(tis_status(tis) & STS_DATA_EXPECT)) {
@@ -306,7 +300,7 @@ static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 		}
 	}
 	tis_write8(tis, TIS_DATA_FIFO, buf[len - 1]);
-	rc = tis_wait_status(tis, STS_VALID, c, false, 0);
+	rc = tis_wait_status(tis, STS_VALID, c, false);
 	if (rc)
 		goto fail;
 	if (tis_status(tis) & STS_DATA_EXPECT) {
@@ -322,33 +316,10 @@ fail:
 	return rc == -ETIME ? -EIO : rc;
 }
 
-/*
- * Polling: the first sleep covers three quarters of the shortest recent
- * command time, so that a command costs a few wake-ups, not dozens.  The
- * estimate follows a faster command at once and a slower one slowly, and
- * is capped: a long command after short ones costs at most the cap.
- */
-#define TIS_TYPICAL_MAX_US	500
-
 static int tis_wait(struct tpms_chip *chip, unsigned long timeout)
 {
-	struct tis *tis = tpms_chip_priv(chip);
-	unsigned int typical = READ_ONCE(tis->typical_us);
-	ktime_t start = ktime_get();
-	unsigned int us;
-	int rc;
-
-	rc = tis_wait_status(tis, STS_VALID | STS_DATA_AVAIL, timeout, true,
-			     typical * 3 / 4);
-	if (rc)
-		return rc;
-	us = min_t(s64, ktime_us_delta(ktime_get(), start), TIS_TYPICAL_MAX_US);
-	if (us < typical)
-		typical = us;
-	else
-		typical += (us - typical) / 8;
-	WRITE_ONCE(tis->typical_us, typical);
-	return 0;
+	return tis_wait_status(tpms_chip_priv(chip),
+			       STS_VALID | STS_DATA_AVAIL, timeout, true);
 }
 
 /* Read @len bytes of the response, waiting for data between bursts. */
@@ -361,7 +332,7 @@ static int tis_read_bytes(struct tis *tis, u8 *p, size_t len)
 	while (len) {
 		size_t n;
 
-		rc = tis_wait_status(tis, STS_VALID | STS_DATA_AVAIL, c, false, 0);
+		rc = tis_wait_status(tis, STS_VALID | STS_DATA_AVAIL, c, false);
 		if (rc)
 			return rc;
 		rc = tis_wait_burst(tis, &burst);
@@ -391,7 +362,7 @@ static int tis_recv_once(struct tis *tis, u8 *buf, size_t size)
 	if (rc)
 		return rc;
 	rc = tis_wait_status(tis, STS_VALID, msecs_to_jiffies(TIS_TIMEOUT_C),
-			     false, 0);
+			     false);
 	if (rc)
 		return rc;
 	if (tis_status(tis) & STS_DATA_AVAIL)
