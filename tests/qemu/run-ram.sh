@@ -78,7 +78,7 @@ trap 'kill $wpid 2>/dev/null || true; kill $(cat $out/swtpm/pid) 2>/dev/null || 
 
 start=$SECONDS
 set +e
-timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35,accel=tcg -cpu max -smp 2 -m 1024 \
+timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
