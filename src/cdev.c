@@ -6,7 +6,8 @@
  *
  * One opener at a time.  write() sends one command; blocking writes wait
  * for the response, O_NONBLOCK writes queue it on a workqueue and poll()
- * reports the result (errors included).  read() returns the response, in
+ * reports the result (errors included); a blocking write that meets a
+ * system sleep waits for the resume.  read() returns the response, in
  * parts if asked.  An unread response goes stale after tpms_stale_ms and
  * is dropped the next time the file is used.  No lock is held across a
  * return to userspace; no timer outlives the file.
@@ -135,6 +136,13 @@ static ssize_t tpms_write(struct file *file, const char __user *ubuf,
 	if (size > TPMS_BUFSIZE)
 		return -E2BIG;
 
+again:
+	/* a blocking write waits out a system sleep instead of EAGAIN */
+	if (!(file->f_flags & O_NONBLOCK)) {
+		ret = tpms_wait_awake(f->chip);
+		if (ret)
+			return ret;
+	}
 	mutex_lock(&f->lock);
 	tpms_file_expire(f);
 	/* a response not yet read, or a command still queued */
@@ -160,6 +168,11 @@ static ssize_t tpms_write(struct file *file, const char __user *ubuf,
 		goto out;
 	}
 	ret = tpms_file_transmit(f);
+	if (ret == -EAGAIN && test_bit(TPMS_F_SLEEP_HELD, &f->chip->flags)) {
+		/* the sleep hold began after the wait above */
+		mutex_unlock(&f->lock);
+		goto again;
+	}
 	if (ret > 0) {
 		tpms_file_result(f, ret);
 		ret = size;

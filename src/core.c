@@ -15,7 +15,9 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/freezer.h>
 #include <linux/pm_runtime.h>
+#include <linux/suspend.h>
 #include <linux/slab.h>
 
 #include "tpms.h"
@@ -83,6 +85,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 
 	init_rwsem(&chip->ops_sem);
 	mutex_init(&chip->lock);
+	init_waitqueue_head(&chip->sleep_wq);
 	chip->ops = ops;
 	chip->backend_ops = ops;
 	chip->priv = priv;
@@ -241,6 +244,23 @@ void tpms_put_ops(struct tpms_chip *chip)
 	mutex_unlock(&chip->lock);
 	up_read(&chip->ops_sem);
 	put_device(&chip->dev);
+}
+
+/**
+ * tpms_wait_awake() - wait out a system sleep before entering the fence
+ * @chip: the chip
+ *
+ * While a sleep transition holds the chip (TPMS_F_SLEEP_HELD) a caller in
+ * process context waits here, freezable and with no lock held, instead of
+ * being refused.  Callers must not hold locks.
+ *
+ * Return: 0, or -ERESTARTSYS on a signal.
+ */
+int tpms_wait_awake(struct tpms_chip *chip)
+{
+	return wait_event_freezable(chip->sleep_wq,
+				    !test_bit(TPMS_F_SLEEP_HELD, &chip->flags) ||
+				    test_bit(TPMS_F_DYING, &chip->flags));
 }
 
 static unsigned long tpms_duration(struct tpms_chip *chip, u32 ordinal)
@@ -414,8 +434,50 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 	 */
 	if (chip->backend_ops->abort)
 		chip->backend_ops->abort(chip);
+	wake_up_all(&chip->sleep_wq);
+	/* waits for a sleep notifier inside the fence: woken just above */
+	if (test_and_clear_bit(TPMS_F_PM_NB, &chip->flags))
+		unregister_pm_notifier(&chip->pm_nb);
 
 	tpms_chip_fence(chip, last_command);
+}
+
+/*
+ * A backend whose server is a process stops answering when the freezer
+ * stops that process.  So before the freezer runs, while the server still
+ * answers, the command in flight is let finish and the chip is held
+ * suspended; the hold ends after thaw, unless the device's own resume
+ * failed (it then waits for the next resume).
+ */
+static int tpms_chip_pm_notify(struct notifier_block *nb,
+			       unsigned long action, void *data)
+{
+	struct tpms_chip *chip = container_of(nb, struct tpms_chip, pm_nb);
+	int rc;
+
+	switch (action) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+		set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
+		/* fails when gone, already suspended, or on a fatal signal */
+		rc = tpms_get_ops(chip);
+		set_bit(TPMS_F_SUSPENDED, &chip->flags);
+		if (!rc)
+			tpms_put_ops(chip);
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		mutex_lock(&chip->lock);
+		if (test_and_clear_bit(TPMS_F_SLEEP_HELD, &chip->flags) &&
+		    !test_bit(TPMS_F_DEV_ASLEEP, &chip->flags))
+			clear_bit(TPMS_F_SUSPENDED, &chip->flags);
+		mutex_unlock(&chip->lock);
+		wake_up_all(&chip->sleep_wq);
+		break;
+	}
+	return NOTIFY_DONE;
 }
 
 /**
@@ -455,6 +517,18 @@ int tpms_chip_register(struct tpms_chip *chip)
 	}
 	set_bit(TPMS_F_ADDED, &chip->flags);
 
+	if (chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO) {
+		chip->pm_nb.notifier_call = tpms_chip_pm_notify;
+		rc = register_pm_notifier(&chip->pm_nb);
+		if (rc) {
+			dev_err(chip->dev.parent, "%s: cannot watch system sleep: %d\n",
+				dev_name(&chip->dev), rc);
+			tpms_chip_stop(chip, true);
+			return rc;
+		}
+		set_bit(TPMS_F_PM_NB, &chip->flags);
+	}
+
 	if (tpms_hwrng_enable) {
 		rc = tpms_hwrng_register(chip);
 		if (rc) {
@@ -491,7 +565,9 @@ EXPORT_SYMBOL_GPL(tpms_chip_unregister);
  * Enters the fence, sends TPM2_Shutdown(STATE) and marks the chip
  * suspended: from then on every entry point refuses (-EAGAIN; the hwrng
  * returns no data) without touching the backend.  Never fails: a TPM that
- * does not answer must not abort system suspend.
+ * does not answer must not abort system suspend.  A process-served chip
+ * is already held suspended by then (tpms_chip_pm_notify()), and gets no
+ * TPM2_Shutdown: its server keeps its state.
  *
  * Return: 0.
  */
@@ -499,9 +575,10 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 {
 	int rc;
 
+	set_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
 	rc = tpms_get_ops(chip);
 	if (rc) {
-		/* gone or already suspended: nothing can reach the TPM */
+		/* gone, or held since sleep prepare: nothing reaches the TPM */
 		set_bit(TPMS_F_SUSPENDED, &chip->flags);
 		return 0;
 	}
@@ -520,7 +597,10 @@ EXPORT_SYMBOL_GPL(tpms_chip_pm_suspend);
  * @chip: the chip
  *
  * The firmware sends TPM2_Startup(STATE) after a real sleep; the backend
- * re-arms its interrupts before calling this.
+ * re-arms its interrupts before calling this.  A process-served chip is
+ * let go only after thaw, by tpms_chip_pm_notify().  A backend whose own
+ * resume fails does not call this: the chip stays suspended (-EAGAIN)
+ * until a later resume succeeds.
  *
  * Return: 0.
  */
@@ -528,7 +608,10 @@ int tpms_chip_pm_resume(struct tpms_chip *chip)
 {
 	down_read(&chip->ops_sem);
 	mutex_lock(&chip->lock);
-	clear_bit(TPMS_F_SUSPENDED, &chip->flags);
+	clear_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
+	/* a process-served chip stays held until its server is thawed */
+	if (!test_bit(TPMS_F_SLEEP_HELD, &chip->flags))
+		clear_bit(TPMS_F_SUSPENDED, &chip->flags);
 	mutex_unlock(&chip->lock);
 	up_read(&chip->ops_sem);
 	return 0;

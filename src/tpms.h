@@ -12,8 +12,10 @@
 #include <linux/device.h>
 #include <linux/hw_random.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/rwsem.h>
 #include <linux/sysfs.h>
+#include <linux/wait.h>
 
 #include "tpm_safe.h"
 #include "buf.h"
@@ -35,6 +37,9 @@ enum {
 	TPMS_F_DYING,		/* unregister started: no new command */
 	TPMS_F_FINAL,		/* unregister's own last command is running */
 	TPMS_F_SUSPENDED,	/* system sleep: no I/O until resume */
+	TPMS_F_SLEEP_HELD,	/* held suspended from sleep prepare to post */
+	TPMS_F_DEV_ASLEEP,	/* device suspended, no resume succeeded yet */
+	TPMS_F_PM_NB,		/* pm_nb registered */
 	TPMS_F_TPM2,
 	TPMS_F_HWRNG,		/* hwrng registered */
 };
@@ -77,6 +82,13 @@ struct tpms_chip {
 	struct hwrng hwrng;
 	char hwrng_name[24];
 
+	/*
+	 * Backends whose server is a process (TPMS_BACKEND_NO_SLEEP_IO): the
+	 * chip is held suspended from before the freezer until after thaw.
+	 */
+	struct notifier_block pm_nb;
+	wait_queue_head_t sleep_wq;	/* woken when the hold ends */
+
 	/* buffer for commands the driver itself issues, under @lock */
 	u8 cmd_buf[TPMS_BUFSIZE];
 
@@ -94,6 +106,7 @@ extern dev_t tpms_devt;
 extern bool tpms_hwrng_enable;
 int tpms_get_ops(struct tpms_chip *chip);
 void tpms_put_ops(struct tpms_chip *chip);
+int tpms_wait_awake(struct tpms_chip *chip);
 ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 		      size_t len);
 ssize_t tpms_transmit_cmd(struct tpms_chip *chip, u8 *buf, size_t len,

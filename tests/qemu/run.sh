@@ -134,6 +134,11 @@ trap cleanup EXIT
 
 cmdline="console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1"
 cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 slub_debug=FZPU page_poison=1"
+# 4-level paging: identify_cpu() clears the boot CPU's feature bits for a
+# moment, LA57 reads as off, and KASAN's shadow bound (which follows
+# pgtable_l5_enabled() at run time) then calls any 5-level direct-map address
+# wild; a timer interrupt in that window panics the debug kernel in early boot.
+cmdline="$cmdline no5lvl"
 cmdline="$cmdline rdinit=/init tpmsafe.repo=$top tpmsafe.script=tests/guest/main.sh"
 [ "$mode" = exclusive ] && cmdline="$cmdline initcall_blacklist=init_tis,crb_acpi_driver_init"
 cmdline="$cmdline $append"
