@@ -29,6 +29,8 @@ while [ $# -gt 0 ]; do
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+# swtpm -d changes to /: every path it gets must be absolute
+out=$(realpath -m "$out")
 rm -rf "$out"
 mkdir -p "$out/swtpm"
 ird=$out/initramfs
