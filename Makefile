@@ -26,7 +26,7 @@ VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
-.PHONY: all module debug check style matrix clean install dkms-install \
+.PHONY: all module debug check style matrix clean install dkms-install torture-long torture-long-debug \
 	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench \
 	fuzz tpm-symbols
 
@@ -95,6 +95,13 @@ test: deps
 
 test-debug: deps
 	tests/run-all.sh --debug-kernel
+
+# the long torture profile (counts: see tests/run-all.sh), stock and debug
+torture-long: deps
+	TPMSAFE_PROFILE=long tests/run-all.sh
+
+torture-long-debug: deps
+	TPMSAFE_PROFILE=long tests/run-all.sh --debug-kernel
 
 # system sleep in a RAM-only guest (see tests/qemu/run-ram.sh)
 test-sleep: module

@@ -25,6 +25,11 @@
 dev_t tpms_devt;
 static DEFINE_IDA(tpms_ida);
 
+/* chips of process-served backends, for the system sleep notifier */
+static DEFINE_MUTEX(tpms_sleep_lock);
+static LIST_HEAD(tpms_sleep_chips);
+static bool tpms_sleeping;		/* between sleep prepare and post */
+
 /* Retry TPM2_RC_RETRY / TESTING with a doubling delay, this long in all. */
 #define TPMS_RETRY_FIRST_MS	20
 #define TPMS_RETRY_TOTAL_MS	2000
@@ -86,6 +91,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	init_rwsem(&chip->ops_sem);
 	mutex_init(&chip->lock);
 	init_waitqueue_head(&chip->sleep_wq);
+	INIT_LIST_HEAD(&chip->sleep_node);
 	chip->ops = ops;
 	chip->backend_ops = ops;
 	chip->priv = priv;
@@ -435,50 +441,66 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 	if (chip->backend_ops->abort)
 		chip->backend_ops->abort(chip);
 	wake_up_all(&chip->sleep_wq);
-	/* waits for a sleep notifier inside the fence: woken just above */
-	if (test_and_clear_bit(TPMS_F_PM_NB, &chip->flags))
-		unregister_pm_notifier(&chip->pm_nb);
+	/* may wait for the sleep notifier inside the fence: woken above */
+	mutex_lock(&tpms_sleep_lock);
+	list_del_init(&chip->sleep_node);
+	mutex_unlock(&tpms_sleep_lock);
 
 	tpms_chip_fence(chip, last_command);
 }
 
 /*
  * A backend whose server is a process stops answering when the freezer
- * stops that process.  So before the freezer runs, while the server still
- * answers, the command in flight is let finish and the chip is held
- * suspended; the hold ends after thaw, unless the device's own resume
- * failed (it then waits for the next resume).
+ * stops that process.  So before the freezer runs, while the servers still
+ * answer, each such chip (registered, or registering: its start-up
+ * commands hold the fence) lets its command in flight finish and is held
+ * suspended; a chip that starts registering during the hold is refused
+ * (-EAGAIN).  The hold ends after thaw, unless the device's own resume
+ * failed (the chip then waits for the next resume).
  */
-static int tpms_chip_pm_notify(struct notifier_block *nb,
-			       unsigned long action, void *data)
+static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
+			  void *data)
 {
-	struct tpms_chip *chip = container_of(nb, struct tpms_chip, pm_nb);
-	int rc;
+	struct tpms_chip *chip;
 
 	switch (action) {
 	case PM_SUSPEND_PREPARE:
 	case PM_HIBERNATION_PREPARE:
 	case PM_RESTORE_PREPARE:
-		set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
-		/* fails when gone, already suspended, or on a fatal signal */
-		rc = tpms_get_ops(chip);
-		set_bit(TPMS_F_SUSPENDED, &chip->flags);
-		if (!rc)
-			tpms_put_ops(chip);
+		mutex_lock(&tpms_sleep_lock);
+		tpms_sleeping = true;
+		list_for_each_entry(chip, &tpms_sleep_chips, sleep_node) {
+			int rc;
+
+			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
+			/* fails when gone, already suspended, or on a signal */
+			rc = tpms_get_ops(chip);
+			set_bit(TPMS_F_SUSPENDED, &chip->flags);
+			if (!rc)
+				tpms_put_ops(chip);
+		}
+		mutex_unlock(&tpms_sleep_lock);
 		break;
 	case PM_POST_SUSPEND:
 	case PM_POST_HIBERNATION:
 	case PM_POST_RESTORE:
-		mutex_lock(&chip->lock);
-		if (test_and_clear_bit(TPMS_F_SLEEP_HELD, &chip->flags) &&
-		    !test_bit(TPMS_F_DEV_ASLEEP, &chip->flags))
-			clear_bit(TPMS_F_SUSPENDED, &chip->flags);
-		mutex_unlock(&chip->lock);
-		wake_up_all(&chip->sleep_wq);
+		mutex_lock(&tpms_sleep_lock);
+		tpms_sleeping = false;
+		list_for_each_entry(chip, &tpms_sleep_chips, sleep_node) {
+			if (test_and_clear_bit(TPMS_F_SLEEP_HELD, &chip->flags) &&
+			    !test_bit(TPMS_F_DEV_ASLEEP, &chip->flags))
+				clear_bit(TPMS_F_SUSPENDED, &chip->flags);
+			wake_up_all(&chip->sleep_wq);
+		}
+		mutex_unlock(&tpms_sleep_lock);
 		break;
 	}
 	return NOTIFY_DONE;
 }
+
+static struct notifier_block tpms_pm_nb = {
+	.notifier_call = tpms_pm_notify,
+};
 
 /**
  * tpms_chip_register() - start the TPM and make the chip visible
@@ -491,9 +513,20 @@ int tpms_chip_register(struct tpms_chip *chip)
 {
 	int rc;
 
+	if (chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO) {
+		mutex_lock(&tpms_sleep_lock);
+		list_add_tail(&chip->sleep_node, &tpms_sleep_chips);
+		if (tpms_sleeping) {
+			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
+			set_bit(TPMS_F_SUSPENDED, &chip->flags);
+		}
+		mutex_unlock(&tpms_sleep_lock);
+	}
 	rc = tpms_get_ops(chip);
-	if (rc)
+	if (rc) {
+		tpms_chip_stop(chip, false);
 		return rc;
+	}
 	rc = tpms_tpm2_probe(chip);
 	if (rc > 0)
 		rc = tpms_tpm1_refuse(chip);
@@ -516,18 +549,6 @@ int tpms_chip_register(struct tpms_chip *chip)
 		return rc;
 	}
 	set_bit(TPMS_F_ADDED, &chip->flags);
-
-	if (chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO) {
-		chip->pm_nb.notifier_call = tpms_chip_pm_notify;
-		rc = register_pm_notifier(&chip->pm_nb);
-		if (rc) {
-			dev_err(chip->dev.parent, "%s: cannot watch system sleep: %d\n",
-				dev_name(&chip->dev), rc);
-			tpms_chip_stop(chip, true);
-			return rc;
-		}
-		set_bit(TPMS_F_PM_NB, &chip->flags);
-	}
 
 	if (tpms_hwrng_enable) {
 		rc = tpms_hwrng_register(chip);
@@ -566,7 +587,7 @@ EXPORT_SYMBOL_GPL(tpms_chip_unregister);
  * suspended: from then on every entry point refuses (-EAGAIN; the hwrng
  * returns no data) without touching the backend.  Never fails: a TPM that
  * does not answer must not abort system suspend.  A process-served chip
- * is already held suspended by then (tpms_chip_pm_notify()), and gets no
+ * is already held suspended by then (tpms_pm_notify()), and gets no
  * TPM2_Shutdown: its server keeps its state.
  *
  * Return: 0.
@@ -598,7 +619,7 @@ EXPORT_SYMBOL_GPL(tpms_chip_pm_suspend);
  *
  * The firmware sends TPM2_Startup(STATE) after a real sleep; the backend
  * re-arms its interrupts before calling this.  A process-served chip is
- * let go only after thaw, by tpms_chip_pm_notify().  A backend whose own
+ * let go only after thaw, by tpms_pm_notify().  A backend whose own
  * resume fails does not call this: the chip stays suspended (-EAGAIN)
  * until a later resume succeeds.
  *
@@ -631,12 +652,20 @@ int tpms_core_init(void)
 	if (rc) {
 		pr_err("cannot register class tpm_safe: %d\n", rc);
 		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
+		return rc;
+	}
+	rc = register_pm_notifier(&tpms_pm_nb);
+	if (rc) {
+		pr_err("cannot watch system sleep: %d\n", rc);
+		class_unregister(&tpms_class);
+		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 	}
 	return rc;
 }
 
 void tpms_core_exit(void)
 {
+	unregister_pm_notifier(&tpms_pm_nb);
 	class_unregister(&tpms_class);
 	unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 }

@@ -12,7 +12,7 @@
 #include <linux/device.h>
 #include <linux/hw_random.h>
 #include <linux/mutex.h>
-#include <linux/notifier.h>
+#include <linux/list.h>
 #include <linux/rwsem.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
@@ -39,7 +39,6 @@ enum {
 	TPMS_F_SUSPENDED,	/* system sleep: no I/O until resume */
 	TPMS_F_SLEEP_HELD,	/* held suspended from sleep prepare to post */
 	TPMS_F_DEV_ASLEEP,	/* device suspended, no resume succeeded yet */
-	TPMS_F_PM_NB,		/* pm_nb registered */
 	TPMS_F_TPM2,
 	TPMS_F_HWRNG,		/* hwrng registered */
 };
@@ -83,10 +82,11 @@ struct tpms_chip {
 	char hwrng_name[24];
 
 	/*
-	 * Backends whose server is a process (TPMS_BACKEND_NO_SLEEP_IO): the
-	 * chip is held suspended from before the freezer until after thaw.
+	 * Backends whose server is a process (TPMS_BACKEND_NO_SLEEP_IO): on
+	 * tpms_sleep_chips from register to unregister, the chip is held
+	 * suspended from before the freezer until after thaw.
 	 */
-	struct notifier_block pm_nb;
+	struct list_head sleep_node;
 	wait_queue_head_t sleep_wq;	/* woken when the hold ends */
 
 	/* buffer for commands the driver itself issues, under @lock */

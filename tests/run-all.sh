@@ -19,12 +19,17 @@ failed=0
 debug=0
 [ "${1:-}" = --debug-kernel ] && debug=1
 
+# counts: stock kernel, then debug kernel (about five times slower); each
+# can be set from the environment (UNBIND_CYCLES=..., DEBUG_UNBIND_CYCLES=...)
 case ${TPMSAFE_PROFILE:-short} in
-long) cycles=(--env UNBIND_CYCLES=1000 --env KILL_CYCLES=200) ;;
-*) cycles=(--env UNBIND_CYCLES=100 --env KILL_CYCLES=50) ;;
+long) c=(1000 200 100 60) d=(100 50 30 40) ;;
+*) c=(100 50 30 20) d=(20 10 5 10) ;;
 esac
-# the debug kernel (KASAN, lockdep, ...) runs about five times slower
-dcycles=(--env UNBIND_CYCLES=20 --env KILL_CYCLES=10 --env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
+cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${c[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${c[1]}}"
+	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${c[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${c[3]}}")
+dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
+	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
+	--env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {
@@ -99,7 +104,7 @@ else
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
 		--timeout 3000 --host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
-		tis-smoke tis-unbind tis-stall kmemleak-scan
+		tis-smoke tis-unbind tis-stall hostile lifecycle faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 fi

@@ -40,6 +40,7 @@ cp "$top/tests/qemu/ram-init" "$ird/init"
 chmod +x "$ird/init"
 cp "$ko" "$ird/tpm_safe.ko"
 cp /usr/bin/swtpm "$ird/usr/bin/"
+gcc -static -O2 -Wall -o "$ird/bin/getrandom" "$top/tests/qemu/getrandom.c"
 for lib in $(ldd /usr/bin/swtpm | grep -oE '/[^ ]+\.so[^ ]*'); do
 	cp -L "$lib" "$ird/lib/"
 done

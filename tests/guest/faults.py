@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Allocation failure, site by site (debug kernel: failslab and
+fail_page_alloc).  /proc/thread-self/fail-nth makes the N-th fault site
+this thread reaches fail; for N = 1, 2, ... one operation (probe through
+the sysfs bind file, removal, opening a node, a command, a sysfs read, a
+new virtual TPM) runs with site N failing, until N is past the last site
+the operation reaches.  Only the operation's own syscall is in the window,
+so the failures land in tpm_safe and the kernel code it calls.
+
+After every injection the operation failed with an errno or succeeded,
+and the device is in a state that works: bound and answering, or unbound
+with its node gone.  At the end every object is balanced and both chips
+answer.  TAP on stdout; FIGURE lines for the torture table."""
+
+import errno
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpmsafe as T  # noqa: E402
+
+FAILNTH = "/proc/thread-self/fail-nth"
+DBG = "/sys/kernel/debug"
+OBJ = DBG + "/tpm_safe/objects"
+TIS_DEV = "MSFT0101:00"
+TIS_DRV = "/sys/bus/platform/drivers/tpm_safe_tis"
+VT_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
+MAX_SITES = 3000
+TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
+
+fails = 0
+errnos = {}
+injected = 0
+
+
+def tap(good, what, detail=""):
+    global fails
+    if not good:
+        fails += 1
+    print("%s - %s" % ("ok" if good else "not ok", what), flush=True)
+    if detail and not good:
+        for line in str(detail).splitlines()[-10:]:
+            print("#   " + line, flush=True)
+
+
+def setup():
+    """Fail only where fail-nth says; quiet; sleeping allocations too."""
+    for kind in ("failslab", "fail_page_alloc"):
+        d = os.path.join(DBG, kind)
+        for name, value in (("probability", "0"), ("verbose", "0"),
+                            ("ignore-gfp-wait", "N"), ("times", "-1")):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(value)
+    with open(os.path.join(DBG, "fail_page_alloc", "min-order"), "w") as f:
+        f.write("0")
+
+
+def wait_until(cond, seconds):
+    end = time.monotonic() + seconds * TIME_SCALE
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def driver_of(dev):
+    link = "/sys/bus/platform/devices/%s/driver" % dev
+    return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+
+
+def chip_of(dev):
+    """/dev node of the chip under a platform device, or None."""
+    d = "/sys/bus/platform/devices/%s/tpm_safe" % dev
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return None
+    return "/dev/" + names[0] if names else None
+
+
+def works(node):
+    try:
+        fd = T.open_retry(node, os.O_RDWR, 5.0 * TIME_SCALE)
+    except OSError:
+        return False
+    try:
+        T.check_rsp(T.transact(fd, T.get_random(16)))
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        os.close(fd)
+
+
+def balanced():
+    """created - destroyed == live, for every object kind."""
+    chips = len(os.listdir("/sys/class/tpm_safe"))
+    vtpms = len([d for d in os.listdir("/sys/bus/platform/devices")
+                 if d.startswith("tpm_safe_vtpm.")])
+    for line in open(OBJ):
+        kind, made, gone = line.split()
+        live = {"chip": chips, "vtpm": vtpms}.get(kind, 0)
+        if int(made) - int(gone) != live:
+            return False
+    return True
+
+
+def inject(n, op):
+    """Run op() with fault site n failing.  Return (hit, errno or 0)."""
+    fd = os.open(FAILNTH, os.O_RDWR)
+    try:
+        os.write(fd, b"%d" % n)
+        try:
+            op()
+            err = 0
+        except OSError as e:
+            err = e.errno
+        left = int(os.pread(fd, 32, 0))
+        if left:
+            os.pwrite(fd, b"0", 0)
+        return left == 0, err
+    finally:
+        os.close(fd)
+
+
+def sweep(name, op, after=None):
+    """Fail each site op() reaches in turn; after(n, err) checks the state
+    and restores the starting point, returning an error text or None.
+    Prints one TAP line unless name is None.  Returns (sites, problems)."""
+    global injected
+    bad = []
+    n = 0
+    while n < MAX_SITES:
+        n += 1
+        try:
+            hit, err = inject(n, op)
+        except MemoryError:
+            n -= 1		# the interpreter's own allocation: again
+            continue
+        if not hit:
+            break
+        injected += 1
+        key = errno.errorcode.get(err, str(err)) if err else "ok"
+        errnos[key] = errnos.get(key, 0) + 1
+        problem = after(n, err) if after else None
+        if problem:
+            bad.append("site %d (%s): %s" % (n, key, problem))
+    if n >= MAX_SITES:
+        bad.append("more than %d sites" % MAX_SITES)
+    if name is not None:
+        tap(not bad, "%s: %d fault sites failed in turn, each unwound"
+            % (name, n - 1), "\n".join(bad[:10]))
+    return n - 1, bad
+
+
+def write_op(path, text):
+    fd = os.open(path, os.O_WRONLY)
+
+    def op():
+        os.write(fd, text.encode())
+    return fd, op
+
+
+def bound_sane(dev, drv):
+    """After a bind attempt: bound and answering, or unbound and no node."""
+    if driver_of(dev) == drv:
+        node = chip_of(dev)
+        if not node or not works(node):
+            return "bound, but its chip does not answer"
+        return None
+    if chip_of(dev):
+        return "not bound, but a chip is left"
+    return None
+
+
+def sweep_bind(dev, drv_dir):
+    drv = os.path.basename(drv_dir)
+
+    def after(n, err):
+        problem = bound_sane(dev, drv)
+        if driver_of(dev) == drv:
+            with open(drv_dir + "/unbind", "w") as f:
+                f.write(dev)
+        return problem
+    with open(drv_dir + "/unbind", "w") as f:
+        f.write(dev)
+    fd, op = write_op(drv_dir + "/bind", dev)
+    try:
+        sites = sweep("probe of %s (bind)" % dev, op, after)[0]
+    finally:
+        os.close(fd)
+    with open(drv_dir + "/bind", "w") as f:
+        f.write(dev)
+    tap(chip_of(dev) and works(chip_of(dev)),
+        "%s: a clean bind afterwards works" % dev)
+    return sites
+
+
+def sweep_unbind(dev, drv_dir):
+    drv = os.path.basename(drv_dir)
+    fd, op = write_op(drv_dir + "/unbind", dev)
+
+    def after(n, err):
+        problem = None
+        if driver_of(dev) == drv:
+            # the write may fail before it reaches the driver core
+            if not err:
+                problem = "still bound after a successful unbind"
+            with open(drv_dir + "/unbind", "w") as f:
+                f.write(dev)
+        elif not wait_until(lambda: chip_of(dev) is None, 5):
+            problem = "unbound, but its chip is left"
+        with open(drv_dir + "/bind", "w") as f:
+            f.write(dev)
+        if not problem and not works(chip_of(dev) or "/nonexistent"):
+            problem = "rebound chip does not answer"
+        return problem
+    try:
+        return sweep("removal of %s (unbind)" % dev, op, after)[0]
+    finally:
+        os.close(fd)
+
+
+def sweep_node(node):
+    """open(), a command, and every plain sysfs attribute."""
+    holder = {}
+
+    def open_op():
+        holder["fd"] = os.open(node, os.O_RDWR)
+
+    def after_open(n, err):
+        if "fd" in holder:
+            os.close(holder.pop("fd"))
+        return None if works(node) else "chip does not answer"
+    sites = sweep("open of %s" % node, open_op, after_open)[0]
+
+    holder["fd"] = T.open_retry(node, os.O_RDWR, 5.0 * TIME_SCALE)
+
+    def cmd_op():
+        T.check_rsp(T.transact(holder["fd"], T.get_random(16)))
+
+    def after_cmd(n, err):
+        # a new file: nothing half done carries over
+        os.close(holder.pop("fd"))
+        problem = None if works(node) else "chip does not answer"
+        holder["fd"] = T.open_retry(node, os.O_RDWR, 5.0 * TIME_SCALE)
+        return problem
+    try:
+        sites += sweep("a command on %s" % node, cmd_op, after_cmd)[0]
+    finally:
+        os.close(holder.pop("fd"))
+
+    s = "/sys/class/tpm_safe/" + os.path.basename(node)
+    attrs = [os.path.join(s, a) for a in sorted(os.listdir(s))
+             if os.path.isfile(os.path.join(s, a)) and a != "uevent"]
+    attrs += [os.path.join(s, "stats", a) for a in sorted(os.listdir(s + "/stats"))]
+    attrs.append(s + "/pcr-sha256/0")
+    total = 0
+    bad = []
+    for a in attrs:
+        try:
+            afd = os.open(a, os.O_RDONLY)
+        except OSError:
+            continue
+        n, problems = sweep(None, lambda afd=afd: os.pread(afd, 4096, 0))
+        total += n
+        bad += problems
+        os.close(afd)
+        try:
+            with open(a) as f:
+                f.read()
+        except OSError as e:
+            bad.append("%s unreadable afterwards: %s" % (a, e))
+    tap(not bad, "%d sysfs attributes of %s: %d fault sites failed in turn"
+        % (len(attrs), os.path.basename(node), total), "\n".join(bad))
+    return sites + total
+
+
+def sweep_vtpmx():
+    """Opening /dev/tpmsafe-vtpmx creates a virtual TPM device."""
+    holder = {}
+
+    def op():
+        holder["fd"] = os.open(T.VTPMX, os.O_RDWR)
+
+    def after(n, err):
+        if "fd" in holder:
+            os.close(holder.pop("fd"))
+        # no server: the new device goes again
+        return None if wait_until(balanced, 10) else "objects unbalanced"
+    return sweep("new virtual TPM (open of %s)" % T.VTPMX, op, after)[0]
+
+
+def main():
+    setup()
+    sites = 0
+    proc, num, devid = T.launch("/tmp/faults-vtpm")
+    vdev = "tpm_safe_vtpm.%d" % devid
+    tap(num is not None, "swtpm attached (tpmsafe%s)" % num)
+    if num is None:
+        return 1
+    for dev, drv in ((TIS_DEV, TIS_DRV), (vdev, VT_DRV)):
+        sites += sweep_bind(dev, drv)
+        sites += sweep_unbind(dev, drv)
+        sites += sweep_node(chip_of(dev))
+    sites += sweep_vtpmx()
+    for dev in (TIS_DEV, vdev):
+        tap(works(chip_of(dev) or "/nonexistent"), "%s answers at the end" % dev)
+    tap(wait_until(balanced, 10), "objects balanced")
+    proc.kill()
+    proc.wait()
+    print("FIGURE faults: cycles=%d fault sites, clients: %s"
+          % (injected, json.dumps(errnos, sort_keys=True)), flush=True)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
