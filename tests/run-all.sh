@@ -22,14 +22,14 @@ debug=0
 # counts: stock kernel, then debug kernel (about five times slower); each
 # can be set from the environment (UNBIND_CYCLES=..., DEBUG_UNBIND_CYCLES=...)
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60) d=(100 50 30 40) ;;
-*) c=(100 50 30 20) d=(20 10 5 10) ;;
+long) c=(1000 200 100 60) d=(100 50 30 40 1) ;;
+*) c=(100 50 30 20) d=(20 10 5 10 4) ;;
 esac
 cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${c[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${c[1]}}"
 	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${c[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${c[3]}}")
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
 	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
-	--env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
+	--env "FAULT_STRIDE=${FAULT_STRIDE:-${d[4]}}" --env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {

@@ -9,6 +9,7 @@ if [ ! -e /proc/self/fail-nth ] || [ ! -d /sys/kernel/debug/failslab ]; then
 fi
 check "module loads" load_module
 check "tpm_safe_tis bound MSFT0101:00" wait_for "[ -e /dev/tpmsafe0 ]" 10
+export FAULT_STRIDE FAULT_MAX_SITES FAULT_OPS
 python3 tests/guest/faults.py || FAILS=$((FAILS + 1))
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
