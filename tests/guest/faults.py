@@ -199,27 +199,29 @@ def bound_sane(dev, drv):
     return None
 
 
+def set_bound(dev, drv_dir, bound):
+    """Bind or unbind dev unless it already is."""
+    if (driver_of(dev) == os.path.basename(drv_dir)) != bound:
+        with open(drv_dir + ("/bind" if bound else "/unbind"), "w") as f:
+            f.write(dev)
+
+
 def sweep_bind(dev, drv_dir):
     drv = os.path.basename(drv_dir)
 
     def after(n, err):
         problem = bound_sane(dev, drv)
-        if driver_of(dev) == drv:
-            with open(drv_dir + "/unbind", "w") as f:
-                f.write(dev)
+        set_bound(dev, drv_dir, False)
         drain()
         return problem
-    with open(drv_dir + "/unbind", "w") as f:
-        f.write(dev)
+    set_bound(dev, drv_dir, False)
     fd, op = write_op(drv_dir + "/bind", dev)
     try:
         sites = sweep("probe of %s (bind)" % dev, op, after)[0]
     finally:
         os.close(fd)
     drain()
-    if driver_of(dev) != drv:	# the last, uninjected, bind binds it
-        with open(drv_dir + "/bind", "w") as f:
-            f.write(dev)
+    set_bound(dev, drv_dir, True)	# unless the last, uninjected, bind did
     tap(chip_of(dev) and works(chip_of(dev)),
         "%s: a clean bind afterwards works" % dev)
     return sites
@@ -235,13 +237,11 @@ def sweep_unbind(dev, drv_dir):
             # the write may fail before it reaches the driver core
             if not err:
                 problem = "still bound after a successful unbind"
-            with open(drv_dir + "/unbind", "w") as f:
-                f.write(dev)
+            set_bound(dev, drv_dir, False)
         elif not wait_until(lambda: chip_of(dev) is None, 5):
             problem = "unbound, but its chip is left"
         drain()
-        with open(drv_dir + "/bind", "w") as f:
-            f.write(dev)
+        set_bound(dev, drv_dir, True)
         if not problem and not works(chip_of(dev) or "/nonexistent"):
             problem = "rebound chip does not answer"
         return problem
@@ -250,9 +250,7 @@ def sweep_unbind(dev, drv_dir):
     finally:
         os.close(fd)
     drain()
-    if driver_of(dev) != drv:	# the last, uninjected, unbind unbinds it
-        with open(drv_dir + "/bind", "w") as f:
-            f.write(dev)
+    set_bound(dev, drv_dir, True)	# the last, uninjected, unbind unbound it
     return sites
 
 
