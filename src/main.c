@@ -86,6 +86,7 @@ static int __init tpms_init(void)
 {
 	int rc;
 
+	tpms_sysfs_init();
 	rc = tpms_core_init();
 	if (rc)
 		return rc;

@@ -120,6 +120,7 @@ int tpms_cdev_init(void);
 void tpms_cdev_exit(void);
 
 /* sysfs.c */
+void tpms_sysfs_init(void);
 void tpms_sysfs_setup(struct tpms_chip *chip);
 
 /* rng.c */

@@ -21,7 +21,19 @@ check "sysfs tpm_version_major is 2" sh -c "[ \"\$(cat $S/tpm_version_major)\" =
 check "sysfs pcr-sha256/0 is a digest" sh -c "cat $S/pcr-sha256/0 | grep -qxE '[0-9A-F]{64}'"
 check "sysfs pcr-sha256/16 changed by the extend" sh -c \
 	"[ \"\$(cat $S/pcr-sha256/16)\" != \"\$(printf '0%.0s' \$(seq 64))\" ]"
-check "sysfs 24 PCRs per bank" sh -c "[ \$(ls $S/pcr-sha256 | wc -l) = 24 ]"
+check "sysfs PCRs 0-23 in every bank, digests of the bank's size" python3 -c "
+import glob, os, re
+size = {'sha1': 20, 'sha256': 32, 'sha384': 48, 'sha512': 64, 'sm3_256': 32}
+banks = sorted(glob.glob('$S/pcr-*'))
+assert '$S/pcr-sha256' in banks, banks
+for b in banks:
+    names = sorted(os.listdir(b), key=int)
+    assert names == [str(i) for i in range(24)], (b, names)
+    for n in names:
+        d = open(os.path.join(b, n)).read()
+        assert re.fullmatch('[0-9A-F]{%d}\\n' % (2 * size[b.split('-', 1)[1]]), d), (b, n, d)
+print(banks)
+"
 check "sysfs timeouts and durations" sh -c "grep -qE '^[0-9]+ [0-9]+ [0-9]+ [0-9]+\$' $S/timeouts && grep -qE '^[0-9 ]+\$' $S/durations"
 check "sysfs stats count commands" sh -c "[ \$(cat $S/stats/commands) -gt 5 ]"
 check "parent is tpm_safe_vtpm.$VT_DEVID" sh -c \
