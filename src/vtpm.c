@@ -72,7 +72,7 @@ struct tpms_vtpm {
 	atomic_t io_while_suspended;	/* must stay 0 */
 	atomic_t fail_resumes;		/* fail this many runtime resumes */
 	atomic_t fail_sleep_resumes;	/* ...and this many system resumes */
-	unsigned int resume_delay_ms;	/* slow resumes down */
+	atomic_t resume_delay_ms;	/* slow resumes down */
 
 	u8 cmd[TPMS_BUFSIZE];
 	u8 rsp[TPMS_BUFSIZE];
@@ -257,7 +257,7 @@ static int tpms_vtpm_runtime_suspend(struct device *dev)
 static int tpms_vtpm_runtime_resume(struct device *dev)
 {
 	struct tpms_vtpm *vtpm = tpms_vtpm_of(dev);
-	unsigned int delay = READ_ONCE(vtpm->resume_delay_ms);
+	unsigned int delay = atomic_read(&vtpm->resume_delay_ms);
 
 	if (delay)
 		msleep(delay);
@@ -291,103 +291,68 @@ static const struct dev_pm_ops tpms_vtpm_pm = {
 			   NULL)
 };
 
-/* Runtime-PM counters and test hooks of the bound device, in its sysfs. */
-static ssize_t rpm_suspends_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&tpms_vtpm_of(dev)->rpm_suspends));
-}
-static DEVICE_ATTR_RO(rpm_suspends);
+/*
+ * Runtime-PM counters and test hooks of the bound device, in its sysfs:
+ * each file shows one atomic counter; a test writes the hooks (how many
+ * failures to inject, how long a resume takes), up to a limit (-ERANGE).
+ */
+struct tpms_vtpm_counter {
+	struct device_attribute attr;
+	size_t offset;			/* of the atomic_t in struct tpms_vtpm */
+	unsigned int max;		/* the largest value a write may set */
+};
 
-static ssize_t rpm_resumes_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+static atomic_t *tpms_vtpm_counter(struct device *dev,
+				   struct device_attribute *attr)
 {
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&tpms_vtpm_of(dev)->rpm_resumes));
-}
-static DEVICE_ATTR_RO(rpm_resumes);
+	struct tpms_vtpm_counter *c = container_of(attr, struct tpms_vtpm_counter,
+						   attr);
 
-static ssize_t io_while_suspended_show(struct device *dev,
+	return (void *)tpms_vtpm_of(dev) + c->offset;
+}
+
+static ssize_t tpms_vtpm_counter_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(tpms_vtpm_counter(dev, attr)));
+}
+
+static ssize_t tpms_vtpm_counter_store(struct device *dev,
 				       struct device_attribute *attr,
-				       char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&tpms_vtpm_of(dev)->io_while_suspended));
-}
-static DEVICE_ATTR_RO(io_while_suspended);
-
-static ssize_t fail_resumes_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&tpms_vtpm_of(dev)->fail_resumes));
-}
-
-static ssize_t tpms_store_count(atomic_t *v, const char *buf, size_t count)
+				       const char *buf, size_t count)
 {
 	unsigned int n;
 	int rc = kstrtouint(buf, 0, &n);
 
 	if (rc)
 		return rc;
-	atomic_set(v, n);
-	return count;
-}
-
-static ssize_t fail_resumes_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
-{
-	return tpms_store_count(&tpms_vtpm_of(dev)->fail_resumes, buf, count);
-}
-static DEVICE_ATTR_RW(fail_resumes);
-
-static ssize_t fail_sleep_resumes_show(struct device *dev,
-				       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&tpms_vtpm_of(dev)->fail_sleep_resumes));
-}
-
-static ssize_t fail_sleep_resumes_store(struct device *dev,
-					struct device_attribute *attr,
-					const char *buf, size_t count)
-{
-	return tpms_store_count(&tpms_vtpm_of(dev)->fail_sleep_resumes, buf,
-				count);
-}
-static DEVICE_ATTR_RW(fail_sleep_resumes);
-
-static ssize_t resume_delay_ms_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", tpms_vtpm_of(dev)->resume_delay_ms);
-}
-
-static ssize_t resume_delay_ms_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	unsigned int n;
-	int rc = kstrtouint(buf, 0, &n);
-
-	if (rc)
-		return rc;
-	if (n > 10000)
+	if (n > container_of(attr, struct tpms_vtpm_counter, attr)->max)
 		return -ERANGE;
-	WRITE_ONCE(tpms_vtpm_of(dev)->resume_delay_ms, n);
+	atomic_set(tpms_vtpm_counter(dev, attr), n);
 	return count;
 }
-static DEVICE_ATTR_RW(resume_delay_ms);
+
+#define TPMS_VTPM_COUNTER(name, mode, store, limit)			\
+static struct tpms_vtpm_counter tpms_vtpm_##name = {			\
+	.attr = __ATTR(name, mode, tpms_vtpm_counter_show, store),	\
+	.offset = offsetof(struct tpms_vtpm, name),			\
+	.max = limit,							\
+}
+
+TPMS_VTPM_COUNTER(rpm_suspends, 0444, NULL, 0);
+TPMS_VTPM_COUNTER(rpm_resumes, 0444, NULL, 0);
+TPMS_VTPM_COUNTER(io_while_suspended, 0444, NULL, 0);
+TPMS_VTPM_COUNTER(fail_resumes, 0644, tpms_vtpm_counter_store, INT_MAX);
+TPMS_VTPM_COUNTER(fail_sleep_resumes, 0644, tpms_vtpm_counter_store, INT_MAX);
+TPMS_VTPM_COUNTER(resume_delay_ms, 0644, tpms_vtpm_counter_store, 10000);
 
 static struct attribute *tpms_vtpm_attrs[] = {
-	&dev_attr_rpm_suspends.attr,
-	&dev_attr_rpm_resumes.attr,
-	&dev_attr_io_while_suspended.attr,
-	&dev_attr_fail_resumes.attr,
-	&dev_attr_fail_sleep_resumes.attr,
-	&dev_attr_resume_delay_ms.attr,
+	&tpms_vtpm_rpm_suspends.attr.attr,
+	&tpms_vtpm_rpm_resumes.attr.attr,
+	&tpms_vtpm_io_while_suspended.attr.attr,
+	&tpms_vtpm_fail_resumes.attr.attr,
+	&tpms_vtpm_fail_sleep_resumes.attr.attr,
+	&tpms_vtpm_resume_delay_ms.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(tpms_vtpm);

@@ -39,6 +39,27 @@ wait
 echo "FIGURE runtime PM under load: $(( $(cat $PD/rpm_suspends) - s0 )) suspends, $(( $(cat $PD/rpm_resumes) - r0 )) resumes; readers: sysfs $(tail -n 1 /tmp/w1.out) hwrng $(tail -n 1 /tmp/w2.out)"
 check "no command reached the backend while suspended" sh -c "[ \$(cat $PD/io_while_suspended) = 0 ]"
 
+check "test hooks refuse values past their limit (ERANGE)" python3 -c "
+import errno, os
+def put(name, v):
+    fd = os.open('$PD/' + name, os.O_WRONLY)
+    try:
+        os.write(fd, str(v).encode())
+    finally:
+        os.close(fd)
+for name, bad, good in (('resume_delay_ms', 10001, 10000),
+                        ('fail_resumes', 2 ** 31, 0),
+                        ('fail_sleep_resumes', 2 ** 31, 0)):
+    try:
+        put(name, bad)
+        raise SystemExit('%s took %d' % (name, bad))
+    except OSError as e:
+        assert e.errno == errno.ERANGE, (name, e)
+    put(name, good)
+    assert open('$PD/' + name).read() == '%d\\n' % good, name
+put('resume_delay_ms', 0)
+"
+
 # a failing resume: the command gets EIO, the next one works
 echo 50 > $PD/power/autosuspend_delay_ms
 wait_for "[ \"\$(status)\" = suspended ]" 5
