@@ -15,18 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import tpmsafe as T  # noqa: E402
 
-fails = 0
-
-
-def ok(cond, desc, diag=""):
-    global fails
-    if cond:
-        print("ok - " + desc)
-    else:
-        fails += 1
-        print("not ok - " + desc)
-        if diag:
-            print("#   " + str(diag))
+ok = T.Tap()
 
 
 def expect_errno(desc, want, fn):
@@ -171,7 +160,7 @@ def main():
                  lambda: os.write(fd, gr))
     os.close(fd)
     ok(True, "close after removal works")
-    return 1 if fails else 0
+    return 1 if ok.fails else 0
 
 
 if __name__ == "__main__":

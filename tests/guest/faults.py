@@ -35,18 +35,8 @@ STRIDE = int(os.environ.get("FAULT_STRIDE", "1"))
 OPS = os.environ.get("FAULT_OPS", "tis,vtpm,vtpmx").split(",")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
 
-fails = 0
+tap = T.Tap()
 errnos = {}
-
-
-def tap(good, what, detail=""):
-    global fails
-    if not good:
-        fails += 1
-    print("%s - %s" % ("ok" if good else "not ok", what), flush=True)
-    if detail and not good:
-        for line in str(detail).splitlines()[-10:]:
-            print("#   " + line, flush=True)
 
 
 def setup():
@@ -351,7 +341,7 @@ def main():
         proc.wait()
     print("FIGURE faults: cycles=%d fault sites, clients: %s"
           % (sites, json.dumps(errnos, sort_keys=True)), flush=True)
-    return 1 if fails else 0
+    return 1 if tap.fails else 0
 
 
 if __name__ == "__main__":

@@ -13,16 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import tpmsafe as T  # noqa: E402
 
-fails = 0
-
-
-def tap(cond, desc, diag=""):
-    global fails
-    print(("ok - " if cond else "not ok - ") + desc)
-    if not cond:
-        fails += 1
-        if diag:
-            print("#   %s" % (diag,))
+tap = T.Tap()
 
 
 def once(bad):
@@ -137,7 +128,7 @@ def main():
     time.sleep(0.2)
     fake.close()
     tap(True, "a server closing mid-registration")
-    return 1 if fails else 0
+    return 1 if tap.fails else 0
 
 
 if __name__ == "__main__":

@@ -81,6 +81,18 @@ objects_balanced_now() {
 		END { exit bad }' "$OBJ"
 }
 
+# stress_run ARGS...: a tests/guest/stress.py run, then nothing may be left
+# behind and the module must unload; exits with the verdict
+stress_run() {
+	python3 tests/guest/stress.py "$@"
+	_rc=$?
+	check "objects balanced" objects_balanced
+	sed 's/^/# objects: /' $OBJ
+	check "module unloads" unload_module
+	[ $_rc -eq 0 ] && finish
+	exit 1
+}
+
 dmesg_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|KASAN|refcount_t|circular locking|unreferenced object'
 }

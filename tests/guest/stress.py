@@ -23,18 +23,8 @@ import tpmsafe as T  # noqa: E402
 DRV = "/sys/bus/platform/drivers/%s"
 # what a client may see while its chip is unbound, killed or rebinding
 EXPECTED = {"ok", "EPIPE", "ENOENT", "ENODEV", "EBUSY", "ENXIO", "EINTR"}
-fails = 0
+tap = T.Tap()
 stop = False
-
-
-def tap(cond, desc, diag=""):
-    global fails
-    print(("ok - " if cond else "not ok - ") + desc)
-    if not cond:
-        fails += 1
-        if diag:
-            print("#   %s" % (diag,))
-    sys.stdout.flush()
 
 
 def on_term(signum, frame):
@@ -381,7 +371,7 @@ def main():
         sc_unbind(a.cycles, a.driver, a.device)
     else:
         sc_kill(a.cycles)
-    return 1 if fails else 0
+    return 1 if tap.fails else 0
 
 
 if __name__ == "__main__":

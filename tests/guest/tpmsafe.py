@@ -27,6 +27,21 @@ CC_HASH = 0x17D
 RH_NULL = 0x40000007
 
 
+class Tap:
+    """TAP lines on stdout, flushed; counts the failures"""
+
+    def __init__(self):
+        self.fails = 0
+
+    def __call__(self, good, desc, diag=""):
+        print(("ok - " if good else "not ok - ") + desc)
+        if not good:
+            self.fails += 1
+            for line in str(diag).splitlines()[-10:]:
+                print("#   " + line)
+        sys.stdout.flush()
+
+
 def cmd(cc, body=b"", tag=TPM2_ST_NO_SESSIONS):
     return struct.pack(">HII", tag, 10 + len(body), cc) + body
 
