@@ -20,16 +20,19 @@ debug=0
 [ "${1:-}" = --debug-kernel ] && debug=1
 
 # counts: stock kernel, then debug kernel (about five times slower); each
-# can be set from the environment (UNBIND_CYCLES=..., DEBUG_UNBIND_CYCLES=...)
+# can be set from the environment (UNBIND_CYCLES=..., DEBUG_UNBIND_CYCLES=...).
+# Limits in seconds: one guest test, one stock guest run, the debug guest run.
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60) d=(100 50 30 40 1) ;;
-*) c=(100 50 30 20) d=(20 10 5 10 4) ;;
+long) c=(1000 200 100 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
+*) c=(100 50 30 20) d=(20 10 5 10 4) lim=(600 900 1800 3000) ;;
 esac
 cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${c[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${c[1]}}"
-	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${c[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${c[3]}}")
+	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${c[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${c[3]}}"
+	--env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
 	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
-	--env "FAULT_STRIDE=${FAULT_STRIDE:-${d[4]}}" --env TEST_TIMEOUT=1800 --env TIME_SCALE=4)
+	--env "FAULT_STRIDE=${FAULT_STRIDE:-${d[4]}}" --env "TEST_TIMEOUT=${lim[2]}" --timeout "${lim[3]}"
+	--env TIME_SCALE=4)
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {
@@ -102,7 +105,7 @@ else
 	dkver=$(cat "$dir/include/config/kernel.release")
 	tier guest-debug tests/qemu/run.sh --kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" \
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
-		--timeout 3000 --host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
+		--host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall hostile lifecycle faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \

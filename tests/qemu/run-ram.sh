@@ -51,11 +51,55 @@ swtpm socket --tpm2 --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/sw
 	--terminate --log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
+# mon CMD: one QEMU monitor command, its output on stdout (10 s at most)
+mon() {
+	python3 - "$out/monitor" "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+
+
+def until_prompt():
+    buf = b""
+    end = time.time() + 10
+    while not buf.endswith(b"(qemu) ") and time.time() < end:
+        buf += s.recv(65536)
+    return buf
+
+
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+# drop the echo of the command line (one line, with cursor moves)
+sys.stdout.write(until_prompt().decode(errors="replace").split("\n", 1)[-1])
+PY
+}
+
+# The guest fell silent (no console output for $quiet s, no power-down):
+# keep the vCPUs' registers, then an NMI makes the kernel panic
+# (unknown_nmi_panic) and print every task and every CPU's backtrace.
+quiet=${STALL_SECONDS:-$((limit / 5))}
+stalled() {
+	{
+		echo "# console quiet for $quiet s: monitor state, then an NMI"
+		mon "info status" || echo "# monitor did not answer"
+		mon "info registers -a" || true
+		mon "nmi" || true
+	} > "$out/stall.txt" 2>&1
+}
+
 # wake the guest from each real S3 through the monitor; stop QEMU once the
 # guest has powered down (after an S3 cycle, QEMU's q35 may not exit on S5)
 waker() {
-	local down up
+	local down up size last=0 still=0
 	while :; do
+		size=$(stat -c %s "$out/console.log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size
+			still=$SECONDS
+		elif [ $((SECONDS - still)) -ge $quiet ] && [ ! -e "$out/stall.txt" ]; then
+			stalled
+		fi
 		if grep -q 'reboot: Power down' "$out/console.log" 2>/dev/null; then
 			sleep 3
 			kill "$(cat "$out/qemu.pid")" 2>/dev/null
@@ -66,10 +110,7 @@ waker() {
 		up=$(grep -c 'Enabling non-boot CPUs' "$out/console.log" 2>/dev/null || true)
 		if [ "${down:-0}" -gt "${up:-0}" ]; then
 			sleep 1
-			echo system_wakeup | python3 -c "
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect('$out/monitor')
-s.recv(4096); s.sendall(sys.stdin.read().encode()); s.recv(4096)" 2>/dev/null || true
+			mon system_wakeup > /dev/null 2>&1 || true
 		fi
 		sleep 0.5
 	done
@@ -87,7 +128,7 @@ timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35,
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled" \
+	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 > "$out/qemu.log" 2>&1
 rc=$?
@@ -97,5 +138,9 @@ tr -d '\r' < "$out/console.log" | sed -n 's/.*TAP //p'
 verdict=0
 "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" || verdict=1
 grep -q PASS "$out/marker" || { echo "# FAIL: no PASS marker"; verdict=1; }
+if [ -e "$out/stall.txt" ]; then
+	echo "# FAIL: the guest stalled; $out/stall.txt and the console hold its state"
+	verdict=1
+fi
 [ $verdict = 0 ] && echo "# PASS ($out)" || echo "# FAIL ($out)"
 exit $verdict
