@@ -122,8 +122,17 @@ trap 'kill $wpid 2>/dev/null || true; kill $(cat $out/swtpm/pid 2>/dev/null) 2>/
 
 start=$SECONDS
 set +e
-# no5lvl: see run.sh (KASAN and the feature-bit window in identify_cpu)
-timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+# no5lvl: see run.sh (KASAN and the feature-bit window in identify_cpu).
+# thread=single: every freeze and thaw patches the kernel's freezer_active
+# static branches live (an int3 first, then the rest).  Multi-threaded TCG
+# before QEMU 8.1 can translate a block from the bytes read before it locks
+# the page, so a block holding the int3 may outlive the patch (fixed by
+# QEMU's "accel/tcg: Always lock pages before translation").  The kprobe int3
+# handler finds no int3 in memory and returns to the same address for ever:
+# user tasks spun at get_signal+0xa0 (the try_to_freeze() site) while the
+# freezer and the stoppers waited for a CPU.  One TCG thread cannot race
+# with itself and still runs two guest CPUs.
+timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
