@@ -15,6 +15,8 @@ while [ $i -lt $n ]; do
 	else
 		bad=$((bad + 1))
 		echo "# $i: swtpm did not attach"
+		# it holds /dev/tpmsafe-vtpmx (and so the module) until it goes
+		vtpm_stop || echo "# $i: device did not go"
 	fi
 	objects_balanced > /dev/null || { bad=$((bad + 1)); echo "# $i: objects unbalanced"; }
 	rmmod tpm_safe || { bad=$((bad + 1)); echo "# $i: rmmod failed"; }
