@@ -98,6 +98,7 @@ static const struct attribute_group tpms_stats_group = {
 struct tpms_pcr_attr {
 	struct device_attribute attr;
 	u16 alg;
+	u8 size;
 	u8 pcr;
 };
 
@@ -118,6 +119,11 @@ static ssize_t tpms_pcr_show(struct device *dev, struct device_attribute *attr,
 	tpms_put_ops(chip);
 	if (rc < 0)
 		return rc;
+	if (rc != pa->size) {
+		dev_err_ratelimited(dev, "pcr read: %d-byte digest for bank 0x%04x\n",
+				    rc, pa->alg);
+		return -EIO;
+	}
 	for (i = 0; i < rc; i++)
 		len += sysfs_emit_at(buf, len, "%02X", digest[i]);
 	len += sysfs_emit_at(buf, len, "\n");
@@ -131,18 +137,23 @@ static const char * const tpms_pcr_names[TPMS_NR_PCRS] = {
 	"12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23",
 };
 
-/* The banks a chip may have; their files are filled in at module init. */
+/*
+ * The banks a chip may show, with their digest sizes; their files are filled
+ * in at module init.  A bank the TPM allocates but this table lacks gets no
+ * files.
+ */
 static struct tpms_pcr_bank {
 	u16 alg;
+	u8 size;
 	struct attribute_group group;
 	struct tpms_pcr_attr pcrs[TPMS_NR_PCRS];
 	struct attribute *attrs[TPMS_NR_PCRS + 1];
 } tpms_pcr_banks[] = {
-	{ .alg = 0x0004, .group.name = "pcr-sha1" },
-	{ .alg = 0x000B, .group.name = "pcr-sha256" },
-	{ .alg = 0x000C, .group.name = "pcr-sha384" },
-	{ .alg = 0x000D, .group.name = "pcr-sha512" },
-	{ .alg = 0x0012, .group.name = "pcr-sm3_256" },
+	{ .alg = 0x0004, .size = 20, .group.name = "pcr-sha1" },
+	{ .alg = 0x000B, .size = 32, .group.name = "pcr-sha256" },
+	{ .alg = 0x000C, .size = 48, .group.name = "pcr-sha384" },
+	{ .alg = 0x000D, .size = 64, .group.name = "pcr-sha512" },
+	{ .alg = 0x0012, .size = 32, .group.name = "pcr-sm3_256" },
 };
 
 /**
@@ -163,6 +174,7 @@ void __init tpms_sysfs_init(void)
 			pa->attr.attr.mode = 0444;
 			pa->attr.show = tpms_pcr_show;
 			pa->alg = bank->alg;
+			pa->size = bank->size;
 			pa->pcr = j;
 			bank->attrs[j] = &pa->attr.attr;
 		}

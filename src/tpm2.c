@@ -48,38 +48,6 @@ static const unsigned int tpms_tpm2_duration_ms[] = {
 static const unsigned int tpms_tpm2_timeout_ms[] = { 750, 4000, 200, 30 };
 #define TPMS_TPM2_DURATION_DEFAULT_MS	120000
 
-static const struct {
-	u16 alg;
-	u16 size;
-	const char *name;
-} tpms_algs[] = {
-	{ 0x0004, 20, "sha1" },
-	{ 0x000B, 32, "sha256" },
-	{ 0x000C, 48, "sha384" },
-	{ 0x000D, 64, "sha512" },
-	{ 0x0012, 32, "sm3_256" },
-};
-
-const char *tpms_tpm2_alg_name(u16 alg)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tpms_algs); i++)
-		if (tpms_algs[i].alg == alg)
-			return tpms_algs[i].name;
-	return NULL;
-}
-
-unsigned int tpms_tpm2_alg_size(u16 alg)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tpms_algs); i++)
-		if (tpms_algs[i].alg == alg)
-			return tpms_algs[i].size;
-	return 0;
-}
-
 void tpms_tpm2_set_durations(struct tpms_chip *chip)
 {
 	unsigned int i;

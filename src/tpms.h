@@ -136,8 +136,6 @@ int tpms_tpm2_get_random(struct tpms_chip *chip, u8 *out, size_t max);
 int tpms_tpm2_shutdown(struct tpms_chip *chip, u16 type);
 unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal);
 void tpms_tpm2_set_durations(struct tpms_chip *chip);
-const char *tpms_tpm2_alg_name(u16 alg);
-unsigned int tpms_tpm2_alg_size(u16 alg);
 
 /* tpm1.c */
 int tpms_tpm1_refuse(struct tpms_chip *chip);

@@ -103,6 +103,33 @@ def main():
     os.close(fd)
     fake.close()
 
+    # a PCR digest of the wrong size behind a sysfs file
+    def short_digest(c):
+        body = struct.pack(">IIHB", 1, 1, 0x000B, 3) + c[17:20] + \
+            struct.pack(">IH", 1, 20) + bytes(20)
+        return struct.pack(">HII", T.TPM2_ST_NO_SESSIONS, 10 + len(body), 0) + body
+
+    fake = T.FakeTPM(once(short_digest))
+    dev = "/dev/tpmsafe%d" % fake.num
+    pcr = "/sys/class/tpm_safe/tpmsafe%d/pcr-sha256/0" % fake.num
+    try:
+        with open(pcr) as f:
+            got = "read %r" % f.read().strip()
+    except OSError as e:
+        got = e.errno
+    tap(got == errno.EIO, "a 20-byte digest for a sha256 PCR: the sysfs read gets EIO", got)
+    try:
+        with open(pcr) as f:
+            got = f.read().strip()
+    except OSError as e:
+        got = e
+    tap(got == "0" * 64, "...and the next read shows the 32-byte digest", got)
+    fake.close()
+    deadline = time.monotonic() + 10 * TIME_SCALE
+    while os.path.exists(dev) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    tap(not os.path.exists(dev), "...and it is removed cleanly on close")
+
     # a server that never answers: ETIME within the duration, then removal
     fake = T.FakeTPM(once(lambda c: []))
     dev = "/dev/tpmsafe%d" % fake.num
