@@ -176,6 +176,10 @@ again:
 	if (ret > 0) {
 		tpms_file_result(f, ret);
 		ret = size;
+		/* another thread may be polling this file for the response */
+		mutex_unlock(&f->lock);
+		wake_up_interruptible(&f->wq);
+		return ret;
 	}
 out:
 	mutex_unlock(&f->lock);

@@ -11,6 +11,8 @@
  * the last command and clears ops.  The chip memory itself lives until
  * the last reference is put.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -44,12 +46,16 @@ static void tpms_chip_release(struct device *dev)
 	tpms_obj_destroyed(TPMS_OBJ_CHIP);
 }
 
+static void tpms_chip_abort(struct tpms_chip *chip);
 static void tpms_chip_fence(struct tpms_chip *chip, bool last_command);
 
 /* System shutdown or reboot: no command may run after this. */
 static int tpms_class_shutdown_pre(struct device *dev)
 {
-	tpms_chip_fence(to_tpms_chip(dev), true);
+	struct tpms_chip *chip = to_tpms_chip(dev);
+
+	tpms_chip_abort(chip);
+	tpms_chip_fence(chip, true);
 	return 0;
 }
 
@@ -222,6 +228,12 @@ int tpms_get_ops(struct tpms_chip *chip)
 	rc = mutex_lock_killable(&chip->lock);
 	if (rc)
 		goto out_up;
+	/* unregister may have begun while this caller waited for the lock */
+	if (test_bit(TPMS_F_DYING, &chip->flags)) {
+		atomic64_inc(&chip->stats.refused_gone);
+		rc = -ENODEV;
+		goto out_unlock;
+	}
 	if (test_bit(TPMS_F_SUSPENDED, &chip->flags)) {
 		atomic64_inc(&chip->stats.refused_suspended);
 		rc = -EAGAIN;
@@ -350,13 +362,16 @@ ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 	rc = tpms_check_cmd(buf, len);
 	if (rc)
 		return rc;
-	/* A retry response is only a header: only those bytes need restoring. */
+	/*
+	 * A retry response is only a header, so only those bytes need
+	 * restoring; a longer one overwrote the command and is returned.
+	 */
 	memcpy(hdr, buf, sizeof(hdr));
 	for (;;) {
 		u32 code;
 
 		n = tpms_try_transmit(chip, buf, bufsiz, len);
-		if (n < 0 || !test_bit(TPMS_F_TPM2, &chip->flags))
+		if (n != TPMS_HDR || !test_bit(TPMS_F_TPM2, &chip->flags))
 			return n;
 		code = tpms_hdr_code(buf);
 		if (code != TPM2_RC_RETRY && code != TPM2_RC_TESTING)
@@ -424,23 +439,35 @@ static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 	up_write(&chip->ops_sem);
 }
 
+/*
+ * Refuse new entries and wake commands blocked in the backend.  ops may
+ * already be NULL (fenced at system shutdown), but the backend calling us
+ * is alive.
+ */
+static void tpms_chip_abort(struct tpms_chip *chip)
+{
+	set_bit(TPMS_F_DYING, &chip->flags);
+	/* order DYING before the wake-up: waiters re-check it when woken */
+	smp_mb__after_atomic();
+	if (chip->backend_ops->abort)
+		chip->backend_ops->abort(chip);
+	wake_up_all(&chip->sleep_wq);
+}
+
 static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 {
+	/*
+	 * Abort first: removing the hwrng and the char device waits for
+	 * callers inside them, which may be blocked on the backend.
+	 */
+	tpms_chip_abort(chip);
 	if (test_and_clear_bit(TPMS_F_HWRNG, &chip->flags))
 		tpms_hwrng_unregister(chip);
 	if (test_and_clear_bit(TPMS_F_ADDED, &chip->flags))
 		cdev_device_del(&chip->cdev, &chip->dev);
+	/* the backend, once more: a caller may have entered before DYING */
+	tpms_chip_abort(chip);
 
-	set_bit(TPMS_F_DYING, &chip->flags);
-	/* order DYING before the wake-up: waiters re-check it when woken */
-	smp_mb__after_atomic();
-	/*
-	 * Wake commands blocked in the backend.  ops may already be NULL
-	 * (fenced at system shutdown), but the backend calling us is alive.
-	 */
-	if (chip->backend_ops->abort)
-		chip->backend_ops->abort(chip);
-	wake_up_all(&chip->sleep_wq);
 	/* may wait for the sleep notifier inside the fence: woken above */
 	mutex_lock(&tpms_sleep_lock);
 	list_del_init(&chip->sleep_node);
@@ -568,8 +595,9 @@ EXPORT_SYMBOL_GPL(tpms_chip_register);
  * tpms_chip_unregister() - fence the chip and remove it from userspace
  * @chip: the chip
  *
- * Stops the hwrng, removes the char device and sysfs (waiting for their
- * callers), wakes commands blocked in the backend, takes the write lock,
+ * Refuses new entries and wakes commands blocked in the backend, stops
+ * the hwrng, removes the char device and sysfs (waiting for their
+ * callers, woken already), wakes the backend again, takes the write lock,
  * sends TPM2_Shutdown(CLEAR) and clears ops.  Open files keep the memory
  * and get errors from now on.  Idempotent.
  */

@@ -4,6 +4,8 @@
  *
  * Copyright (C) 2026 The tpm_safe developers
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>

@@ -16,6 +16,8 @@
  * and backs off, so that a fast TPM is seen quickly and a slow one does not
  * cost a spinning core.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/acpi.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
@@ -185,19 +187,24 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 	}
 }
 
+/* Locality 0 is ours: valid, active, no request pending (so not 0xFF). */
+static bool tis_locality_held(u8 acc)
+{
+	return (acc & (ACCESS_VALID | ACCESS_ACTIVE | ACCESS_REQUEST_USE)) ==
+	       (ACCESS_VALID | ACCESS_ACTIVE);
+}
+
 static int tis_request_locality(struct tis *tis)
 {
 	unsigned long stop = jiffies + msecs_to_jiffies(TIS_TIMEOUT_A);
 	u8 acc = tis_read8(tis, TIS_ACCESS);
 
-	if ((acc & (ACCESS_VALID | ACCESS_ACTIVE)) ==
-	    (ACCESS_VALID | ACCESS_ACTIVE))
+	if (tis_locality_held(acc))
 		return 0;
 	tis_write8(tis, TIS_ACCESS, ACCESS_REQUEST_USE);
 	do {
 		acc = tis_read8(tis, TIS_ACCESS);
-		if ((acc & (ACCESS_VALID | ACCESS_ACTIVE)) ==
-		    (ACCESS_VALID | ACCESS_ACTIVE))
+		if (tis_locality_held(acc))
 			return 0;
 		usleep_range(20, 50);
 	} while (time_before(jiffies, stop));
@@ -434,23 +441,27 @@ static const struct tpms_backend_ops tis_ops = {
 /* --- interrupts --- */
 
 /*
- * An interrupt we cannot clear (status unreadable or stuck) is counted;
- * a thousand of them within a second is a storm: back to polling.
+ * An interrupt whose status we cannot clear (unreadable, or still set after
+ * the write) is counted; a thousand of them within a second is a storm:
+ * back to polling.  A call with no status bit set is not ours (the line may
+ * be shared, and QEMU's level-triggered TIS line gives about one such call
+ * per command): IRQ_NONE, and the kernel's own spurious-interrupt check
+ * guards a line that nobody handles.
  */
 static irqreturn_t tis_isr(int irq, void *data)
 {
 	struct tis *tis = data;
 	u32 st = tis_read32(tis, TIS_INT_STATUS);
-	bool stuck;
+	bool stuck = st == ~0U;
 
-	if (st == ~0U)
+	if (stuck)
 		st = 0;
 	if (st) {
 		tis_write32(tis, TIS_INT_STATUS, st);
 		WRITE_ONCE(tis->irq_seen, true);
 		wake_up_all(&tis->wq);
+		stuck = tis_read32(tis, TIS_INT_STATUS) == st;
 	}
-	stuck = !st || tis_read32(tis, TIS_INT_STATUS) == st;
 	if (stuck) {
 		if (time_after(jiffies, tis->storm_start + HZ)) {
 			tis->storm_start = jiffies;
@@ -501,6 +512,7 @@ static void tis_irq_probe(struct tis *tis, int irq)
 {
 	int rc;
 
+	tis->storm_start = jiffies;
 	rc = request_irq(irq, tis_isr, IRQF_SHARED, TIS_NAME, tis);
 	if (rc) {
 		dev_info(tis->dev, "cannot get IRQ %d (%d): polling\n", irq, rc);
@@ -764,7 +776,10 @@ int tpms_tis_init(void)
 		platform_driver_unregister(&tis_plat_driver);
 		return rc;
 	}
-	if (tis_force) {
+	if (tis_force && (acpi_dev_present("MSFT0101", NULL, -1) ||
+			  acpi_dev_present("PNP0C31", NULL, -1))) {
+		pr_info("force: the firmware lists a TPM; no device created\n");
+	} else if (tis_force) {
 		tis_forced = platform_device_register_simple(TIS_NAME, -1, &res,
 							     1);
 		if (IS_ERR(tis_forced)) {

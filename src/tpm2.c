@@ -68,8 +68,7 @@ void tpms_tpm2_set_durations(struct tpms_chip *chip)
 unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 {
 	switch (ordinal) {
-	case TPM2_CC_FLUSH_CONTEXT:
-		return chip->duration[TPMS_DUR_SHORT];
+	/* bounded below upstream's default: unregister and sysfs wait on them */
 	case TPM2_CC_SHUTDOWN:
 	case TPM2_CC_GET_CAPABILITY:
 	case TPM2_CC_PCR_READ:
@@ -86,7 +85,6 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 	case TPM2_CC_NV_READ:
 	case TPM2_CC_HIERARCHY_CONTROL:
 	case TPM2_CC_HIERARCHY_CHANGE_AUTH:
-	case TPM2_CC_CLEAR:
 		return chip->duration[TPMS_DUR_LONG];
 	case TPM2_CC_CREATE_PRIMARY:
 	case TPM2_CC_CREATE:

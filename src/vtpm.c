@@ -19,6 +19,8 @@
  * Completion is event driven: the server's write() wakes the waiting
  * command directly.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/idr.h>

@@ -6,8 +6,10 @@ for a server that never answers, removable).  TAP output."""
 
 import errno
 import os
+import select
 import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -72,6 +74,152 @@ def run_case(name, bad, want):
     return fake, dev
 
 
+CC_SHUTDOWN = 0x145
+RC_RETRY = 0x922
+RC_TESTING = 0x90A
+UNBIND = "/sys/bus/platform/drivers/tpm_safe_vtpm/unbind"
+
+
+def header_only(code):
+    return lambda c: struct.pack(">HII", T.TPM2_ST_NO_SESSIONS, 10, code)
+
+
+def gone(dev):
+    deadline = time.monotonic() + 10 * TIME_SCALE
+    while os.path.exists(dev) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not os.path.exists(dev)
+
+
+def stats(num, name):
+    with open("/sys/class/tpm_safe/tpmsafe%d/stats/%s" % (num, name)) as f:
+        return int(f.read())
+
+
+def lifecycle_cases():
+    """retries, unregister's last command, a sysfs reader stuck at unbind,
+    poll woken by another thread's blocking write, CAP_SYS_ADMIN"""
+    # TPM2_RC_TESTING (header only) is retried; the client sees success
+    fake = T.FakeTPM(once(header_only(RC_TESTING)))
+    fd = os.open("/dev/tpmsafe%d" % fake.num, os.O_RDWR)
+    try:
+        T.check_rsp(T.transact(fd, T.pcr_read()))
+        got = True
+    except (OSError, ValueError) as e:
+        got = e
+    tap(got is True and stats(fake.num, "retries") == 1,
+        "RC_TESTING is retried once and the client gets the answer", got)
+    os.close(fd)
+    fake.close()
+    gone("/dev/tpmsafe%d" % fake.num)
+
+    # a RETRY code with a body is not a retry request: passed on as it is
+    fake = T.FakeTPM(once(lambda c: struct.pack(
+        ">HII", T.TPM2_ST_NO_SESSIONS, 14, RC_RETRY) + b"\xde\xad\xbe\xef"))
+    fd = os.open("/dev/tpmsafe%d" % fake.num, os.O_RDWR)
+    try:
+        rsp = T.transact(fd, T.pcr_read())
+        got = (len(rsp), T.rsp_code(rsp))
+    except OSError as e:
+        got = e
+    tap(got == (14, RC_RETRY) and fake.commands.count(T.CC_PCR_READ) == 1,
+        "a RETRY response with a body reaches the client unretried",
+        "%s, %d PCR_Read sent" % (got, fake.commands.count(T.CC_PCR_READ)))
+    os.close(fd)
+    fake.close()
+    gone("/dev/tpmsafe%d" % fake.num)
+
+    # poll() for POLLIN in one thread, a blocking write in another
+    def slow(cc, c):
+        if cc == T.CC_GET_RANDOM:
+            time.sleep(0.2)
+        return None
+    fake = T.FakeTPM(slow)
+    fd = os.open("/dev/tpmsafe%d" % fake.num, os.O_RDWR)
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    res = {}
+    th = threading.Thread(target=lambda: res.update(ev=p.poll(5000 * TIME_SCALE)))
+    th.start()
+    time.sleep(0.05)
+    os.write(fd, T.get_random(8))
+    th.join()
+    tap(res.get("ev") and res["ev"][0][1] & select.POLLIN,
+        "poll() for POLLIN wakes when another thread's blocking write completes",
+        res)
+    os.read(fd, 4096)
+    os.close(fd)
+    fake.close()
+    gone("/dev/tpmsafe%d" % fake.num)
+
+    # unbind: a sysfs reader waiting on a server that takes 400 ms is woken
+    # (ENODEV) instead of holding unbind until the answer, and
+    # TPM2_Shutdown(CLEAR) is the last command the server sees
+    def late(c):
+        time.sleep(0.4)
+        return None
+    fake = T.FakeTPM(once(late))
+    dev = "/dev/tpmsafe%d" % fake.num
+    pcr = "/sys/class/tpm_safe/tpmsafe%d/pcr-sha256/0" % fake.num
+    res = {}
+
+    def reader():
+        try:
+            with open(pcr) as f:
+                res["got"] = f.read()
+        except OSError as e:
+            res["got"] = errno.errorcode.get(e.errno, e.errno)
+    th = threading.Thread(target=reader)
+    th.start()
+    deadline = time.monotonic() + 5
+    while T.CC_PCR_READ not in fake.commands and time.monotonic() < deadline:
+        time.sleep(0.005)
+    t0 = time.monotonic()
+    with open(UNBIND, "w") as f:
+        f.write("tpm_safe_vtpm.%d" % fake.devid)
+    ms = (time.monotonic() - t0) * 1000
+    th.join()
+    tap(res.get("got") == "ENODEV",
+        "unbind wakes a sysfs reader waiting in the backend (unbind took %.0f ms)" % ms,
+        res.get("got"))
+    last = fake.last if fake.commands else b""
+    tap(fake.commands[-1] == CC_SHUTDOWN and last[10:12] == b"\0\0",
+        "unbind: TPM2_Shutdown(CLEAR) is the last command the server saw",
+        ["0x%x" % c for c in fake.commands])
+    n = len(fake.commands)
+    fake.close()
+    tap(gone(dev) and len(fake.commands) == n,
+        "...and nothing reaches the server after it")
+
+    # CAP_SYS_ADMIN: a root process without it cannot create a virtual TPM
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_cap(21)  # CAP_SYS_ADMIN
+            os.close(os.open(T.VTPMX, os.O_RDWR))
+            os._exit(0)
+        except OSError as e:
+            os._exit(100 + e.errno if e.errno < 100 else 99)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    tap(code == 100 + errno.EPERM,
+        "opening %s without CAP_SYS_ADMIN fails with EPERM" % T.VTPMX,
+        "child exit %d" % code)
+
+
+def drop_cap(cap):
+    """clear one capability from this process's effective set (capset)"""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3
+    data = (ctypes.c_uint32 * 6)()                # 2 x {eff, perm, inh}
+    if libc.capget(hdr, data):
+        raise OSError(ctypes.get_errno(), "capget")
+    data[0 + 3 * (cap // 32)] &= ~(1 << (cap % 32))
+    if libc.capset(hdr, data):
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def main():
     for name, bad, want in CASES:
         fake, dev = run_case(name, bad, want)
@@ -129,6 +277,8 @@ def main():
     while os.path.exists(dev) and time.monotonic() < deadline:
         time.sleep(0.01)
     tap(not os.path.exists(dev), "...and it is removed cleanly on close")
+
+    lifecycle_cases()
 
     # a server that never answers: ETIME within the duration, then removal
     fake = T.FakeTPM(once(lambda c: []))

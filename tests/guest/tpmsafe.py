@@ -166,6 +166,7 @@ class FakeTPM:
             except BlockingIOError:
                 continue
             cc = struct.unpack(">I", c[6:10])[0]
+            self.last = c
             self.commands.append(cc)
             r = None
             if len(self.commands) > 3 or cc not in (0x17A, 0x143, 0x144):

@@ -19,6 +19,8 @@ check "reload with irq=5" sh -c "rmmod tpm_safe && insmod ${KO:-tpm_safe.ko} irq
 wait_for "[ -e /dev/tpmsafe0 ]" 10
 check "interrupts in use" sh -c "dmesg | tail -n 5 | grep -q 'using IRQ 5'"
 all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-irq --label "tpm_safe_tis irq=5"
+check "the irq=5 runs used interrupts to the end (no storm)" sh -c \
+	"! dmesg | grep -q 'interrupt storm' && grep -q tpm_safe_tis /proc/interrupts"
 
 # the kernel's vTPM proxy, served by swtpm in the guest
 check "modprobe tpm_vtpm_proxy" modprobe tpm_vtpm_proxy
