@@ -14,27 +14,31 @@ PATHS = ["tpm_tis", "tpm_safe_tis-poll", "tpm_safe_tis-irq", "vtpm_proxy",
 
 def main():
     src, out = sys.argv[1], sys.argv[2]
-    rows = [json.loads(line) for line in open(src) if line.strip()]
+    every = [json.loads(line) for line in open(src) if line.strip()]
+    rows = [r for r in every if "kind" not in r]
+    removal = {}
+    for r in every:
+        if r.get("kind") == "removal":
+            removal.setdefault(str(r["in_flight"]), {}).update(r)
     single = {(r["path"], r["cmd"]): r for r in rows if r["clients"] == 1}
-    multi = {}
-    for r in rows:
-        if r["clients"] > 1:
-            multi.setdefault(r["path"], []).append(r)
+    multi = {r["path"]: r for r in rows if r["clients"] > 1}
 
-    lines = ["%-20s %-10s %9s %9s %9s %9s" % ("path", "command", "median",
-                                                 "p99", "ops/s", "cpu/cmd"),
-             "%-20s %-10s %9s %9s %9s %9s" % ("", "", "ms", "ms", "", "ms")]
+    fmt = "%-22s %-10s %9s %9s %9s %9s %10s"
+    lines = [fmt % ("path", "command", "median", "p99", "ops/s", "cpu/cmd",
+                    "cpu/cmd"),
+             fmt % ("", "", "ms", "ms", "", "ms", "ms (stat)")]
     for p in PATHS:
         for c in ("getrandom", "pcrread", "hash"):
             r = single.get((p, c))
             if r:
-                lines.append("%-20s %-10s %9.3f %9.3f %9.0f %9.3f" % (
+                lines.append("%-22s %-10s %9.3f %9.3f %9.0f %9.3f %10.3f" % (
                     p, c, r["median_ms"], r["p99_ms"], r["ops_s"],
-                    r["cpu_ms_per_cmd"]))
-    for p, rs in sorted(multi.items()):
-        med = sorted(r["median_ms"] for r in rs)[len(rs) // 2]
-        lines.append("%-20s %-10s %9.3f %9s %9.0f %9s" % (
-            p, "getrandom", med, "-", sum(r["ops_s"] for r in rs), "-"))
+                    r["cpu_ms_per_cmd"], r.get("cpu_stat_ms_per_cmd", -1)))
+    # several clients at once (threads started together), pooled
+    for p, r in sorted(multi.items()):
+        lines.append("%-22s %-10s %9.3f %9.3f %9.0f %9.3f %10.3f" % (
+            p, r["cmd"], r["median_ms"], r["p99_ms"], r["ops_s"],
+            r["cpu_ms_per_cmd"], r["cpu_stat_ms_per_cmd"]))
 
     def ratio(a, b, c, key="median_ms"):
         ra, rb = single.get((a, c)), single.get((b, c))
@@ -53,20 +57,46 @@ def main():
                                                    "cpu_ms_per_cmd"),
             "cpu tpm_safe_tis-irq/tpm_tis": ratio("tpm_safe_tis-irq", "tpm_tis", c,
                                                   "cpu_ms_per_cmd"),
+            "cpu(stat) tpm_safe_vtpm/vtpm_proxy": ratio(
+                "tpm_safe_vtpm", "vtpm_proxy", c, "cpu_stat_ms_per_cmd"),
+            "cpu(stat) tpm_safe_tis-poll/tpm_tis": ratio(
+                "tpm_safe_tis-poll", "tpm_tis", c, "cpu_stat_ms_per_cmd"),
+            "cpu(stat) tpm_safe_tis-irq/tpm_tis": ratio(
+                "tpm_safe_tis-irq", "tpm_tis", c, "cpu_stat_ms_per_cmd"),
         }
+    a, b = multi.get("tpm_safe_vtpm-4clients"), multi.get("vtpm_proxy-4clients")
+    if a and b:
+        ratios["getrandom x4"] = {
+            "tpm_safe_vtpm/vtpm_proxy": round(a["median_ms"] / b["median_ms"], 3),
+            "ops/s tpm_safe_vtpm/vtpm_proxy": round(a["ops_s"] / b["ops_s"], 3),
+            "cpu tpm_safe_vtpm/vtpm_proxy": round(
+                a["cpu_ms_per_cmd"] / b["cpu_ms_per_cmd"], 3)}
+    lines.append("")
+    lines.append("removal (virtual TPM): unbind time, unbind/bind cycles per second")
+    lines.append("%-22s %7s %11s %9s %9s" % ("requesters in flight", "cycles",
+                                             "median ms", "max ms", "cycles/s"))
+    for k in sorted(removal, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0)):
+        r = removal[k]
+        lines.append("%-22s %7s %11s %9s %9s" % (
+            k if k != "mixed" else "mixed (5 workers)", r.get("cycles", "-"),
+            r.get("unbind_median_ms", "-"), r.get("unbind_max_ms", "-"),
+            r.get("cycles_s", "-")))
     lines.append("")
     lines.append("ratios of medians (targets: vtpm/proxy <= 0.35, vtpm/floor <= 1.5,"
                  " tis/tpm_tis <= 0.5, cpu <= 1.2):")
     for c, d in ratios.items():
         for k, v in d.items():
-            lines.append("  %-10s %-32s %s" % (c, k, v))
+            lines.append("  %-12s %-38s %s" % (c, k, v))
     table = "\n".join(lines)
     print(table)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(table + "\n")
     summary = {"single": [{k: v for k, v in r.items() if k != "samples_ms"}
-                          for r in rows], "ratios": ratios}
+                          for r in rows if r["clients"] == 1],
+               "multi": [{k: v for k, v in r.items() if k != "samples_ms"}
+                         for r in multi.values()],
+               "removal": removal, "ratios": ratios}
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(summary, f, indent=1)
 

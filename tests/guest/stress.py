@@ -43,6 +43,8 @@ def errname(e):
 # the workers load only the chips of the driver under test (in exclusive
 # mode tpm_safe_tis owns tpmsafe0 next to the vtpm chips)
 TARGET = os.environ.get("STRESS_DRIVER", "")
+# ...and, when set, only the chip of this device (the one being unbound)
+DEVICE = os.environ.get("STRESS_DEVICE", "")
 # how long a worker waits when no chip is there (the workers must not
 # starve the swtpm that is registering the next one of CPU)
 IDLE = 0.02
@@ -54,9 +56,10 @@ def chips():
     for c in glob.glob("/sys/class/tpm_safe/tpmsafe[0-9]*"):
         try:
             drv = os.path.basename(os.readlink(c + "/device/driver"))
+            parent = os.path.basename(os.readlink(c + "/device"))
         except OSError:
-            continue
-        if not TARGET or drv == TARGET:
+            continue   # going away
+        if (not TARGET or drv == TARGET) and (not DEVICE or parent == DEVICE):
             out.append(os.path.basename(c))
     return sorted(out, key=lambda n: int(n[7:]))
 
@@ -169,8 +172,11 @@ WORKERS = {"client": lambda: w_client(False),
 
 def start_load(kinds):
     procs = {}
-    for k in kinds:
-        procs[k] = subprocess.Popen([sys.executable, __file__, "worker", k],
+    for i, k in enumerate(kinds):
+        if k in procs:
+            k = "%s#%d" % (k, i)
+        procs[k] = subprocess.Popen([sys.executable, __file__, "worker",
+                                     k.split("#")[0]],
                                     stdout=subprocess.PIPE, text=True)
     for p in procs.values():
         p.stdout.readline()  # "ready": its SIGTERM handler is in place
@@ -261,6 +267,8 @@ def sc_unbind(cycles, driver, device):
         proc, num, devid = T.launch("/tmp/stress-unbind")
         dev = "tpm_safe_vtpm.%d" % devid
         tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
+    global DEVICE
+    DEVICE = os.environ["STRESS_DEVICE"] = dev   # load this chip only
     kinds = ["client", "client-nb", "sysfs", "hwrng", "openclose"]
     procs = start_load(kinds)
     unbind_ms = []
@@ -346,6 +354,47 @@ def sc_kill(cycles):
     tap(gone and not os.path.exists(path), "kill: last swtpm gone, chip gone")
 
 
+def sc_inflight(cycles, levels):
+    """unbind time of a virtual TPM with N requesters in flight on it: one
+    client looping commands and N-1 sysfs PCR readers; BENCH lines"""
+    proc, num, devid = T.launch("/tmp/stress-inflight")
+    dev = "tpm_safe_vtpm.%d" % devid
+    drv = DRV % "tpm_safe_vtpm"
+    global DEVICE
+    DEVICE = os.environ["STRESS_DEVICE"] = dev
+    tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
+    for n in levels:
+        procs = start_load((["client"] + ["sysfs"] * (n - 1)) if n else [])
+        ms = []
+        bad = 0
+        t0 = time.monotonic()
+        for i in range(cycles):
+            a = time.monotonic()
+            write(drv + "/unbind", dev)
+            ms.append((time.monotonic() - a) * 1000)
+            if wait_node(num, False, 30) is None:
+                bad += 1
+            write(drv + "/bind", dev)
+            if wait_node(num, True, 30) is None:
+                bad += 1
+        elapsed = time.monotonic() - t0
+        results = stop_load(procs)
+        seen = merge(results, results.keys())
+        odd = {k: v for k, v in seen.items() if k not in EXPECTED | {"none"}}
+        tap(bad == 0 and not odd, "%d requesters: %d unbind/bind cycles, errors "
+            "all expected" % (n, cycles), "%d bad, %s" % (bad, odd))
+        ms.sort()
+        print("BENCH " + json.dumps({
+            "kind": "removal", "in_flight": n, "cycles": cycles,
+            "unbind_median_ms": round(statistics.median(ms), 1),
+            "unbind_max_ms": round(ms[-1], 1),
+            "cycles_s": round(cycles / elapsed, 2),
+            "requests": seen}), flush=True)
+    final_check("inflight")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -357,6 +406,9 @@ def main():
     p.add_argument("--device", help="an already bound device (else a vtpm)")
     p = sub.add_parser("kill")
     p.add_argument("--cycles", type=int, default=50)
+    p = sub.add_parser("inflight")
+    p.add_argument("--cycles", type=int, default=20)
+    p.add_argument("--levels", default="0,1,4,16")
     a = ap.parse_args()
     global TARGET
     if a.cmd != "worker":
@@ -369,6 +421,8 @@ def main():
         return 0
     if a.cmd == "unbind":
         sc_unbind(a.cycles, a.driver, a.device)
+    elif a.cmd == "inflight":
+        sc_inflight(a.cycles, [int(x) for x in a.levels.split(",")])
     else:
         sc_kill(a.cycles)
     return 1 if tap.fails else 0

@@ -37,26 +37,19 @@ all3 --dev "$vp" --path vtpm_proxy --label "kernel tpm_vtpm_proxy"
 vtpm_start /tmp/bench-vtpm || nok "swtpm attaches to tpm_safe_vtpm"
 all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
 
-# four clients, each on its own virtual TPM
+# four clients, each on its own virtual TPM, as threads of one process
 multi() {
-	path=$1
-	shift
-	for d in "$@"; do
-		python3 tests/guest/latency.py --n $N --json $J --clients 4 --path "$path" \
-			--label "$path x4" --dev "$d" > /tmp/multi.$(basename $d) &
-	done
-	wait
-	cat /tmp/multi.* | sed 's/^/# /'
-	rm -f /tmp/multi.*
+	python3 tests/guest/latency.py --n $N --json $J --path "$1" \
+		--label "$1" --dev "$(echo $2 | tr ' ' ,)" | sed 's/^/# /'
 }
 nodes=/dev/tpmsafe$VT_NUM
 for i in 1 2 3; do
 	vtpm_start /tmp/bench-vtpm$i && nodes="$nodes /dev/tpmsafe$VT_NUM"
 done
-multi tpm_safe_vtpm-4clients $nodes
+multi tpm_safe_vtpm-4clients "$nodes"
 vnodes=$vp
 for i in 1 2 3; do vnodes="$vnodes $(vp_start $i)"; done
-multi vtpm_proxy-4clients $vnodes
+multi vtpm_proxy-4clients "$vnodes"
 
 # the floor: swtpm's socket, no kernel driver
 mkdir -p /tmp/floor
@@ -65,7 +58,16 @@ swtpm socket --tpm2 --tpmstate dir=/tmp/floor --server type=unixio,path=/tmp/flo
 wait_for "[ -S /tmp/floor.sock ]" 10
 all3 --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
 
-# removal figures: unbind/rebind under load on a virtual TPM
-python3 tests/guest/stress.py unbind --cycles ${BENCH_UNBIND:-50} | grep -E '^(FIGURE|not ok)'
+# removal figures: unbind/rebind under load on a virtual TPM, then unbind
+# time with 0, 1, 4 and 16 requesters in flight on the chip
+python3 tests/guest/stress.py unbind --cycles ${BENCH_UNBIND:-50} | grep -E '^(FIGURE|not ok)' |
+	tee /tmp/unbind.out | sed 's/^/# /'
+python3 tests/guest/stress.py inflight --cycles ${BENCH_INFLIGHT:-20} > /tmp/inflight.out
+sed -n 's/^BENCH //p' /tmp/inflight.out >> $J
+sed -n 's/^FIGURE unbind cycles=\([0-9]*\) elapsed=\([0-9.]*\)s cycles\/s=\([0-9.]*\)$/{"kind": "removal", "in_flight": "mixed", "cycles": \1, "cycles_s": \3}/p' /tmp/unbind.out >> $J
+sed -n 's/^FIGURE unbind under load ms: median=\([0-9.]*\) p90=[0-9.]* max=\([0-9.]*\)$/{"kind": "removal", "in_flight": "mixed", "unbind_median_ms": \1, "unbind_max_ms": \2}/p' /tmp/unbind.out >> $J
+check "unbind under load: no failed check" sh -c "! grep -q '^not ok' /tmp/unbind.out"
+check "unbind with requesters in flight: no failed check" sh -c "! grep -q '^not ok' /tmp/inflight.out && grep -c '^BENCH' /tmp/inflight.out | grep -qx 4"
+grep -E '^(BENCH|not ok)' /tmp/inflight.out | sed 's/^/# /'
 check "results recorded" test -s $J
 finish
