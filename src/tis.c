@@ -649,6 +649,32 @@ static int tis_resume(struct device *dev)
 	return tpms_chip_pm_resume(tis->chip);
 }
 
+/* Runtime-PM transitions, read-only, for tests and the curious. */
+static ssize_t rpm_suspends_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&tis->rpm_suspends));
+}
+static DEVICE_ATTR_RO(rpm_suspends);
+
+static ssize_t rpm_resumes_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&tis->rpm_resumes));
+}
+static DEVICE_ATTR_RO(rpm_resumes);
+
+static struct attribute *tis_attrs[] = {
+	&dev_attr_rpm_suspends.attr,
+	&dev_attr_rpm_resumes.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(tis);
+
 static const struct dev_pm_ops tis_pm = {
 	SET_SYSTEM_SLEEP_PM_OPS(tis_suspend, tis_resume)
 	SET_RUNTIME_PM_OPS(tis_runtime_suspend, tis_runtime_resume, NULL)
@@ -721,6 +747,7 @@ static struct platform_driver tis_plat_driver = {
 	.driver = {
 		.name = TIS_NAME,
 		.pm = &tis_pm,
+		.dev_groups = tis_groups,
 		.acpi_match_table = ACPI_PTR(tis_acpi_ids),
 		.of_match_table = tis_of_ids,
 	},
@@ -755,6 +782,7 @@ static struct pnp_driver tis_pnp_driver = {
 	.remove = tis_pnp_remove,
 	.driver = {
 		.pm = &tis_pm,
+		.dev_groups = tis_groups,
 	},
 };
 

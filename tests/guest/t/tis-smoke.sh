@@ -28,6 +28,20 @@ if [ "$irq" -gt 0 ]; then
 	check "IRQ $irq still in use after 3000 commands (no storm)" sh -c \
 		"! dmesg | grep -q 'interrupt storm' && grep -q tpm_safe_tis /proc/interrupts"
 fi
+# runtime PM of the TIS device: suspended when idle (locality given up),
+# resumed by a command, counted by the driver
+PW=/sys/bus/platform/devices/$DEV
+rpm() { cat $PW/rpm_$1; }
+check "runtime PM: the idle TIS device suspends (autosuspend 200 ms)" \
+	wait_for "[ \$(cat $PW/power/runtime_status) = suspended ]" 5
+s0=$(rpm suspends) r0=$(rpm resumes)
+check "runtime PM: a command resumes it" $TPY check --dev /dev/tpmsafe0
+check "runtime PM: the resume counted, then suspended again" \
+	wait_for "[ \$(rpm resumes) -gt $r0 ] && [ \$(rpm suspends) -gt $s0 ] && [ \$(cat $PW/power/runtime_status) = suspended ]" 5
+echo on > $PW/power/control
+check "runtime PM: control=on keeps it active" sh -c "[ \$(cat $PW/power/runtime_status) = active ]"
+echo auto > $PW/power/control
+echo "# runtime PM of $DEV: $(rpm suspends) suspends, $(rpm resumes) resumes"
 check "unbind" sh -c "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/unbind"
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
