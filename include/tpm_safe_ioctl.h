@@ -14,7 +14,9 @@
 /*
  * Wait until the virtual TPM has finished registering and return N of
  * /dev/tpmsafeN; -ENODEV if it is not bound (registration failed, or
- * unbound through sysfs).
+ * unbound through sysfs).  Registration sends start-up commands to the
+ * server, so call this from another thread or process than the one
+ * serving them (the wait is interruptible; -EINTR on a signal).
  */
 #define TPMS_VTPM_IOC_GET_NUM		_IOR(0xa1, 0x20, __u32)
 
