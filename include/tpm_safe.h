@@ -34,8 +34,10 @@ struct device;
  *            its length or a negative errno.
  * @cancel:   abandon the command in flight (after a timeout or an error);
  *            the device must be ready for the next command afterwards.
- * @abort:    optional.  Called by unregister before it takes the write lock:
- *            wake every waiter blocked on the device so that it re-checks
+ * @abort:    optional.  Called by unregister (before it removes the hwrng
+ *            and the char device, and again before it takes the write
+ *            lock) and by the reboot hook of a chip not yet stopped: wake
+ *            every waiter blocked on the device so that it re-checks
  *            tpms_chip_aborting().  Must not sleep for long.
  * @power_up: optional.  Called inside the fence before a command sequence
  *            (request locality, commandReady).

@@ -54,7 +54,13 @@ static int tpms_class_shutdown_pre(struct device *dev)
 {
 	struct tpms_chip *chip = to_tpms_chip(dev);
 
-	tpms_chip_abort(chip);
+	/*
+	 * A chip already stopped may have lost its backend: fence only.  The
+	 * parent's device lock, held here and by the backend's remove,
+	 * orders this against a stop in progress.
+	 */
+	if (!test_bit(TPMS_F_DYING, &chip->flags))
+		tpms_chip_abort(chip);
 	tpms_chip_fence(chip, true);
 	return 0;
 }

@@ -77,6 +77,7 @@
 #define TIS_TIMEOUT_D		30
 
 #define TIS_STORM_IRQS		1000	/* unhandled in a second: a storm */
+#define TIS_LOST_IRQS		3	/* lost in a row: poll instead */
 #define TIS_RECV_ATTEMPTS	3
 
 static bool tis_force;
@@ -100,7 +101,10 @@ struct tis {
 	wait_queue_head_t wq;
 	unsigned long storm_start;	/* jiffies */
 	unsigned int storm_count;
-	bool storm;			/* line disabled, switch to polling */
+	bool storm;			/* switch to polling at power-down */
+	bool irq_disabled;		/* by the storm check: enable before free */
+	unsigned int irqs;		/* interrupts handled */
+	unsigned int lost;		/* waits that ended ready, no interrupt */
 	atomic_t rpm_suspends;
 	atomic_t rpm_resumes;
 };
@@ -169,10 +173,24 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			long slice = min_t(long, max_t(long, stop - jiffies, 1),
 					   msecs_to_jiffies(10));
 
+			unsigned int seen = READ_ONCE(tis->irqs);
+			unsigned long t0 = jiffies;
+
 			wait_event_killable_timeout(tis->wq,
 						    tis_ready_or_aborting(tis, mask,
 									  abortable),
 						    slice);
+			/*
+			 * Ready after a whole slice with no interrupt handled:
+			 * lost.  A few in a row (the line disabled by the
+			 * kernel, say) and the next power-down goes to polling.
+			 */
+			if (READ_ONCE(tis->irqs) != seen)
+				tis->lost = 0;
+			else if (time_after_eq(jiffies, t0 + slice) &&
+				 (tis_status(tis) & mask) == mask &&
+				 ++tis->lost == TIS_LOST_IRQS)
+				WRITE_ONCE(tis->storm, true);
 			continue;
 		}
 		if (slept_us < 200) {
@@ -421,8 +439,9 @@ static void tis_power_down(struct tpms_chip *chip)
 	struct tis *tis = tpms_chip_priv(chip);
 
 	if (READ_ONCE(tis->storm) && tis->irq > 0) {
-		dev_warn(tis->dev, "interrupt storm on IRQ %d: polling from now on\n",
-			 tis->irq);
+		dev_warn(tis->dev, "%s on IRQ %d: polling from now on\n",
+			 READ_ONCE(tis->irq_disabled) ? "interrupt storm" :
+			 "interrupts lost", tis->irq);
 		tis_irq_release(tis);
 	}
 	tis_relinquish_locality(tis);
@@ -459,35 +478,45 @@ static irqreturn_t tis_isr(int irq, void *data)
 	if (st) {
 		tis_write32(tis, TIS_INT_STATUS, st);
 		WRITE_ONCE(tis->irq_seen, true);
+		WRITE_ONCE(tis->irqs, tis->irqs + 1);
 		wake_up_all(&tis->wq);
-		stuck = tis_read32(tis, TIS_INT_STATUS) == st;
+		stuck = tis_read32(tis, TIS_INT_STATUS) & st;
 	}
 	if (stuck) {
 		if (time_after(jiffies, tis->storm_start + HZ)) {
 			tis->storm_start = jiffies;
 			tis->storm_count = 0;
 		}
-		if (++tis->storm_count == TIS_STORM_IRQS) {
+		if (++tis->storm_count >= TIS_STORM_IRQS &&
+		    !tis->irq_disabled) {
 			/* stop it now; the next power-down goes to polling */
 			disable_irq_nosync(irq);
+			tis->irq_disabled = true;
 			WRITE_ONCE(tis->storm, true);
 		}
 	}
 	return st ? IRQ_HANDLED : IRQ_NONE;
 }
 
-/* Interrupts off and the line freed; the caller holds the locality. */
-static void tis_irq_release(struct tis *tis)
+/* Back to polling and the line freed, balanced if the storm check hit. */
+static void tis_irq_free(struct tis *tis)
 {
 	int irq = tis->irq;
 
-	tis_write32(tis, TIS_INT_ENABLE, 0);
-	tis_write32(tis, TIS_INT_STATUS, ~0U);
 	WRITE_ONCE(tis->irq, 0);
-	if (tis->storm)
-		enable_irq(irq);	/* balance disable_irq_nosync() */
+	synchronize_irq(irq);	/* irq_disabled is final from here */
+	if (tis->irq_disabled)
+		enable_irq(irq);
 	free_irq(irq, tis);
 	wake_up_all(&tis->wq);	/* waiters go back to polling */
+}
+
+/* Interrupts off and the line freed; the caller holds the locality. */
+static void tis_irq_release(struct tis *tis)
+{
+	tis_write32(tis, TIS_INT_ENABLE, 0);
+	tis_write32(tis, TIS_INT_STATUS, ~0U);
+	tis_irq_free(tis);
 }
 
 /* At probe failure and remove, when no command can run. */
@@ -496,8 +525,7 @@ static void tis_irq_off(struct tis *tis)
 	if (tis->irq <= 0)
 		return;
 	if (tis_request_locality(tis)) {
-		free_irq(tis->irq, tis);	/* cannot reach the TPM */
-		tis->irq = 0;
+		tis_irq_free(tis);	/* cannot reach the TPM */
 		return;
 	}
 	tis_irq_release(tis);
