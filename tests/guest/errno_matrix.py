@@ -127,7 +127,8 @@ def main():
     def retry_twice(cc, c):
         if cc == T.CC_GET_RANDOM and retries[0] < 2:
             retries[0] += 1
-            return T.FakeTPM.answer(cc, c, 0x922)
+            # an error response is a bare header
+            return struct.pack(">HII", T.TPM2_ST_NO_SESSIONS, 10, 0x922)
         return None
     fake = T.FakeTPM(retry_twice)
     fdev = "/dev/tpmsafe%d" % fake.num
