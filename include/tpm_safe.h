@@ -57,6 +57,11 @@ struct tpms_backend_ops {
 /* Flags a backend passes to tpms_chip_alloc(). */
 #define TPMS_BACKEND_RUNTIME_PM	BIT(0)	/* parent does runtime PM */
 #define TPMS_BACKEND_NO_SLEEP_IO BIT(1)	/* cannot serve during system sleep */
+/*
+ * A process serves it: its start-up commands (state restore, a starved
+ * server) get the 120 s default duration; the server leaving wakes them.
+ */
+#define TPMS_BACKEND_SLOW_START	BIT(2)
 
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,

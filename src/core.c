@@ -560,11 +560,13 @@ int tpms_chip_register(struct tpms_chip *chip)
 		tpms_chip_stop(chip, false);
 		return rc;
 	}
+	set_bit(TPMS_F_STARTING, &chip->flags);
 	rc = tpms_tpm2_probe(chip);
 	if (rc > 0)
 		rc = tpms_tpm1_refuse(chip);
 	else if (!rc)
 		rc = tpms_tpm2_auto_startup(chip);
+	clear_bit(TPMS_F_STARTING, &chip->flags);
 	tpms_put_ops(chip);
 	if (rc) {
 		if (rc > 0)

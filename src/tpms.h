@@ -40,6 +40,7 @@ enum {
 	TPMS_F_SLEEP_HELD,	/* held suspended from sleep prepare to post */
 	TPMS_F_DEV_ASLEEP,	/* device suspended, no resume succeeded yet */
 	TPMS_F_TPM2,
+	TPMS_F_STARTING,	/* registration's start-up commands */
 	TPMS_F_HWRNG,		/* hwrng registered */
 };
 

@@ -207,7 +207,8 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
 			       TPMS_BACKEND_RUNTIME_PM |
-			       TPMS_BACKEND_NO_SLEEP_IO);
+			       TPMS_BACKEND_NO_SLEEP_IO |
+			       TPMS_BACKEND_SLOW_START);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);

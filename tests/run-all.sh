@@ -107,7 +107,7 @@ else
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
 		--host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
-		tis-smoke tis-unbind tis-stall pm-runtime hostile lifecycle faults kmemleak-scan
+		tis-smoke tis-unbind tis-stall hostile lifecycle faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 fi
