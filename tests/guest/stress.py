@@ -255,22 +255,9 @@ def final_check(what):
     tap(good is True, "%s: the TPM works afterwards" % what, good)
 
 
-def sc_unbind(cycles, driver, device):
-    drv = DRV % driver
-    proc = None
-    if device:
-        dev = device
-        num = int(os.path.basename(glob.glob(
-            "/sys/bus/platform/devices/%s/tpm_safe/tpmsafe*" % dev)[0])[7:])
-        tap(True, "%s bound as tpmsafe%d" % (dev, num))
-    else:
-        proc, num, devid = T.launch("/tmp/stress-unbind")
-        dev = "tpm_safe_vtpm.%d" % devid
-        tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
-    global DEVICE
-    DEVICE = os.environ["STRESS_DEVICE"] = dev   # load this chip only
-    kinds = ["client", "client-nb", "sysfs", "hwrng", "openclose"]
-    procs = start_load(kinds)
+def cycle_binding(drv, dev, num, cycles, jitter):
+    """unbind and bind @dev @cycles times: unbind ms, bind ms, cycles whose
+    unbind left the node or whose bind left no driver, elapsed seconds"""
     unbind_ms = []
     bind_ms = []
     bad = 0
@@ -287,8 +274,28 @@ def sc_unbind(cycles, driver, device):
             bad += 1
         unbind_ms.append((b - a) * 1000)
         bind_ms.append((c - b) * 1000)
-        time.sleep(random.uniform(0, 0.05))
-    elapsed = time.monotonic() - t0
+        if jitter:
+            time.sleep(random.uniform(0, jitter))
+    return unbind_ms, bind_ms, bad, time.monotonic() - t0
+
+
+def sc_unbind(cycles, driver, device):
+    drv = DRV % driver
+    proc = None
+    if device:
+        dev = device
+        num = int(os.path.basename(glob.glob(
+            "/sys/bus/platform/devices/%s/tpm_safe/tpmsafe*" % dev)[0])[7:])
+        tap(True, "%s bound as tpmsafe%d" % (dev, num))
+    else:
+        proc, num, devid = T.launch("/tmp/stress-unbind")
+        dev = "tpm_safe_vtpm.%d" % devid
+        tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
+    global DEVICE
+    DEVICE = os.environ["STRESS_DEVICE"] = dev   # load this chip only
+    kinds = ["client", "client-nb", "sysfs", "hwrng", "openclose"]
+    procs = start_load(kinds)
+    unbind_ms, bind_ms, bad, elapsed = cycle_binding(drv, dev, num, cycles, 0.05)
     results = stop_load(procs)
     tap(bad == 0, "%d unbind/bind cycles, each unbind removed and each bind "
         "restored the chip" % cycles, "%d bad" % bad)
@@ -365,19 +372,7 @@ def sc_inflight(cycles, levels):
     tap(num is not None, "swtpm attached as tpmsafe%s (%s)" % (num, dev))
     for n in levels:
         procs = start_load((["client"] + ["sysfs"] * (n - 1)) if n else [])
-        ms = []
-        bad = 0
-        t0 = time.monotonic()
-        for i in range(cycles):
-            a = time.monotonic()
-            write(drv + "/unbind", dev)
-            ms.append((time.monotonic() - a) * 1000)
-            if wait_node(num, False, 30) is None:
-                bad += 1
-            write(drv + "/bind", dev)
-            if wait_node(num, True, 30) is None:
-                bad += 1
-        elapsed = time.monotonic() - t0
+        ms, _, bad, elapsed = cycle_binding(drv, dev, num, cycles, 0)
         results = stop_load(procs)
         seen = merge(results, results.keys())
         odd = {k: v for k, v in seen.items() if k not in EXPECTED | {"none"}}
