@@ -1,58 +1,82 @@
 # SPDX-License-Identifier: GPL-2.0
 # tpm_safe: the human wrapper around kbuild (see Kbuild for the module).
 #
-#   make [KVER=<release>] [KDIR=<build dir>]   build tpm_safe.ko
+#   make [KVER=<release>|6.1|6.12|7.3] [KDIR=<build dir>]   build tpm_safe.ko
 #   make check        W=1 + sparse, warnings are errors
 #   make style        checkpatch --strict on every source file
-#   make matrix       compile against other Debian 6.1 header packages
+#   make matrix       compile against every installed Debian header flavour
 #   make test         every test tier (static, fuzz, QEMU guest)
 #   make test-debug   the QEMU tests on the debug kernel (KASAN, lockdep, ...)
 #   make demo         dkms-install and show the driver serving a TPM (QEMU)
 #   make bench        latency benchmarks against the kernel's own drivers
 #   make dkms-install / dkms-remove
 
+# KVER is a kernel release or a series (6.1, 6.12, 7.3: its newest installed
+# generic release).  Default: the running kernel when its headers are
+# installed, else the newest series installed (scripts/kernels.sh).  The
+# 7.3 headers live in the trixie root and are used from inside it.
+KERNELS := $(wildcard scripts/kernels.sh)
 ifeq ($(origin KVER),undefined)
   ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
     KVER := $(shell uname -r)
-  else
-    KVER := $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
-		sed 's|.*/linux-headers-||' | grep -v -- '-rt-\|-cloud-' | \
-		sort -V | tail -n 1)
-    $(info tpm_safe: no headers for the running kernel; using $(KVER))
+  else ifneq ($(KERNELS),)
+    KVER := $(lastword $(shell $(KERNELS) list | cut -d' ' -f2))
+    $(info tpm_safe: no headers for the running kernel $(shell uname -r) \
+	(linux-headers-$(shell uname -r)); using $(or $(KVER),none))
   endif
+else ifneq ($(KERNELS),)
+  override KVER := $(shell $(KERNELS) resolve $(KVER))
 endif
 KDIR ?= /lib/modules/$(KVER)/build
+KROOT := $(if $(KERNELS),$(patsubst %/,%,$(shell $(KERNELS) root $(KVER) 2>/dev/null)))
+# run a command where the kernel's headers can be used
+IN_ROOT := $(if $(KROOT),scripts/in-root.sh)
+KMAKE = $(IN_ROOT) $(MAKE) -C $(KDIR) M=$(CURDIR)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
-.PHONY: all module debug check style matrix clean install dkms-install torture-long torture-long-debug \
+.PHONY: all kernel-ok module debug check style matrix clean install dkms-install torture-long torture-long-debug \
 	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench \
 	fuzz tpm-symbols
 
 all: module
 
-module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+# Refuse early, saying why: no headers, or a kernel older than 6.1.
+kernel-ok:
+	@test -d "$(KROOT)$(KDIR)" || { \
+		echo "tpm_safe: no kernel headers for $(or $(KVER),the running kernel) at $(KDIR):" \
+			"install linux-headers-$(or $(KVER),$$(uname -r))"; \
+		echo "tpm_safe: headers found: $$(ls -d /usr/src/linux-headers-*-amd64 \
+			$$(scripts/trixie-root.sh --print-dir 2>/dev/null)/usr/src/linux-headers-*-amd64 \
+			2>/dev/null | sed 's|.*/linux-headers-||' | tr '\n' ' ')"; exit 1; }
+	@case "$$(printf '%s\n' 6.1 "$(KVER)" | sort -V | head -n 1)" in 6.1) ;; *) \
+		echo "tpm_safe: Linux $(KVER) is older than 6.1, the oldest series" \
+			"tpm_safe supports (6.1, 6.12, 7.3)"; exit 1 ;; esac
 
-debug:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) TPMS_DEBUG=y modules
+module: kernel-ok
+	$(KMAKE) modules
 
-# W=1 plus sparse on every file; any warning fails.
-check: clean
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules 2>&1 | tee .check.log
-	@! grep -E 'warning:|error:' .check.log || \
-		{ echo "check: warnings above"; exit 1; }
+debug: kernel-ok
+	$(KMAKE) TPMS_DEBUG=y modules
+
+# W=1 plus sparse on every file; any warning fails, and so does make.
+check: clean kernel-ok
+	@$(KMAKE) W=1 C=2 modules > .check.log 2>&1; rc=$$?; cat .check.log; \
+		if [ $$rc -ne 0 ] || grep -qE 'warning:|error:' .check.log; then \
+			echo "check: failed for $(KVER) (make exit $$rc, warnings above)"; exit 1; fi
 	@rm -f .check.log
 	@$(MAKE) --no-print-directory tpm-symbols
 
-# The module must not import anything from the kernel's TPM core.
+# The module must not import anything from the kernel's TPM core; an empty
+# import list means the dump failed.
 tpm-symbols: module
-	@if modprobe --dump-modversions tpm_safe.ko | awk '{print $$2}' | \
-		grep -E '^(tpm|tpm2|tpm1)_'; then \
+	@syms=$$(nm -u tpm_safe.ko | awk '{print $$2}'); \
+	[ -n "$$syms" ] || { echo "tpm-symbols: no imports read from tpm_safe.ko"; exit 1; }; \
+	if echo "$$syms" | grep -E '^(tpm|tpm2|tpm1|tpmm)_'; then \
 		echo "tpm-symbols: tpm_safe.ko imports TPM core symbols"; exit 1; \
-	fi
-	@echo "tpm-symbols: no TPM core symbol imported"
+	fi; \
+	echo "tpm-symbols: no TPM core symbol among $$(echo "$$syms" | wc -l) imports ($(KVER))"
 
 style:
 	@test -x $(CHECKPATCH) || { echo "style: $(CHECKPATCH) missing (apt install linux-source-6.1)"; exit 1; }
@@ -67,12 +91,12 @@ matrix:
 	tests/compile-matrix.sh
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
+	$(KMAKE) clean 2>/dev/null || \
 		rm -rf *.o *.ko *.mod* src/*.o src/.*.cmd .*.cmd Module.symvers modules.order
 	rm -rf tests/fuzz/build
 
 install: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 
 # Copy exactly the sources dkms needs (not tests/) and install through dkms.

@@ -2,25 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # build-debug-kernel.sh - build (or reuse) the tpm_safe "debug kernel tier"
-# kernel: Debian's linux-source-6.1 configured with x86_64_defconfig +
+# kernel: Debian's linux-source-<series> configured with x86_64_defconfig +
 # kvm_guest.config + tests/debug/config.fragment (KASAN, lockdep, UBSAN,
-# kmemleak, debugobjects, fault injection, ...), built out of tree.
+# kmemleak, debugobjects, fault injection, ...) + the series' own fragment
+# tests/debug/config-<series>.fragment if there is one, built out of tree.
+# Series 6.1 takes bookworm's linux-source-6.1; 7.3 takes linux-source-7.3
+# from the trixie root (scripts/trixie-root.sh).  Both build with the host's
+# compiler, and so does the module built against them.
 #
 # The O= build tree is cached in
 #   ${TPMSAFE_CACHE:-/var/cache/tpm_safe}/debug-kernel-<key>/
-# where <key> = first 16 hex chars of sha256(fragment + this script +
-# linux-source-6.1 package version).  The tree is usable for external
+# where <key> = first 16 hex chars of sha256(fragments + this script +
+# linux-source package version).  The tree is usable for external
 # module builds:  make -C <dir> M=/path/to/module modules
 # and boots with  <dir>/arch/x86/boot/bzImage.
 #
-# Usage: build-debug-kernel.sh [--print-dir | --check | -h]
+# Usage: build-debug-kernel.sh [--series 6.1|7.3] [--print-dir | --check | -h]
+#   --series S    the kernel series (default 7.3, the newest)
 #   (no option)   build if not cached; print the cache dir and build time
 #   --print-dir   print the cache dir path (built or not) and exit 0
 #   --check       exit 0 if the cached build is complete, 1 otherwise
 #
 # Environment:
 #   TPMSAFE_CACHE      cache root (default /var/cache/tpm_safe)
-#   TPMSAFE_KSRC       kernel source (default /usr/src/linux-source-6.1)
+#   TPMSAFE_KSRC       kernel source (default: the series' linux-source)
 #   TPMSAFE_NICE       nice level for the build (default 10)
 #   TPMSAFE_JOBS       make -j value (default $(nproc))
 
@@ -30,8 +35,6 @@ set -o errtrace	# let the ERR trap (log tail on failure) fire inside functions
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 REPO_ROOT=$(cd "$(dirname "$SCRIPT_PATH")/.." && pwd)
 FRAGMENT="$REPO_ROOT/tests/debug/config.fragment"
-KSRC_PKG=linux-source-6.1
-KSRC=${TPMSAFE_KSRC:-/usr/src/linux-source-6.1}
 CACHE_ROOT=${TPMSAFE_CACHE:-/var/cache/tpm_safe}
 NICE_LEVEL=${TPMSAFE_NICE:-10}
 JOBS=${TPMSAFE_JOBS:-$(nproc)}
@@ -44,23 +47,37 @@ usage() {
 }
 
 mode=build
-case "${1:-}" in
-	"") ;;
-	--print-dir) mode=print-dir ;;
-	--check) mode=check ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
+series=7.3
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+		--series) series=${2:-}; shift 2 ;;
+		--print-dir) mode=print-dir; shift ;;
+		--check) mode=check; shift ;;
+		-h|--help) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+	esac
+done
+
+case $series in
+	6.1) root="" ;;
+	7.3) root=$("$REPO_ROOT/scripts/trixie-root.sh" --print-dir) ;;
+	*) die "no debug kernel for series '$series' (6.1 or 7.3)" ;;
 esac
-[[ $# -le 1 ]] || { usage >&2; exit 2; }
+KSRC_PKG=linux-source-$series
+KSRC=${TPMSAFE_KSRC:-$root/usr/src/linux-source-$series}
+SERIES_FRAGMENT="$REPO_ROOT/tests/debug/config-$series.fragment"
+FRAGMENTS=("$FRAGMENT")
+[[ -f $SERIES_FRAGMENT ]] && FRAGMENTS+=("$SERIES_FRAGMENT")
 
 [[ -r $FRAGMENT ]] || die "config fragment not found: $FRAGMENT"
-pkg_version=$(dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null) ||
-	die "package $KSRC_PKG is not installed"
+pkg_version=$(dpkg-query ${root:+--admindir="$root/var/lib/dpkg"} \
+	-W -f='${Version}' "$KSRC_PKG" 2>/dev/null) ||
+	die "package $KSRC_PKG is not installed (scripts/install-deps.sh)"
 [[ -n $pkg_version ]] || die "package $KSRC_PKG is not installed"
 
-key=$( { cat "$FRAGMENT" "$SCRIPT_PATH"; printf '%s\n' "$pkg_version"; } |
+key=$( { cat "${FRAGMENTS[@]}" "$SCRIPT_PATH"; printf '%s\n' "$pkg_version"; } |
 	sha256sum | cut -c1-16)
-OUT="$CACHE_ROOT/debug-kernel-$key"
+OUT="$CACHE_ROOT/debug-kernel-$series-$key"
 
 case $mode in
 	print-dir) echo "$OUT"; exit 0 ;;
@@ -114,7 +131,7 @@ log "configuring (x86_64_defconfig + kvm_guest.config + fragment)"
 kmake x86_64_defconfig
 kmake kvm_guest.config
 nice -n "$NICE_LEVEL" "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
-	"$OUT/.config" "$FRAGMENT" >>"$BUILD_LOG" 2>&1
+	"$OUT/.config" "${FRAGMENTS[@]}" >>"$BUILD_LOG" 2>&1
 kmake olddefconfig
 
 # --- verify the fragment stuck ----------------------------------------------
@@ -134,7 +151,7 @@ while IFS= read -r line; do
 			missing+=("$line  (got: $actual)")
 		fi
 	fi
-done <"$FRAGMENT"
+done < <(cat "${FRAGMENTS[@]}")
 if ((${#missing[@]})); then
 	trap - ERR
 	{
@@ -144,7 +161,7 @@ if ((${#missing[@]})); then
 	} >&2
 	exit 1
 fi
-log "all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set)' "$FRAGMENT") fragment settings verified"
+log "all $(cat "${FRAGMENTS[@]}" | grep -cE '^(CONFIG_|# CONFIG_.* is not set)') fragment settings verified"
 
 # --- build ----------------------------------------------------------------
 # External modules (make -C $OUT M=... modules) need the prepared tree

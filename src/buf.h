@@ -14,7 +14,6 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 #else
 #include "kshim.h"
 #endif

@@ -233,7 +233,7 @@ static __poll_t tpms_poll(struct file *file, poll_table *wait)
 
 const struct file_operations tpms_fops = {
 	.owner = THIS_MODULE,
-	.llseek = no_llseek,
+	.llseek = TPMS_NO_LLSEEK,
 	.open = tpms_open,
 	.read = tpms_read,
 	.write = tpms_write,

@@ -67,7 +67,7 @@ static int tpms_class_shutdown_pre(struct device *dev)
 
 struct class tpms_class = {
 	.name = "tpm_safe",
-	.owner = THIS_MODULE,
+	TPMS_CLASS_OWNER
 	.shutdown_pre = tpms_class_shutdown_pre,
 };
 

@@ -751,11 +751,11 @@ static int tis_plat_probe(struct platform_device *pdev)
 	return tis_probe_common(&pdev->dev, res, tis_irq);
 }
 
-static int tis_plat_remove(struct platform_device *pdev)
+static void tis_plat_remove_dev(struct platform_device *pdev)
 {
 	tis_remove_common(&pdev->dev);
-	return 0;
 }
+TPMS_PLATFORM_REMOVE(tis_plat_remove, tis_plat_remove_dev)
 
 static const struct acpi_device_id tis_acpi_ids[] = {
 	{ "MSFT0101", 0 },

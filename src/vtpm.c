@@ -235,7 +235,7 @@ err:
 	return rc;
 }
 
-static int tpms_vtpm_remove(struct platform_device *pdev)
+static void tpms_vtpm_remove_dev(struct platform_device *pdev)
 {
 	struct tpms_chip *chip = platform_get_drvdata(pdev);
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
@@ -248,8 +248,8 @@ static int tpms_vtpm_remove(struct platform_device *pdev)
 	pm_runtime_dont_use_autosuspend(&pdev->dev);
 	tpms_chip_put(chip);
 	tpms_vtpm_put(vtpm);
-	return 0;
 }
+TPMS_PLATFORM_REMOVE(tpms_vtpm_remove, tpms_vtpm_remove_dev)
 
 static int tpms_vtpm_runtime_suspend(struct device *dev)
 {
@@ -584,7 +584,7 @@ static long tpms_vtpmx_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations tpms_vtpmx_fops = {
 	.owner = THIS_MODULE,
-	.llseek = no_llseek,
+	.llseek = TPMS_NO_LLSEEK,
 	.open = tpms_vtpmx_open,
 	.release = tpms_vtpmx_release,
 	.read = tpms_vtpmx_read,

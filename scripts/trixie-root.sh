@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The Debian 13 (trixie) root for the 7.3 series: its headers need trixie's
+# gcc-14 and libc, so the module is built and dkms-installed inside it, and
+# its guest boots the 7.3 kernel with this root as its root file system
+# (trixie's own swtpm, tpm2-tools and python3).
+#
+# Made once with mmdebstrap under /var/cache/tpm_safe/trixie-root; packages
+# missing from an existing root are added with apt inside it.  Idempotent.
+# usage: scripts/trixie-root.sh [--print-dir]
+set -euo pipefail
+ROOT=${TPMSAFE_TRIXIE_ROOT:-/var/cache/tpm_safe/trixie-root}
+[ "${1:-}" = --print-dir ] && { echo "$ROOT"; exit 0; }
+
+MIRROR=http://deb.debian.org/debian
+# Everything the build and the guest tests use, as on a bookworm host.
+PKGS=(build-essential bc bison flex kmod cpio xz-utils zstd libelf-dev
+	libssl-dev openssl dkms sparse python3 swtpm swtpm-tools tpm2-tools
+	libtss2-tcti-device0t64 procps psmisc util-linux busybox-static
+	ca-certificates)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "trixie-root: must run as root" >&2
+	exit 1
+fi
+
+if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
+	echo "trixie-root: creating $ROOT (mmdebstrap, trixie)"
+	rm -rf "$ROOT.new"
+	mkdir -p "$(dirname "$ROOT")"
+	mmdebstrap --variant=apt --components=main \
+		--include="$(IFS=,; echo "${PKGS[*]}")" \
+		trixie "$ROOT.new" \
+		"deb $MIRROR trixie main" "deb $MIRROR trixie-updates main" \
+		"deb $MIRROR trixie-backports main"
+	mv "$ROOT.new" "$ROOT"
+fi
+
+in_root() { TPMSAFE_TRIXIE_ROOT=$ROOT "$(dirname "$0")/in-root.sh" "$@"; }
+
+# The newest 7.3 kernel of trixie-backports whose image and three header
+# flavours are all there; version numbers are never written down.
+in_root apt-get update -q >/dev/null
+z=$(in_root apt-cache search --names-only '^linux-image-7\.3\.[0-9]+\+deb13-amd64$' |
+	sed -n 's/^linux-image-\(7\.3\.[0-9]*+deb13\)-amd64 .*/\1/p' | sort -V | tail -n 1)
+[ -n "$z" ] || { echo "trixie-root: no 7.3 kernel in trixie-backports" >&2; exit 1; }
+want=("${PKGS[@]}" "linux-image-$z-amd64" "linux-headers-$z-amd64"
+	"linux-headers-$z-cloud-amd64" "linux-headers-$z-rt-amd64"
+	linux-source-7.3)
+missing=()
+for p in "${want[@]}"; do
+	chroot "$ROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "trixie-root: installing ${missing[*]}"
+	in_root apt-get install -y -q --no-install-recommends -t trixie-backports \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"${missing[@]}"
+fi
+if [ ! -d "$ROOT/usr/src/linux-source-7.3" ]; then
+	tar -C "$ROOT/usr/src" -xf "$ROOT/usr/src/linux-source-7.3.tar.xz"
+fi
+echo "trixie-root: $ROOT with linux $z-amd64"
