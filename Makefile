@@ -105,8 +105,7 @@ dkms-install:
 	scripts/dkms-install.sh $(KVER)
 
 dkms-remove:
-	dkms remove tpm_safe/$(VERSION) --all || true
-	rm -rf /usr/src/tpm_safe-$(VERSION)
+	scripts/dkms-install.sh --remove
 
 deps:
 	scripts/install-deps.sh

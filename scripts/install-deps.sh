@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Install every Debian (bookworm) package that building, packaging and
-# testing tpm_safe needs.  Idempotent and non-interactive; run as root.
+# Install every Debian package that building, packaging and testing
+# tpm_safe needs, for each supported kernel series: 6.1 (bookworm), 6.12
+# (bookworm-backports, from a sources file of our own, pinned so that
+# nothing else is upgraded) and 7.3 (trixie-backports, inside the trixie
+# root that scripts/trixie-root.sh makes).  Idempotent and non-interactive;
+# run as root.
+# usage: scripts/install-deps.sh [all|min]     min: 6.1 only, no matrix
 set -euo pipefail
 
 PKGS=(
@@ -12,24 +17,49 @@ PKGS=(
 	qemu-system-x86 swtpm swtpm-tools
 	tpm2-tools libtss2-tcti-device0
 	busybox-static python3 gnuplot-nox
-	clang-14 libclang-rt-14-dev
+	clang-14 libclang-rt-14-dev mmdebstrap
 )
 # Extra header flavours for the compile matrix (tests/compile-matrix.sh).
 MATRIX_PKGS=(linux-headers-rt-amd64 linux-headers-cloud-amd64)
 # Full source: checkpatch.pl, decode_stacktrace.sh, the debug kernel.
 SRC_PKGS=(linux-source-6.1)
 
+SOURCES=/etc/apt/sources.list.d/tpm_safe-debian.sources
+PREF=/etc/apt/preferences.d/tpm_safe-debian.pref
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root" >&2
 	exit 1
 fi
-
-want=("${PKGS[@]}")
-case "${1:-all}" in
-all) want+=("${MATRIX_PKGS[@]}" "${SRC_PKGS[@]}") ;;
-min) ;;
+mode=${1:-all}
+case $mode in
+all | min) ;;
 *) echo "usage: $0 [all|min]" >&2; exit 2 ;;
 esac
+export DEBIAN_FRONTEND=noninteractive
+
+# bookworm-backports at priority 1: only the packages named below come
+# from it, and nothing installed is ever upgraded from it.
+if [ "$mode" = all ] && [ ! -f "$SOURCES" ]; then
+	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): the 6.12 kernel series' \
+		'Types: deb' 'URIs: http://deb.debian.org/debian' \
+		'Suites: bookworm-backports' 'Components: main' \
+		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' > "$SOURCES"
+	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): nothing upgrades from backports' \
+		'Package: *' 'Pin: release n=bookworm-backports' 'Pin-Priority: 1' > "$PREF"
+	apt-get update -q
+fi
+
+want=("${PKGS[@]}")
+if [ "$mode" = all ]; then
+	want+=("${MATRIX_PKGS[@]}" "${SRC_PKGS[@]}")
+	# the newest 6.12 of bookworm-backports: image and three header flavours
+	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12\)-amd64 .*/\1/p' | sort -V | tail -n 1)
+	[ -n "$v" ] || { echo "install-deps: no 6.12 kernel in bookworm-backports" >&2; exit 1; }
+	want+=("linux-image-$v-amd64" "linux-headers-$v-amd64"
+		"linux-headers-$v-cloud-amd64" "linux-headers-$v-rt-amd64")
+fi
 
 missing=()
 for p in "${want[@]}"; do
@@ -39,18 +69,21 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#want[@]} packages present"
-	exit 0
+else
+	echo "install-deps: installing ${missing[*]}"
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"${missing[@]}"
 fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-deps: installing ${missing[*]}"
-apt-get update -q
-apt-get install -y -q --no-install-recommends \
-	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-	"${missing[@]}"
 
 # The kernel source comes as a tarball; unpack it once for checkpatch and the
 # debug kernel build.
 if [ -f /usr/src/linux-source-6.1.tar.xz ] && [ ! -d /usr/src/linux-source-6.1 ]; then
 	tar -C /usr/src -xf /usr/src/linux-source-6.1.tar.xz
+fi
+
+# 7.3: the trixie root with its kernel, headers, source and userland.
+if [ "$mode" = all ]; then
+	"$(dirname "$0")/trixie-root.sh"
 fi

@@ -5,23 +5,27 @@
 # run to come back red, for the right reason.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=${KDIR:-/lib/modules/${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 |
-	sed 's|.*/linux-headers-||' | grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}/build}
+# usage: tests/harness-selftest.sh [KVER|SERIES]   (default: the newest series)
+kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" list |
+	tail -n 1 | cut -d' ' -f2)}")
+in_root=()
+[ "$("$top/scripts/kernels.sh" root "$kver")" = / ] || in_root=("$top/scripts/in-root.sh")
 n=0
 fails=0
 for plant in warn null leak; do
 	n=$((n + 1))
-	dir=$top/results/plant-$plant
+	dir=$top/results/plant-$kver-$plant
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/src" "$top/include" "$dir/"
-	if ! make -s -C "$kdir" M="$dir" TPMS_PLANT=$plant modules >/dev/null 2>&1; then
+	if ! "${in_root[@]}" make -s -C "/lib/modules/$kver/build" M="$dir" \
+		TPMS_PLANT=$plant modules >/dev/null 2>&1; then
 		echo "not ok $n - planted $plant: module did not build"
 		fails=$((fails + 1))
 		continue
 	fi
-	out=$top/results/selftest-$plant
-	log=$("$top/tests/qemu/run.sh" --timeout 300 --out "$out" --ko "$dir/tpm_safe.ko" \
+	out=$top/results/selftest-$kver-$plant
+	log=$("$top/tests/qemu/run.sh" --timeout 300 --out "$out" --kver "$kver" --ko "$dir/tpm_safe.ko" \
 		--env "KO=$dir/tpm_safe.ko" load-unload 2>&1)
 	rc=$?
 	case $plant in

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Every test tier, TAP per test, and a last line "N passed, N failed".
-#   tests/run-all.sh                 static checks, fuzz, dkms, QEMU guest
-#                                    runs on the stock kernel, harness self-test
+#   tests/run-all.sh                 static checks, fuzz, then for every
+#                                    installed kernel series (6.1, 6.12, 7.3):
+#                                    check, matrix, dkms, QEMU guest runs on
+#                                    its stock kernel, harness self-test
 #   tests/run-all.sh --debug-kernel  the guest runs on the debug kernel
 #                                    (KASAN, lockdep, kmemleak, ...) instead
+# KVER=<series or release> (or TPMSAFE_KERNELS="6.1 7.3") narrows the
+# kernels; TPMSAFE_DEBUG_SERIES picks the debug kernel's series (7.3).
 # Profiles: TPMSAFE_PROFILE=short (default) or long (more cycles).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
-	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
-export KVER=$kver
+# series S: the kernels under test, oldest first
+mapfile -t series < <(scripts/kernels.sh list | cut -d' ' -f1)
+if [ -n "${KVER:-}" ]; then
+	series=("$(scripts/kernels.sh resolve "$KVER" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')")
+elif [ -n "${TPMSAFE_KERNELS:-}" ]; then
+	read -ra series <<< "$TPMSAFE_KERNELS"
+fi
+unset KVER
+newest=${series[-1]}
 results=$top/results
 mkdir -p "$results"
 passed=0
@@ -19,16 +29,22 @@ failed=0
 debug=0
 [ "${1:-}" = --debug-kernel ] && debug=1
 
-# counts: stock kernel, then debug kernel (about five times slower); each
-# can be set from the environment (UNBIND_CYCLES=..., DEBUG_UNBIND_CYCLES=...).
+# counts: stock kernel (the newest series; the older ones run every
+# scenario with the counts in o), then debug kernel (about five times
+# slower); each can be set from the environment (UNBIND_CYCLES=...,
+# DEBUG_UNBIND_CYCLES=...).
 # Limits in seconds: one guest test, one stock guest run, the debug guest run.
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
-*) c=(100 50 30 20) d=(20 10 5 10 4) lim=(600 900 1800 3000) ;;
+long) c=(1000 200 100 60) o=(1000 200 100 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
+*) c=(100 50 30 20) o=(100 20 10 10) d=(20 10 5 10 4) lim=(600 900 1800 3000) ;;
 esac
-cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${c[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${c[1]}}"
-	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${c[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${c[3]}}"
+stock_cycles() {
+	local n=("${c[@]}")
+	[ "$1" = "$newest" ] || n=("${o[@]}")
+	cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${n[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${n[1]}}"
+	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${n[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${n[3]}}"
 	--env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
+}
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
 	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
 	--env "FAULT_STRIDE=${FAULT_STRIDE:-${d[4]}}" --env "TEST_TIMEOUT=${lim[2]}" --timeout "${lim[3]}"
@@ -67,11 +83,17 @@ tap_cmd() {
 	fi
 }
 
+# static checks that do not depend on the kernel
 static_tier() {
-	tap_cmd "make check (W=1, sparse, no TPM core symbol)" make -s check
 	tap_cmd "make style (checkpatch --strict)" make -s style
-	tests/compile-matrix.sh
-	tap_cmd "make (final module for the guest)" make -s module
+}
+
+# kernel_tier S KVER KO: check, matrix and the guest module for one kernel
+kernel_tier() {
+	tap_cmd "make check for $2 (W=1, sparse, no TPM core symbol)" make -s check KVER="$2"
+	tests/compile-matrix.sh "$1"
+	tap_cmd "make (module for the $2 guests)" sh -c \
+		"make -s module KVER='$2' && mkdir -p '${3%/*}' && cp tpm_safe.ko '$3'"
 }
 
 if [ $debug = 0 ]; then
@@ -79,23 +101,35 @@ if [ $debug = 0 ]; then
 	if [ -x tests/fuzz/run.sh ]; then
 		tier fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 	fi
-	tier dkms tap_cmd "dkms add/build/sign/install for $kver" scripts/dkms-install.sh "$kver"
-	tier guest-coexist tests/qemu/run.sh --mode coexist --out "$results/guest-coexist" \
-		--env LOAD=insmod "${cycles[@]}" \
-		dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
-	tier guest-exclusive tests/qemu/run.sh --mode exclusive --out "$results/guest-exclusive" \
-		"${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile lifecycle
-	tier guest-exclusive-irq tests/qemu/run.sh --mode exclusive --out "$results/guest-irq" \
-		"${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
-	tier guest-tpm12 tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$results/guest-tpm12" \
-		tis-tpm12
-	tier guest-sleep tests/qemu/run-ram.sh --ko "$top/tpm_safe.ko" --out "$results/guest-sleep"
-	tier harness-selftest tests/harness-selftest.sh
-	tier dkms-remove tap_cmd "dkms remove cleans up" sh -c \
-		"make -s dkms-remove >/dev/null && ! ls /lib/modules/$kver/updates/dkms/tpm_safe.ko* 2>/dev/null"
+	for s in "${series[@]}"; do
+		kver=$(scripts/kernels.sh resolve "$s")
+		ko=$results/build-$kver/tpm_safe.ko
+		stock_cycles "$s"
+		g=$results/guest-$s
+		k=(--kver "$kver" --ko "$ko" --env "KO=$ko")
+		tier "kernel-$s" kernel_tier "$s" "$kver" "$ko"
+		tier "dkms-$s" tap_cmd "dkms add/build/sign/install for $kver" \
+			scripts/dkms-install.sh "$kver"
+		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
+			"${k[@]}" --env LOAD=insmod "${cycles[@]}" \
+			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
+		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
+			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile lifecycle
+		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
+			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
+		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
+			"${k[@]}" tis-tpm12
+		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
+		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
+	done
+	tier dkms-remove tap_cmd "dkms remove cleans up, on every kernel" sh -c \
+		"make -s dkms-remove >/dev/null && ! ls /lib/modules/*/updates/dkms/tpm_safe.ko* \
+		$(scripts/trixie-root.sh --print-dir)/lib/modules/*/updates/dkms/tpm_safe.ko* 2>/dev/null"
 else
-	dir=$(scripts/build-debug-kernel.sh --print-dir)
-	tier debug-kernel tap_cmd "debug kernel built or cached ($dir)" scripts/build-debug-kernel.sh
+	ds=${TPMSAFE_DEBUG_SERIES:-7.3}
+	dir=$(scripts/build-debug-kernel.sh --series "$ds" --print-dir)
+	tier debug-kernel tap_cmd "$ds debug kernel built or cached ($dir)" \
+		scripts/build-debug-kernel.sh --series "$ds"
 	dbg=$results/debug-build
 	rm -rf "$dbg"
 	mkdir -p "$dbg"

@@ -6,17 +6,18 @@
 # mem; devices and platform) under load, an injected failing resume, then
 # three real S3 cycles woken through the QEMU monitor (--no-s3: none).
 # usage: tests/qemu/run-ram.sh [--cycles N] [--no-s3] [--out DIR] [--ko PATH]
-#                              [--kernel BZIMAGE] [--timeout S]
+#                              [--kver KVER | --kernel BZIMAGE] [--timeout S]
+# swtpm and its libraries come from the root KVER is installed in (the
+# host's, or the trixie root for 7.3); with --kernel, from the host.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
-	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
+kver=${KVER:-$("$top/scripts/kernels.sh" list | tail -n 1 | cut -d' ' -f2)}
 cycles=20
 s3=1
 limit=300
 out=$top/results/guest-sleep
 ko=$top/tpm_safe.ko
-kernel=/boot/vmlinuz-$kver
+kernel=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cycles) cycles=$2; shift 2 ;;
@@ -25,10 +26,17 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--kver) kver=$2; shift 2 ;;
 	--timeout) limit=$2; shift 2 ;;
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+root=/
+if [ -z "$kernel" ]; then
+	kver=$("$top/scripts/kernels.sh" resolve "$kver")
+	kernel=$("$top/scripts/kernels.sh" image "$kver")
+	root=$("$top/scripts/kernels.sh" root "$kver")
+fi
 # swtpm -d changes to /: every path it gets must be absolute
 out=$(realpath -m "$out")
 rm -rf "$out"
@@ -39,12 +47,12 @@ cp /bin/busybox "$ird/bin/"
 cp "$top/tests/qemu/ram-init" "$ird/init"
 chmod +x "$ird/init"
 cp "$ko" "$ird/tpm_safe.ko"
-cp /usr/bin/swtpm "$ird/usr/bin/"
+cp "${root%/}/usr/bin/swtpm" "$ird/usr/bin/"
 gcc -static -O2 -Wall -o "$ird/bin/getrandom" "$top/tests/qemu/getrandom.c"
-for lib in $(ldd /usr/bin/swtpm | grep -oE '/[^ ]+\.so[^ ]*'); do
-	cp -L "$lib" "$ird/lib/"
+for lib in $(chroot "$root" ldd /usr/bin/swtpm | grep -oE '/[^ ]+\.so[^ ]*'); do
+	cp -L "${root%/}$lib" "$ird/lib/"
 done
-cp -L /lib64/ld-linux-x86-64.so.2 "$ird/lib64/"
+cp -L "${root%/}/lib64/ld-linux-x86-64.so.2" "$ird/lib64/"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
 
 swtpm socket --tpm2 --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/swtpm/sock" \

@@ -6,8 +6,11 @@
 #   console has no kernel splat, and the taint is only O/E.
 #
 # usage: tests/qemu/run.sh [options] TEST...
-#   --kernel PATH     kernel image (default /boot/vmlinuz-$KVER)
-#   --kver KVER       release whose modules the initramfs takes
+#   --kernel PATH     kernel image (default: the image of --kver)
+#   --kver KVER       release (or series) whose modules the initramfs takes
+#                     (default $KVER, else the newest installed series)
+#   --root DIR        the guest's root file system (default: where KVER is
+#                     installed, / or the trixie root; / for a --kernel)
 #   --mode M          coexist (built-in tpm_tis keeps the device) or
 #                     exclusive (built-in TPM drivers kept off at boot)
 #   --tpm V           2 (default) or 1.2
@@ -21,9 +24,9 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
-	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
+kver=${KVER:-$("$top/scripts/kernels.sh" list | tail -n 1 | cut -d' ' -f2)}
 kernel=""
+root=""
 mode=coexist
 tpm=2
 timeout_s=900
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
+	--root) root=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
 	--tpm) tpm=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
@@ -51,7 +55,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || { echo "run.sh: no test given" >&2; exit 2; }
-kernel=${kernel:-/boot/vmlinuz-$kver}
+if [ -z "$kernel" ]; then
+	kver=$("$top/scripts/kernels.sh" resolve "$kver")
+	kernel=$("$top/scripts/kernels.sh" image "$kver")
+	root=${root:-$("$top/scripts/kernels.sh" root "$kver")}
+fi
+root=${root:-/}
 out=${out:-$top/results/qemu-$(date +%s)}
 rm -rf "$out"
 mkdir -p "$out/share" "$out/swtpm"
@@ -65,7 +74,7 @@ cp "$top/tests/qemu/initramfs-init" "$ird/init"
 chmod +x "$ird/init"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
-	f=$(find "/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1 || true)
+	f=$(find "${root%/}/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1 || true)
 	[ -n "$f" ] || continue
 	case "$f" in
 	*.xz) xz -dc "$f" > "$ird/modules/$m.ko" ;;
@@ -143,6 +152,15 @@ cmdline="$cmdline rdinit=/init tpmsafe.repo=$top tpmsafe.script=tests/guest/main
 [ "$mode" = exclusive ] && cmdline="$cmdline initcall_blacklist=init_tis,crb_acpi_driver_init"
 cmdline="$cmdline $append"
 
+# Another root than the host's: this tree goes over a share of its own,
+# mounted at the same path (the mount point is made in that root).
+share_repo=()
+if [ "$root" != / ]; then
+	mkdir -p "$root$top"
+	share_repo=(-virtfs "local,path=$top,mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
+	cmdline="$cmdline tpmsafe.reposhare=1"
+fi
+
 start=$(date +%s.%N)
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
@@ -152,7 +170,8 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$root,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	"${share_repo[@]}" \
 	-virtfs "local,path=$out/share,mount_tag=results,security_model=none,multidevs=remap" \
 	> "$out/qemu.log" 2>&1
 qemu_rc=$?

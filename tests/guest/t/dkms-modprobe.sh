@@ -5,7 +5,7 @@
 kver=$(uname -r)
 path=$(modinfo -n tpm_safe 2>/dev/null)
 check "modinfo resolves tpm_safe to updates/dkms ($path)" \
-	sh -c "echo '$path' | grep -q '^/lib/modules/$kver/updates/dkms/tpm_safe.ko'"
+	sh -c "echo '$path' | grep -qE '^(/usr)?/lib/modules/$kver/updates/dkms/tpm_safe.ko'"
 check "it is signed by the DKMS key" sh -c "modinfo -F signer tpm_safe | grep -q ."
 check "modprobe tpm_safe" modprobe tpm_safe
 check "loaded module is the dkms one" sh -c \

@@ -4,7 +4,8 @@
 # caller: SELFTEST_DEV=/dev/tpmsafeN.  AsyncTest.test_flush_invalid_context
 # needs a resource-manager node (/dev/tpmrmN), which tpm_safe does not have.
 . tests/guest/lib.sh
-src=/usr/src/linux-source-6.1/tools/testing/selftests/tpm2
+# the newest kernel source in the guest's root (6.1 on bookworm, 7.3 on trixie)
+src=$(ls -d /usr/src/linux-source-*/tools/testing/selftests/tpm2 | sort -V | tail -n 1)
 dir=/tmp/selftests-tpm2
 rm -rf $dir && mkdir -p $dir
 sed "s|/dev/tpm0|$SELFTEST_DEV|; s|/dev/tpmrm0|/nonexistent/tpmrm|" $src/tpm2.py > $dir/tpm2.py
