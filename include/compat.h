@@ -58,8 +58,10 @@ static void name(struct platform_device *pdev)			\
 #define TPMS_NO_LLSEEK		NULL
 #endif
 
-/* <asm/unaligned.h> moved to <linux/unaligned.h> in 6.12 (sparse 0.6.4
- * cannot parse __has_include, so this is a version test too). */
+/*
+ * <asm/unaligned.h> moved to <linux/unaligned.h> in 6.12 (sparse 0.6.4
+ * cannot parse __has_include, so this is a version test too).
+ */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 #include <asm/unaligned.h>
 #else

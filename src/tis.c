@@ -755,6 +755,7 @@ static void tis_plat_remove_dev(struct platform_device *pdev)
 {
 	tis_remove_common(&pdev->dev);
 }
+
 TPMS_PLATFORM_REMOVE(tis_plat_remove, tis_plat_remove_dev)
 
 static const struct acpi_device_id tis_acpi_ids[] = {

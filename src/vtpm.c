@@ -249,6 +249,7 @@ static void tpms_vtpm_remove_dev(struct platform_device *pdev)
 	tpms_chip_put(chip);
 	tpms_vtpm_put(vtpm);
 }
+
 TPMS_PLATFORM_REMOVE(tpms_vtpm_remove, tpms_vtpm_remove_dev)
 
 static int tpms_vtpm_runtime_suspend(struct device *dev)

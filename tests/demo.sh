@@ -3,13 +3,20 @@
 # The main job: install the dependencies, build, install through DKMS, and
 # show the driver serving a TPM.  On a machine that can load modules and
 # runs the kernel we built for, that happens here; otherwise inside a QEMU
-# guest booting the stock Debian kernel.
+# guest booting the stock Debian kernel.  KVER=<series or release> picks the
+# kernel (default: the running one, else the newest installed series).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-scripts/install-deps.sh min
-kver=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' |
-	grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)}
+# the 6.1 kernel only, unless another series is asked for
+case ${KVER:-} in "" | 6.1*) scripts/install-deps.sh min ;; *) scripts/install-deps.sh ;; esac
+if [ -n "${KVER:-}" ]; then
+	kver=$(scripts/kernels.sh resolve "$KVER")
+elif [ -d "/lib/modules/$(uname -r)/build" ]; then
+	kver=$(uname -r)
+else
+	kver=$(scripts/kernels.sh list | tail -n 1 | cut -d' ' -f2)
+fi
 make -s module KVER="$kver"
 scripts/dkms-install.sh "$kver"
 if [ "$(uname -r)" = "$kver" ] && [ -e /proc/modules ]; then

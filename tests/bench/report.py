@@ -12,8 +12,23 @@ PATHS = ["tpm_tis", "tpm_safe_tis-poll", "tpm_safe_tis-irq", "vtpm_proxy",
          "tpm_safe_vtpm", "floor"]
 
 
+# target for each ratio (tpm_safe over upstream or the floor; below 1 is
+# better): a miss makes the report exit non-zero and name it
+TARGETS = [("tpm_safe_vtpm/vtpm_proxy", 0.35), ("tpm_safe_vtpm/floor", 1.5),
+           ("tpm_safe_tis-poll/tpm_tis", 0.5), ("tpm_safe_tis-irq/tpm_tis", 0.5),
+           ("cpu ", 1.2), ("cpu(stat) ", 1.2)]
+
+
+def target_of(name):
+    for prefix, limit in TARGETS:
+        if name == prefix or (prefix.endswith(" ") and name.startswith(prefix)):
+            return limit
+    return None
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
+    kernel = sys.argv[3] if len(sys.argv) > 3 else "?"
     every = [json.loads(line) for line in open(src) if line.strip()]
     rows = [r for r in every if "kind" not in r]
     removal = {}
@@ -24,7 +39,8 @@ def main():
     multi = {r["path"]: r for r in rows if r["clients"] > 1}
 
     fmt = "%-22s %-10s %9s %9s %9s %9s %10s"
-    lines = [fmt % ("path", "command", "median", "p99", "ops/s", "cpu/cmd",
+    lines = ["kernel %s" % kernel,
+             fmt % ("path", "command", "median", "p99", "ops/s", "cpu/cmd",
                     "cpu/cmd"),
              fmt % ("", "", "ms", "ms", "", "ms", "ms (stat)")]
     for p in PATHS:
@@ -84,9 +100,27 @@ def main():
     lines.append("")
     lines.append("ratios of medians (targets: vtpm/proxy <= 0.35, vtpm/floor <= 1.5,"
                  " tis/tpm_tis <= 0.5, cpu <= 1.2):")
+    missed = []
+    checked = 0
     for c, d in ratios.items():
         for k, v in d.items():
-            lines.append("  %-12s %-38s %s" % (c, k, v))
+            limit = target_of(k) if c != "getrandom x4" else None
+            verdict = ""
+            if limit is not None:
+                checked += 1
+                if v is None:
+                    verdict = "MISSING (target <= %s)" % limit
+                    missed.append("%s %s: not measured" % (c, k))
+                elif v > limit:
+                    verdict = "MISSED (target <= %s)" % limit
+                    missed.append("%s %s = %s > %s" % (c, k, v, limit))
+            lines.append("  %-12s %-38s %s %s" % (c, k, v, verdict))
+    lines.append("")
+    if missed:
+        lines.append("targets missed on %s: %d" % (kernel, len(missed)))
+        lines += ["  " + m for m in missed]
+    else:
+        lines.append("targets met on %s: all %d" % (kernel, checked))
     table = "\n".join(lines)
     print(table)
     os.makedirs(out, exist_ok=True)
@@ -96,7 +130,8 @@ def main():
                           for r in rows if r["clients"] == 1],
                "multi": [{k: v for k, v in r.items() if k != "samples_ms"}
                          for r in multi.values()],
-               "removal": removal, "ratios": ratios}
+               "removal": removal, "ratios": ratios, "kernel": kernel,
+               "targets_missed": missed}
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(summary, f, indent=1)
 
@@ -118,7 +153,8 @@ def main():
               "set ylabel 'fraction of commands'; set key bottom right; set grid;"
               "plot %s" % (os.path.join(out, "latency.png"), ", ".join(plots)))
         subprocess.run(["gnuplot", "-e", gp], check=False)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,7 +16,9 @@ pat="$pat|usercopy:|possible circular locking dependency|inconsistent lock state
 pat="$pat|sleeping function called from invalid context|ODEBUG:|possible recursive locking"
 pat="$pat|Unable to handle|kfence:|INFO: task .* blocked|slab .* corrupt|Poison overwritten"
 pat="$pat|Object already free|Redzone overwritten|lock held when returning to user space"
-pat="$pat|suspicious RCU usage|Leaked"
+pat="$pat|suspicious RCU usage|Leaked|pagealloc: memory corruption|nobody cared"
+pat="$pat|Disabling IRQ #|hard LOCKUP|printk messages dropped|cannot create duplicate filename"
+pat="$pat|kmemleak: .*(disabled|[Cc]annot|fail)|kmemleak: Kernel memory leak detector disabled"
 
 [ -f "$log" ] || { echo "# FAIL: no console log $log"; exit 1; }
 first=$(grep -naE "$pat" "$log" | head -n 1 | cut -d: -f1)
