@@ -50,4 +50,17 @@ for f in "$ko" "$ko.xz" "$ko.zst"; do
 	[ -f "$f" ] && { ko=$f; break; }
 done
 echo "dkms-install: $(modinfo -F version "$ko") installed as $ko"
-echo "dkms-install: signer: $(modinfo -F signer "$ko")"
+status=$(dkms status -m tpm_safe -v "$ver" -k "$kver")
+case $status in
+*": installed"*) echo "dkms-install: dkms status: $status" ;;
+*) echo "dkms-install: dkms status does not say installed: '$status'" >&2; exit 1 ;;
+esac
+# signed by this machine's DKMS key: the module's key serial is the MOK's
+mok=/var/lib/dkms/mok.pub
+want=$(openssl x509 -inform DER -in "$mok" -noout -serial | cut -d= -f2)
+got=$(modinfo -F sig_key "$ko" | tr -d ':')
+if [ -z "$got" ] || [ "${got^^}" != "${want^^}" ]; then
+	echo "dkms-install: $ko is signed by key '$got', not $mok ($want)" >&2
+	exit 1
+fi
+echo "dkms-install: signed by $(modinfo -F signer "$ko"), key $got = $mok"

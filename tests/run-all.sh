@@ -96,6 +96,19 @@ kernel_tier() {
 		"make -s module KVER='$2' && mkdir -p '${3%/*}' && cp tpm_safe.ko '$3'"
 }
 
+# dkms_refuses KVER: BUILD_EXCLUSIVE_KERNEL turns KVER away (dkms exit 77,
+# its message), and nothing is left installed for it
+dkms_refuses() {
+	local ver out rc
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+	[ -n "$(dkms status -m tpm_safe -v "$ver")" ] || { echo "tpm_safe $ver not added"; return 1; }
+	out=$(dkms install "tpm_safe/$ver" -k "$1" 2>&1)
+	rc=$?
+	echo "$out" | tail -n 3
+	[ $rc -eq 77 ] && echo "$out" | grep -q 'BUILD_EXCLUSIVE' &&
+		[ -z "$(dkms status -m tpm_safe -k "$1")" ] && [ ! -e "/lib/modules/$1" ]
+}
+
 if [ $debug = 0 ]; then
 	tier static static_tier
 	if [ -x tests/fuzz/run.sh ]; then
@@ -108,7 +121,7 @@ if [ $debug = 0 ]; then
 		g=$results/guest-$s
 		k=(--kver "$kver" --ko "$ko" --env "KO=$ko")
 		tier "kernel-$s" kernel_tier "$s" "$kver" "$ko"
-		tier "dkms-$s" tap_cmd "dkms add/build/sign/install for $kver" \
+		tier "dkms-$s" tap_cmd "dkms add/build/sign/install for $kver, signed by the MOK" \
 			scripts/dkms-install.sh "$kver"
 		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
 			"${k[@]}" --env LOAD=insmod "${cycles[@]}" \
@@ -122,6 +135,8 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
 	done
+	tier dkms-unsupported tap_cmd "dkms reports Linux 5.10 unsupported, installs nothing" \
+		dkms_refuses 5.10.0-30-amd64
 	tier dkms-remove tap_cmd "dkms remove cleans up, on every kernel" sh -c \
 		"make -s dkms-remove >/dev/null && ! ls /lib/modules/*/updates/dkms/tpm_safe.ko* \
 		$(scripts/trixie-root.sh --print-dir)/lib/modules/*/updates/dkms/tpm_safe.ko* 2>/dev/null"
