@@ -8,7 +8,9 @@
 
 #include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/wait_bit.h>
 
 #include "tpms.h"
@@ -61,20 +63,45 @@ DEFINE_SHOW_ATTRIBUTE(tpms_objects);
 
 #ifdef TPMS_PLANT
 /*
- * Deliberate bugs, compiled in only by `make TPMS_PLANT=warn|null|leak`
- * for the test bed's self-test (tests/harness-selftest.sh): each must turn
- * a guest run red.
+ * Deliberate bugs, compiled in only by `make TPMS_PLANT=...` for the test
+ * bed's self-test (tests/harness-selftest.sh): each must turn a guest run
+ * red.  warn, null and leak (an object counter) on any kernel; uaf, lockdep
+ * and kleak (a plain kmalloc leak) only on the debug kernel, where KASAN,
+ * lockdep and kmemleak are the only ones that can see them.
  */
+static DEFINE_MUTEX(tpms_plant_a);
+static DEFINE_MUTEX(tpms_plant_b);
+
 static int tpms_plant(void)
 {
 	static const char *victim;
+	u8 *p;
 
-	if (!strcmp(TPMS_PLANT, "warn"))
+	if (!strcmp(TPMS_PLANT, "warn")) {
 		WARN_ON(1);
-	else if (!strcmp(TPMS_PLANT, "null"))
+	} else if (!strcmp(TPMS_PLANT, "null")) {
 		pr_info("planted: %c\n", *READ_ONCE(victim));
-	else if (!strcmp(TPMS_PLANT, "leak"))
+	} else if (!strcmp(TPMS_PLANT, "leak")) {
 		tpms_obj_created(TPMS_OBJ_FILE);
+	} else if (!strcmp(TPMS_PLANT, "uaf")) {
+		p = kmalloc(32, GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		kfree(p);
+		pr_info("planted: %u\n", READ_ONCE(p[8]));
+	} else if (!strcmp(TPMS_PLANT, "lockdep")) {
+		mutex_lock(&tpms_plant_a);
+		mutex_lock(&tpms_plant_b);
+		mutex_unlock(&tpms_plant_b);
+		mutex_unlock(&tpms_plant_a);
+		mutex_lock(&tpms_plant_b);
+		mutex_lock(&tpms_plant_a);
+		mutex_unlock(&tpms_plant_a);
+		mutex_unlock(&tpms_plant_b);
+	} else if (!strcmp(TPMS_PLANT, "kleak")) {
+		p = kmalloc(96, GFP_KERNEL);
+		pr_info("planted: leaked %p\n", p);
+	}
 	return 0;
 }
 #else

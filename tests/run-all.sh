@@ -159,6 +159,7 @@ else
 		tis-smoke tis-unbind tis-stall hostile lifecycle faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
+	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
 fi
 
 echo "# === torture summary (attempts: client operations, opens included)"

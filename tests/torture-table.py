@@ -28,9 +28,9 @@ for d in sorted(glob.glob(os.path.join(top, "guest-*"))):
         continue
     run = os.path.basename(d)[6:]
     taptext = open(tap).read()
-    passed = os.path.exists(os.path.join(d, "share", "verdict")) and \
-        open(os.path.join(d, "share", "verdict")).read().strip() == "PASS"
-    splats = 0 if passed or "splat" not in taptext else 1
+    # the host's console check (serial console and the saved dmesg)
+    cv = os.path.join(d, "console-verdict")
+    splats = int(open(cv).read().strip() == "splat") if os.path.exists(cv) else "?"
     leaks = len(re.findall(r"not ok .*objects balanced", taptext))
     per = {}
     for line in open(fig):
@@ -61,7 +61,7 @@ for d in sorted(glob.glob(os.path.join(top, "guest-*"))):
 print("%-34s %7s %9s %9s %s" % ("scenario", "cycles", "attempts", "max unbind",
                                  "splats leaks  failed by errno"))
 for r in rows:
-    print("%-34s %7s %9s %9s ms %3d %5d  %s" % (
+    print("%-34s %7s %9s %9s ms %3s %5d  %s" % (
         r["scenario"], r["cycles"], r["commands"], r["max_unbind_ms"],
         r["splats"], r["leaks"],
         " ".join("%s=%d" % kv for kv in sorted(r["failed"].items())) or "-"))

@@ -35,21 +35,23 @@ for t in $TESTS; do
 		"FIGURE "*) echo "$t: ${line#FIGURE }" >> "$R/figures" ;;
 		esac
 	done < "$out"
+	# a test that failed, or that asserted nothing, is a failure
 	if [ "$rc" -ne 0 ] || [ "$results" -eq 0 ]; then
+		n=$((n + 1))
+		failed=$((failed + 1))
 		if [ "$rc" -ne 0 ]; then
-			n=$((n + 1))
-			failed=$((failed + 1))
 			echo "not ok $n - $t: exited $rc after ${secs}s" >> "$tap"
-			grep -v '^ok ' "$out" | tail -n 15 | sed 's/^/# /' >> "$tap"
 		else
-			n=$((n + 1))
-			echo "ok $n - $t" >> "$tap"
+			echo "not ok $n - $t: exited 0 with no TAP line" >> "$tap"
 		fi
+		grep -v '^ok ' "$out" | tail -n 15 | sed 's/^/# /' >> "$tap"
 	fi
 	echo "# $t: ${secs}s" >> "$tap"
 done
 sed -i "1i 1..$n" "$tap"
 
+# the kernel log as the guest saw it, checked on the host like the console
+dmesg > "$R/dmesg" 2>&1
 taint=$(cat /proc/sys/kernel/tainted)
 echo "$taint" > "$R/taint"
 bad=$((taint & ~(4096 | 8192)))

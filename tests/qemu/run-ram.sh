@@ -153,7 +153,12 @@ set -e
 echo "# sleep guest run took $((SECONDS - start)) s (qemu exit $rc)"
 tr -d '\r' < "$out/console.log" | sed -n 's/.*TAP //p'
 verdict=0
-"$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" || verdict=1
+if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko"; then
+	echo clean > "$out/console-verdict"
+else
+	echo splat > "$out/console-verdict"
+	verdict=1
+fi
 grep -q PASS "$out/marker" || { echo "# FAIL: no PASS marker"; verdict=1; }
 if [ -e "$out/stall.txt" ]; then
 	echo "# FAIL: the guest stalled; $out/stall.txt and the console hold its state"
