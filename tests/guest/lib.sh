@@ -123,5 +123,6 @@ tpm_smoke_set() {
 	check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
 	check "tpm2_flushcontext" tpm2_flushcontext $T -t
 	check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $1
-	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh
+	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh ||
+		nok "Linux TPM 2.0 selftests on $1 (exit status)"
 }
