@@ -110,16 +110,31 @@ host_req() {
 # ms_since START_NS: milliseconds since a `date +%s%N` value
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
+# pcr_extended OLD DATA FILE: the sysfs PCR FILE holds sha256(OLD || DATA)
+# (hex digests), and so differs from OLD
+pcr_extended() {
+	python3 -c "
+import hashlib, sys
+old, data, new = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().strip()
+want = hashlib.sha256(bytes.fromhex(old) + bytes.fromhex(data)).hexdigest().upper()
+assert len(old) == 64 and new != old and new == want, (old, new, want)
+" "$@"
+}
+
 # tpm_smoke_set DEV: tpm2-tools smoke set, raw commands and Linux's TPM 2.0
 # selftests against one node.
 tpm_smoke_set() {
 	T="-T device:$1"
+	_pcr16=/sys/class/tpm_safe/${1#/dev/}/pcr-sha256/16
+	_ext=0000000000000000000000000000000000000000000000000000000000000001
 	check "tpm2_getrandom" tpm2_getrandom $T 8 --hex
 	check "tpm2_selftest" tpm2_selftest $T --fulltest
 	check "tpm2_getcap properties-fixed" tpm2_getcap $T properties-fixed
 	check "tpm2_pcrread" tpm2_pcrread $T sha256:16
-	check "tpm2_pcrextend" tpm2_pcrextend $T \
-		16:sha256=0000000000000000000000000000000000000000000000000000000000000001
+	_old=$(cat $_pcr16)
+	check "tpm2_pcrextend" tpm2_pcrextend $T 16:sha256=$_ext
+	check "sysfs pcr-sha256/16 is sha256(before || data) after the extend" \
+		pcr_extended "$_old" $_ext $_pcr16
 	check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
 	check "tpm2_flushcontext" tpm2_flushcontext $T -t
 	check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $1
