@@ -37,6 +37,13 @@ check "1000 commands at autosuspend 0 ms with sysfs and hwrng readers" \
 kill -TERM $w1 $w2
 wait
 echo "FIGURE runtime PM under load: $(( $(cat $PD/rpm_suspends) - s0 )) suspends, $(( $(cat $PD/rpm_resumes) - r0 )) resumes; readers: sysfs $(tail -n 1 /tmp/w1.out) hwrng $(tail -n 1 /tmp/w2.out)"
+# nothing is unbound here: the readers must only have succeeded
+check "the sysfs and hwrng readers read, and never failed" python3 -c "
+import json
+for f in ('/tmp/w1.out', '/tmp/w2.out'):
+    d = json.loads(open(f).read().splitlines()[-1])
+    assert set(d) == {'ok'} and d['ok'] > 0, (f, d)
+"
 check "no command reached the backend while suspended" sh -c "[ \$(cat $PD/io_while_suspended) = 0 ]"
 
 check "test hooks refuse values past their limit (ERANGE)" python3 -c "
