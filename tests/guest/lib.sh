@@ -107,6 +107,26 @@ host_req() {
 		wait_for "[ -f $R/host-ack.$_id ]" 10
 }
 
+# latency DESC N DEV ARGS...: a tests/guest/latency.py run of N commands on
+# DEV, its output printed (FIGURE lines as they are, the rest as comments),
+# and one TAP line DESC: it exited 0 and reports N commands done
+latency() {
+	_desc=$1 _n=$2 _dev=$3
+	shift 3
+	_out=$(python3 tests/guest/latency.py --dev "$_dev" --n "$_n" "$@" 2>&1)
+	_rc=$?
+	echo "$_out" | sed '/^FIGURE /!s/^/# /'
+	if [ $_rc -eq 0 ] && echo "$_out" | grep -q ": $_n commands, "; then
+		ok "$_desc"
+	else
+		nok "$_desc"
+		echo "#   latency.py exited $_rc"
+	fi
+}
+
+# irq_in_use IRQ: /proc/interrupts shows tpm_safe_tis on the line of IRQ
+irq_in_use() { grep -qE "^ *$1:.*tpm_safe_tis" /proc/interrupts; }
+
 # ms_since START_NS: milliseconds since a `date +%s%N` value
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 

@@ -20,10 +20,12 @@ check "...and resumed the device" sh -c "[ \$(cat $PD/rpm_resumes) -gt $r0 ]"
 check "suspended again after the delay" wait_for "[ \"\$(status)\" = suspended ]" 5
 echo on > $PD/power/control
 check "power/control=on: active" sh -c "[ \"\$(cat $PD/power/runtime_status)\" = active ]"
-python3 tests/guest/latency.py --dev $D --n 300 --label "FIGURE runtime PM control=on (never suspends)"
+latency "300 commands with control=on" 300 $D \
+	--label "FIGURE runtime PM control=on (never suspends)"
 echo auto > $PD/power/control
 echo 0 > $PD/power/autosuspend_delay_ms
-python3 tests/guest/latency.py --dev $D --n 300 --label "FIGURE runtime PM autosuspend 0 ms (resume per command)"
+latency "300 commands at autosuspend 0 ms" 300 $D \
+	--label "FIGURE runtime PM autosuspend 0 ms (resume per command)"
 
 # 1000 commands at 0 ms autosuspend with sysfs and hwrng readers
 s0=$(cat $PD/rpm_suspends)
