@@ -34,6 +34,16 @@ def wait_gone(path, seconds=20):
     return not os.path.exists(path)
 
 
+def open_files():
+    """tpm_safe's open files: created minus destroyed (debugfs objects)"""
+    with open("/sys/kernel/debug/tpm_safe/objects") as f:
+        for line in f:
+            kind, created, destroyed = line.split()
+            if kind == "file":
+                return int(created) - int(destroyed)
+    raise ValueError("no file line in tpm_safe/objects")
+
+
 def main():
     libc = ctypes.CDLL(None, use_errno=True)
     proc, num, devid = T.launch("/tmp/errno-matrix")
@@ -159,8 +169,15 @@ def main():
     fcntl.fcntl(fd, fcntl.F_SETFL, 0)
     expect_errno("blocking write on a removed chip: EPIPE", errno.EPIPE,
                  lambda: os.write(fd, gr))
-    os.close(fd)
-    ok(True, "close after removal works")
+    live = open_files()
+    try:
+        os.close(fd)
+        err = None
+    except OSError as e:
+        err = e
+    ok(err is None and open_files() == live - 1,
+       "close after removal works and releases the file",
+       "close: %s, open files %d -> %d" % (err, live, open_files()))
     return 1 if ok.fails else 0
 
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Hostile clients: several processes write random sizes (0..8192) and
 random headers to /dev/tpmsafeN for a while.  Every outcome must be a
-documented errno or a valid response; the chip works afterwards."""
+documented errno for the input or a well-formed response; the chip works
+afterwards."""
 
 import errno
 import json
@@ -16,8 +17,22 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import tpmsafe as T  # noqa: E402
 
-ALLOWED = {"ok", "tpm-error", "EBUSY", "EINVAL", "E2BIG", "ENODATA", "EIO",
-           "ETIME"}
+# Against an honest swtpm, the errors hostile input may earn (README's
+# errno table): more than 4096 bytes (E2BIG), fewer than 6 or than the size
+# field, or a size field below 10 (EINVAL), a size field of 0 (ENODATA),
+# and an open while another process holds the node ("open-EBUSY").  Every
+# write is followed by a read of the whole response, so a write never meets
+# an unread one (EBUSY), and Python passes no bad pointers (EFAULT).  EIO
+# (malformed response), ETIME (cancelled command) and a short or
+# size-mismatched answer ("malformed") are driver faults here.
+ALLOWED = {"ok", "tpm-error", "open-EBUSY", "EINVAL", "E2BIG", "ENODATA"}
+
+
+def outcome(rsp):
+    """ok, tpm-error (well formed, non-zero response code) or malformed"""
+    if len(rsp) < 10 or struct.unpack(">I", rsp[2:6])[0] != len(rsp):
+        return "malformed"
+    return "ok" if T.rsp_code(rsp) == 0 else "tpm-error"
 
 
 def worker(dev, seconds, seed, q):
@@ -28,7 +43,7 @@ def worker(dev, seconds, seed, q):
         try:
             fd = os.open(dev, os.O_RDWR)
         except OSError as e:
-            k = errno.errorcode.get(e.errno, str(e.errno))
+            k = "open-" + errno.errorcode.get(e.errno, str(e.errno))
             counts[k] = counts.get(k, 0) + 1
             time.sleep(0.001)
             continue
@@ -44,11 +59,7 @@ def worker(dev, seconds, seed, q):
                                              rnd.choice([0x17B, 0x17A, 0x17E, rnd.getrandbits(32)]))
                 try:
                     os.write(fd, bytes(body))
-                    rsp = os.read(fd, 4096)
-                    T.check_rsp(rsp)
-                    k = "ok"
-                except ValueError:
-                    k = "tpm-error"   # the TPM refused it: a valid response
+                    k = outcome(os.read(fd, 4096))
                 except OSError as e:
                     k = errno.errorcode.get(e.errno, str(e.errno))
                 counts[k] = counts.get(k, 0) + 1
@@ -77,6 +88,11 @@ def main():
           " - hostile clients: every outcome is a documented errno or a response")
     if bad:
         print("#   unexpected: %s" % bad)
+    answered = total.get("ok", 0) + total.get("tpm-error", 0)
+    print(("ok" if answered else "not ok") +
+          " - hostile clients: %d commands reached the TPM and were answered" % answered)
+    if not answered:
+        bad = True
     fd = os.open(dev, os.O_RDWR)
     try:
         for c in (T.get_random(16), T.pcr_read(), T.hash_cmd()):

@@ -131,11 +131,13 @@ def main():
     if a.json:
         with open(a.json, "a") as f:
             f.write(json.dumps(r) + "\n")
-    print("%s %s %s: median %.3f ms, p99 %.3f ms, %.0f ops/s, cpu %.3f ms/cmd "
-          "(/proc/stat %.3f)" % (a.label, a.dev, a.cmd, r["median_ms"], r["p99_ms"],
-                                 r["ops_s"], r["cpu_ms_per_cmd"],
-                                 r["cpu_stat_ms_per_cmd"]))
+    print("%s %s %s: %d commands, median %.3f ms, p99 %.3f ms, %.0f ops/s, "
+          "cpu %.3f ms/cmd (/proc/stat %.3f)" % (
+              a.label, a.dev, a.cmd, r["n"], r["median_ms"], r["p99_ms"],
+              r["ops_s"], r["cpu_ms_per_cmd"], r["cpu_stat_ms_per_cmd"]))
+    # every client must have completed all its commands
+    return 0 if r["n"] == a.n * len(devs) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -107,21 +107,57 @@ host_req() {
 		wait_for "[ -f $R/host-ack.$_id ]" 10
 }
 
+# latency DESC N DEV ARGS...: a tests/guest/latency.py run of N commands on
+# DEV, its output printed (FIGURE lines as they are, the rest as comments),
+# and one TAP line DESC: it exited 0 and reports N commands done
+latency() {
+	_desc=$1 _n=$2 _dev=$3
+	shift 3
+	_out=$(python3 tests/guest/latency.py --dev "$_dev" --n "$_n" "$@" 2>&1)
+	_rc=$?
+	echo "$_out" | sed '/^FIGURE /!s/^/# /'
+	if [ $_rc -eq 0 ] && echo "$_out" | grep -q ": $_n commands, "; then
+		ok "$_desc"
+	else
+		nok "$_desc"
+		echo "#   latency.py exited $_rc"
+	fi
+}
+
+# irq_in_use IRQ: /proc/interrupts shows tpm_safe_tis on the line of IRQ
+irq_in_use() { grep -qE "^ *$1:.*tpm_safe_tis" /proc/interrupts; }
+
 # ms_since START_NS: milliseconds since a `date +%s%N` value
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# pcr_extended OLD DATA FILE: the sysfs PCR FILE holds sha256(OLD || DATA)
+# (hex digests), and so differs from OLD
+pcr_extended() {
+	python3 -c "
+import hashlib, sys
+old, data, new = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().strip()
+want = hashlib.sha256(bytes.fromhex(old) + bytes.fromhex(data)).hexdigest().upper()
+assert len(old) == 64 and new != old and new == want, (old, new, want)
+" "$@"
+}
 
 # tpm_smoke_set DEV: tpm2-tools smoke set, raw commands and Linux's TPM 2.0
 # selftests against one node.
 tpm_smoke_set() {
 	T="-T device:$1"
+	_pcr16=/sys/class/tpm_safe/${1#/dev/}/pcr-sha256/16
+	_ext=0000000000000000000000000000000000000000000000000000000000000001
 	check "tpm2_getrandom" tpm2_getrandom $T 8 --hex
 	check "tpm2_selftest" tpm2_selftest $T --fulltest
 	check "tpm2_getcap properties-fixed" tpm2_getcap $T properties-fixed
 	check "tpm2_pcrread" tpm2_pcrread $T sha256:16
-	check "tpm2_pcrextend" tpm2_pcrextend $T \
-		16:sha256=0000000000000000000000000000000000000000000000000000000000000001
+	_old=$(cat $_pcr16)
+	check "tpm2_pcrextend" tpm2_pcrextend $T 16:sha256=$_ext
+	check "sysfs pcr-sha256/16 is sha256(before || data) after the extend" \
+		pcr_extended "$_old" $_ext $_pcr16
 	check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
 	check "tpm2_flushcontext" tpm2_flushcontext $T -t
 	check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $1
-	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh
+	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh ||
+		nok "Linux TPM 2.0 selftests on $1 (exit status)"
 }

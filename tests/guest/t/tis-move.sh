@@ -18,8 +18,8 @@ check "module loads next to it" load_module
 check "tpm_tis still owns $DEV" sh -c "[ \"\$(basename \$(readlink $P/devices/$DEV/driver))\" = tpm_tis ]"
 check "no tpmsafe chip was created" sh -c "! ls /dev/tpmsafe[0-9]* 2>/dev/null"
 check "/dev/tpm0 still works" tpm2_getrandom -T device:/dev/tpm0 8 --hex
-python3 tests/guest/latency.py --dev /dev/tpm0 --n 500 --label "FIGURE built-in tpm_tis" \
-	--json /tmp/results/latency.json
+latency "500 commands on /dev/tpm0 (tpm_tis)" 500 /dev/tpm0 \
+	--label "FIGURE built-in tpm_tis" --json /tmp/results/latency.json
 
 check "unbind from tpm_tis, bind to tpm_safe_tis" to_safe
 check "tpm_safe_tis owns $DEV" sh -c "[ \"\$(basename \$(readlink $P/devices/$DEV/driver))\" = tpm_safe_tis ]"
@@ -29,8 +29,8 @@ check "tpm2_pcrread on /dev/tpmsafe0" tpm2_pcrread -T device:/dev/tpmsafe0 sha25
 check "tpm2_createprimary on /dev/tpmsafe0" tpm2_createprimary -T device:/dev/tpmsafe0 -C o -c /tmp/p.ctx
 check "tpm2_flushcontext on /dev/tpmsafe0" tpm2_flushcontext -T device:/dev/tpmsafe0 -t
 check "sysfs PCR through tpm_safe_tis" sh -c "grep -qxE '[0-9A-F]{64}' /sys/class/tpm_safe/tpmsafe0/pcr-sha256/0"
-python3 tests/guest/latency.py --dev /dev/tpmsafe0 --n 500 --label "FIGURE tpm_safe_tis polling" \
-	--json /tmp/results/latency.json
+latency "500 commands on /dev/tpmsafe0 (tpm_safe_tis)" 500 /dev/tpmsafe0 \
+	--label "FIGURE tpm_safe_tis polling" --json /tmp/results/latency.json
 
 check "back: unbind from tpm_safe_tis, bind to tpm_tis" to_tis
 check "the built-in driver's node works again ($(tis_node))" tpm2_getrandom -T "device:$(tis_node)" 8 --hex

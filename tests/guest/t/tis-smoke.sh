@@ -12,21 +12,22 @@ check "force=1 creates no second device while the firmware lists one" sh -c \
 check "tpm_safe_tis bound $DEV by itself" sh -c \
 	"[ \"\$(basename \$(readlink /sys/bus/platform/devices/$DEV/driver))\" = tpm_safe_tis ]"
 if [ "$irq" -gt 0 ]; then
-	check "IRQ $irq is in use" sh -c "dmesg | grep -q 'tpm_safe_tis.*using IRQ $irq' && grep -q tpm_safe_tis /proc/interrupts"
+	check "IRQ $irq is in use" sh -c "dmesg | grep -q 'tpm_safe_tis.*using IRQ $irq'"
+	check "/proc/interrupts shows tpm_safe_tis on IRQ $irq" irq_in_use $irq
 else
 	check "polling" sh -c "dmesg | grep -q 'tpm_safe_tis.*polling'"
 fi
 tpm_smoke_set /dev/tpmsafe0
 mode=polling
 [ "$irq" -gt 0 ] && mode="irq=$irq"
-python3 tests/guest/latency.py --dev /dev/tpmsafe0 --n 3000 --label "FIGURE tpm_safe_tis $mode" \
-	--json /tmp/results/latency.json
+latency "3000 commands on /dev/tpmsafe0 ($mode)" 3000 /dev/tpmsafe0 \
+	--label "FIGURE tpm_safe_tis $mode" --json /tmp/results/latency.json
 if [ "$irq" -gt 0 ]; then
 	grep -E "^ *$irq:" /proc/interrupts | sed 's/^/# /'
 	sed 's/^/# spurious: /' /proc/irq/$irq/spurious
 	# QEMU's level-triggered line gives about one unhandled call per command
 	check "IRQ $irq still in use after 3000 commands (no storm)" sh -c \
-		"! dmesg | grep -q 'interrupt storm' && grep -q tpm_safe_tis /proc/interrupts"
+		"! dmesg | grep -q 'interrupt storm' && grep -qE '^ *$irq:.*tpm_safe_tis' /proc/interrupts"
 fi
 # runtime PM of the TIS device: suspended when idle (locality given up),
 # resumed by a command, counted by the driver

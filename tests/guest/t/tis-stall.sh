@@ -16,6 +16,12 @@ tis_chip() {
 	[ -e "$S" ]
 }
 check "module loads" load_module irq=${TIS_IRQ:-0}
+# with TIS_IRQ the stalled commands must be waited for by interrupt
+irq_check() {
+	[ "${TIS_IRQ:-0}" -gt 0 ] &&
+		check "/proc/interrupts shows tpm_safe_tis on IRQ $TIS_IRQ$1" irq_in_use $TIS_IRQ
+}
+irq_check
 tis_chip
 check "chip works" $TPY check --dev $NODE
 
@@ -88,6 +94,7 @@ check "rebind after SIGCONT" sh -c "echo -n $DEV > $DRV/bind"
 tis_chip
 check "the chip is back ($NODE)" [ -e "$S" ]
 check "chip works after rebind" $TPY check --dev $NODE
+irq_check " after rebind"
 
 # 3. module unload around a stuck command: rmmod refuses while the client
 # holds the file, and succeeds once it has closed it.  (QEMU blocks the
