@@ -25,13 +25,15 @@ ifeq ($(origin KVER),undefined)
 	(linux-headers-$(shell uname -r)); using $(or $(KVER),none))
   endif
 else ifneq ($(KERNELS),)
-  override KVER := $(shell $(KERNELS) resolve $(KVER))
+  override KVER := $(or $(shell $(KERNELS) resolve $(KVER) 2>/dev/null),$(KVER))
 endif
 KDIR ?= /lib/modules/$(KVER)/build
 KROOT := $(if $(KERNELS),$(patsubst %/,%,$(shell $(KERNELS) root $(KVER) 2>/dev/null)))
 # run a command where the kernel's headers can be used
 IN_ROOT := $(if $(KROOT),scripts/in-root.sh)
-KMAKE = $(IN_ROOT) $(MAKE) -C $(KDIR) M=$(CURDIR)
+# the git version is taken here: the trixie root has no git
+KMAKE = $(IN_ROOT) $(MAKE) -C $(KDIR) M=$(CURDIR) \
+	TPMS_GIT=$(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 SOURCES := $(wildcard src/*.c src/*.h include/*.h)
@@ -42,17 +44,19 @@ SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
 all: module
 
-# Refuse early, saying why: no headers, or a kernel older than 6.1.
+# Refuse early, saying why: a kernel older than 6.1, or no headers.
+HEADERS_FOUND = $(shell ls -d /usr/src/linux-headers-*-amd64 \
+	$(if $(KERNELS),$(shell scripts/trixie-root.sh --print-dir)/usr/src/linux-headers-*-amd64) \
+	2>/dev/null | sed 's|.*/linux-headers-||')
 kernel-ok:
+	@case "$$(printf '%s\n' 6.1 "$(KVER)" | sort -V | head -n 1)" in 6.1) ;; *) \
+		echo "tpm_safe: Linux $(KVER) is older than 6.1, the oldest series" \
+			"tpm_safe supports (6.1, 6.12, 7.3)"; \
+		echo "tpm_safe: headers found: $(or $(HEADERS_FOUND),none)"; exit 1 ;; esac
 	@test -d "$(KROOT)$(KDIR)" || { \
 		echo "tpm_safe: no kernel headers for $(or $(KVER),the running kernel) at $(KDIR):" \
 			"install linux-headers-$(or $(KVER),$$(uname -r))"; \
-		echo "tpm_safe: headers found: $$(ls -d /usr/src/linux-headers-*-amd64 \
-			$$(scripts/trixie-root.sh --print-dir 2>/dev/null)/usr/src/linux-headers-*-amd64 \
-			2>/dev/null | sed 's|.*/linux-headers-||' | tr '\n' ' ')"; exit 1; }
-	@case "$$(printf '%s\n' 6.1 "$(KVER)" | sort -V | head -n 1)" in 6.1) ;; *) \
-		echo "tpm_safe: Linux $(KVER) is older than 6.1, the oldest series" \
-			"tpm_safe supports (6.1, 6.12, 7.3)"; exit 1 ;; esac
+		echo "tpm_safe: headers found: $(or $(HEADERS_FOUND),none)"; exit 1; }
 
 module: kernel-ok
 	$(KMAKE) modules
@@ -99,7 +103,7 @@ clean:
 
 install: module
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(KVER)
+	$(IN_ROOT) depmod -a $(KVER)
 
 # Copy exactly the sources dkms needs (not tests/) and install through dkms.
 DKMS_FILES := dkms.conf Makefile Kbuild LICENSE src include
@@ -135,5 +139,5 @@ test-sleep: module
 demo:
 	tests/demo.sh
 
-bench:
+bench: deps
 	tests/bench/run.sh

@@ -4,46 +4,81 @@
 # needs to /usr/src/tpm_safe-<version>, then dkms add/build/install.  DKMS
 # signs the module with its MOK key (/var/lib/dkms/mok.key) and installs
 # it under /lib/modules/<kver>/updates/dkms/.  A kernel whose headers live
-# in the trixie root (7.3) is installed there, by that root's dkms.
+# in the trixie root (7.3) is installed there, by that root's dkms.  The
+# module stays installed for other kernels unless the sources changed.
 # Idempotent; run as root.
 # usage: scripts/dkms-install.sh [KVER|SERIES]
-#        scripts/dkms-install.sh --remove    remove every version, everywhere
+#        scripts/dkms-install.sh --remove     remove every version, everywhere
+#        scripts/dkms-install.sh --refuses KVER
+#                 check that dkms turns KVER away as unsupported (exit 77,
+#                 BUILD_EXCLUSIVE) and leaves nothing installed for it
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 src=/usr/src/tpm_safe-$ver
+files=("$top/dkms.conf" "$top/Makefile" "$top/Kbuild" "$top/LICENSE" "$top/src" "$top/include")
 
-# Remove this version from dkms wherever it is (-n "$(...)": a pipe into
-# grep -q would SIGPIPE dkms and fail under pipefail).
+# -n "$(...)" rather than a pipe into grep -q, which would SIGPIPE dkms and
+# fail under pipefail
+added() { [ -n "$(dkms status -m tpm_safe -v "$ver" "$@" 2>/dev/null)" ]; }
+
 remove_here() {
-	if [ -n "$(dkms status -m tpm_safe -v "$ver" 2>/dev/null)" ]; then
+	if added; then
 		dkms remove "tpm_safe/$ver" --all >/dev/null
 	fi
 	rm -rf "$src"
 }
 
-if [ "${1:-}" = --remove ]; then
+# add_current: /usr/src/tpm_safe-<ver> holds this tree's sources, added
+# to dkms; other kernels keep their module when nothing changed
+add_current() {
+	local new
+	new=$(mktemp -d)
+	cp -r "${files[@]}" "$new/"
+	if ! added || ! diff -qr "$new" "$src" >/dev/null 2>&1; then
+		remove_here
+		mv "$new" "$src"
+		dkms add "tpm_safe/$ver" >/dev/null
+	else
+		rm -rf "$new"
+	fi
+}
+
+case ${1:-} in
+--remove)
 	remove_here
 	root=$("$top/scripts/trixie-root.sh" --print-dir)
 	if [ -x "$root/usr/sbin/dkms" ]; then
 		"$top/scripts/in-root.sh" "$top/scripts/dkms-install.sh" --remove-here
 	fi
-	exit 0
-fi
-[ "${1:-}" = --remove-here ] && { remove_here; exit 0; }
+	exit 0 ;;
+--remove-here)
+	remove_here
+	exit 0 ;;
+--refuses)
+	k=${2:?KVER}
+	add_current
+	rc=0
+	out=$(dkms install "tpm_safe/$ver" -k "$k" 2>&1) || rc=$?
+	echo "$out" | tail -n 3
+	status=$(dkms status -m tpm_safe 2>/dev/null)
+	if [ $rc -eq 77 ] && [[ $out == *BUILD_EXCLUSIVE* ]] && [[ $status != *", $k,"* ]] &&
+		[ ! -e "/lib/modules/$k/updates/dkms" ]; then
+		echo "dkms-install: $k refused as unsupported (exit 77), nothing installed"
+		exit 0
+	fi
+	echo "dkms-install: $k was not refused cleanly (dkms exit $rc)" >&2
+	exit 1 ;;
+esac
 
 kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" list |
 	tail -n 1 | cut -d' ' -f2)}")
-if [ "$("$top/scripts/kernels.sh" root "$kver")" != / ]; then
+root=$("$top/scripts/kernels.sh" root "$kver")
+if [ "$root" != / ]; then
 	exec "$top/scripts/in-root.sh" "$top/scripts/dkms-install.sh" "$kver"
 fi
 
-remove_here
-mkdir -p "$src"
-cp -r "$top/dkms.conf" "$top/Makefile" "$top/Kbuild" "$top/LICENSE" \
-	"$top/src" "$top/include" "$src/"
-dkms add "tpm_safe/$ver"
-dkms build "tpm_safe/$ver" -k "$kver"
+add_current
 dkms install "tpm_safe/$ver" -k "$kver" --force
 ko=/lib/modules/$kver/updates/dkms/tpm_safe.ko
 for f in "$ko" "$ko.xz" "$ko.zst"; do

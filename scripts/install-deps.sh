@@ -54,8 +54,13 @@ want=("${PKGS[@]}")
 if [ "$mode" = all ]; then
 	want+=("${MATRIX_PKGS[@]}" "${SRC_PKGS[@]}")
 	# the newest 6.12 of bookworm-backports: image and three header flavours
-	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
-		sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12\)-amd64 .*/\1/p' | sort -V | tail -n 1)
+	newest612() {
+		apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+			sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12\)-amd64 .*/\1/p' | sort -V | tail -n 1
+	}
+	v=$(newest612)
+	# package lists may be gone (a cleaned image): fetch them once
+	[ -n "$v" ] || { apt-get update -q >/dev/null; v=$(newest612); }
 	[ -n "$v" ] || { echo "install-deps: no 6.12 kernel in bookworm-backports" >&2; exit 1; }
 	want+=("linux-image-$v-amd64" "linux-headers-$v-amd64"
 		"linux-headers-$v-cloud-amd64" "linux-headers-$v-rt-amd64")
@@ -77,10 +82,10 @@ else
 		"${missing[@]}"
 fi
 
-# The kernel source comes as a tarball; unpack it once for checkpatch and the
+# The kernel source comes as a tarball: unpacked for checkpatch and the
 # debug kernel build.
-if [ -f /usr/src/linux-source-6.1.tar.xz ] && [ ! -d /usr/src/linux-source-6.1 ]; then
-	tar -C /usr/src -xf /usr/src/linux-source-6.1.tar.xz
+if [ "$mode" = all ]; then
+	"$(dirname "$0")/unpack-source.sh" / linux-source-6.1
 fi
 
 # 7.3: the trixie root with its kernel, headers, source and userland.

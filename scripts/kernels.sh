@@ -37,7 +37,7 @@ flavours() {
 }
 
 # generic S: the newest installed generic-flavour release of series S
-generic() { flavours "$1" | grep -v -- '-rt-\|-cloud-' | tail -n 1; }
+generic() { flavours "$1" | { grep -v -- '-rt-\|-cloud-' || true; } | tail -n 1; }
 
 root_of() {
 	local r
@@ -57,7 +57,7 @@ series) echo "${SERIES[*]}" ;;
 list)
 	for s in "${SERIES[@]}"; do
 		k=$(generic "$s")
-		[ -n "$k" ] && echo "$s $k $(root_of "$k")"
+		[ -z "$k" ] || echo "$s $k $(root_of "$k")"
 	done ;;
 resolve)
 	case ${2:?release or series} in

@@ -39,26 +39,37 @@ fi
 in_root() { TPMSAFE_TRIXIE_ROOT=$ROOT "$(dirname "$0")/in-root.sh" "$@"; }
 
 # The newest 7.3 kernel of trixie-backports whose image and three header
-# flavours are all there; version numbers are never written down.
-in_root apt-get update -q >/dev/null
-z=$(in_root apt-cache search --names-only '^linux-image-7\.3\.[0-9]+\+deb13-amd64$' |
-	sed -n 's/^linux-image-\(7\.3\.[0-9]*+deb13\)-amd64 .*/\1/p' | sort -V | tail -n 1)
-[ -n "$z" ] || { echo "trixie-root: no 7.3 kernel in trixie-backports" >&2; exit 1; }
-want=("${PKGS[@]}" "linux-image-$z-amd64" "linux-headers-$z-amd64"
-	"linux-headers-$z-cloud-amd64" "linux-headers-$z-rt-amd64"
-	linux-source-7.3)
+# flavours are all there; version numbers are never written down.  The
+# package lists are refreshed only when something is missing.
+newest73() {
+	in_root apt-cache search --names-only '^linux-image-7\.3\.[0-9]+\+deb13-amd64$' |
+		sed -n 's/^linux-image-\(7\.3\.[0-9]*+deb13\)-amd64 .*/\1/p' | sort -V | tail -n 1
+}
+want_for() {
+	echo "${PKGS[@]}" "linux-image-$1-amd64" "linux-headers-$1-amd64" \
+		"linux-headers-$1-cloud-amd64" "linux-headers-$1-rt-amd64" linux-source-7.3
+}
+missing_of() {
+	local p
+	for p in "$@"; do
+		chroot "$ROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || echo "$p"
+	done
+}
+z=$(newest73)
 missing=()
-for p in "${want[@]}"; do
-	chroot "$ROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed' || missing+=("$p")
-done
+[ -z "$z" ] || mapfile -t missing < <(missing_of $(want_for "$z"))
+if [ -z "$z" ] || [ ${#missing[@]} -gt 0 ]; then
+	in_root apt-get update -q >/dev/null
+	z=$(newest73)
+	[ -n "$z" ] || { echo "trixie-root: no 7.3 kernel in trixie-backports" >&2; exit 1; }
+	mapfile -t missing < <(missing_of $(want_for "$z"))
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "trixie-root: installing ${missing[*]}"
 	in_root apt-get install -y -q --no-install-recommends -t trixie-backports \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 		"${missing[@]}"
 fi
-if [ ! -d "$ROOT/usr/src/linux-source-7.3" ]; then
-	tar -C "$ROOT/usr/src" -xf "$ROOT/usr/src/linux-source-7.3.tar.xz"
-fi
+"$(dirname "$0")/unpack-source.sh" "$ROOT" linux-source-7.3
 echo "trixie-root: $ROOT with linux $z-amd64"

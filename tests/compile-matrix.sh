@@ -23,7 +23,7 @@ for s in "${series[@]}"; do
 		mkdir -p "$out"
 		cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/src" "$top/include" "$out/"
 		if log=$("${in_root[@]}" make -C "/lib/modules/$kver/build" M="$out" W=1 modules 2>&1) &&
-			! echo "$log" | grep -qE 'warning:|error:'; then
+			! grep -qE 'warning:|error:' <<< "$log"; then
 			echo "ok $n - compiles against $kver"
 		else
 			echo "not ok $n - compiles against $kver"

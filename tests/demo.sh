@@ -9,7 +9,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # the 6.1 kernel only, unless another series is asked for
-case ${KVER:-} in "" | 6.1*) scripts/install-deps.sh min ;; *) scripts/install-deps.sh ;; esac
+case ${KVER:-} in "" | 6.1 | 6.1.*) scripts/install-deps.sh min ;; *) scripts/install-deps.sh ;; esac
 if [ -n "${KVER:-}" ]; then
 	kver=$(scripts/kernels.sh resolve "$KVER")
 elif [ -d "/lib/modules/$(uname -r)/build" ]; then

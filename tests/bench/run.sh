@@ -23,8 +23,12 @@ for kver in "${kvers[@]}"; do
 	mkdir -p "${ko%/*}"
 	cp tpm_safe.ko "$ko"
 	echo "== bench on $kver"
-	tests/qemu/run.sh --mode coexist --kver "$kver" --ko "$ko" --env "KO=$ko" \
-		--out "$out" --timeout 3600 --env "BENCH_N=${BENCH_N:-1000}" bench
+	if ! tests/qemu/run.sh --mode coexist --kver "$kver" --ko "$ko" --env "KO=$ko" \
+		--out "$out" --timeout 3600 --env "BENCH_N=${BENCH_N:-1000}" bench; then
+		echo "bench: the $kver guest failed" >&2
+		rc=1
+		continue
+	fi
 	python3 tests/bench/report.py "$out/share/bench.json" "$out" "$kver" || rc=1
 	echo "results: $out/table.txt $out/bench.json $out/latency.png"
 done

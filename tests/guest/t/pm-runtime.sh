@@ -95,13 +95,18 @@ check "works after rebind" $TPY check --dev $D
 # unbind while a resume is in progress (resumes made slow)
 echo 50 > $PD/power/autosuspend_delay_ms
 wait_for "[ \"\$(status)\" = suspended ]" 5
-echo 500 > $PD/resume_delay_ms
+echo 2000 > $PD/resume_delay_ms
 python3 tests/guest/tpmsafe.py check --dev $D > /tmp/resuming.out 2>&1 &
-wait_for "[ \"\$(status)\" = resuming ]" 5
-check "a resume is in progress" [ "$(status)" = resuming ]
+# the state seen by the wait itself: a second read may come after the
+# resume on a busy guest
+if wait_for "[ \"\$(status)\" = resuming ]" 5; then
+	ok "a resume is in progress"
+else
+	nok "a resume is in progress (status $(status))"
+fi
 t0=$(date +%s%N)
 check "unbind while resuming" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/unbind"
-echo "FIGURE unbind during a 500 ms resume: $(ms_since $t0) ms"
+echo "FIGURE unbind during a 2000 ms resume: $(ms_since $t0) ms"
 wait
 echo "# the client during that unbind: $(tail -n 1 /tmp/resuming.out)"
 check "bind again" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/bind"
