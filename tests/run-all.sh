@@ -119,6 +119,8 @@ if [ ${#series[@]} -eq 0 ]; then
 fi
 
 if [ $debug = 0 ]; then
+	# the README's first command, then this one's dkms tiers on its leavings
+	tier demo tap_cmd "make demo, before the dkms tiers" make -s demo
 	tier static static_tier
 	if [ -x tests/fuzz/run.sh ]; then
 		tier fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
