@@ -35,14 +35,15 @@ debug=0
 # DEBUG_UNBIND_CYCLES=...).
 # Limits in seconds: one guest test, one stock guest run, the debug guest run.
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60) o=(1000 200 100 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
-*) c=(100 50 30 20) o=(100 20 10 10) d=(20 10 5 10 4) lim=(600 900 1800 3000) ;;
+long) c=(1000 200 100 60 20) o=(1000 200 100 60 20) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
+*) c=(100 50 30 20 20) o=(100 20 10 10 5) d=(20 10 5 10 4) lim=(600 900 1800 3000) ;;
 esac
 stock_cycles() {
 	local n=("${c[@]}")
 	[ "$1" = "$newest" ] || n=("${o[@]}")
 	cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${n[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${n[1]}}"
 	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${n[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${n[3]}}"
+	--env "MOVE_CYCLES=${MOVE_CYCLES:-${n[4]}}"
 	--env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
 }
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
