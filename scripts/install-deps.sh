@@ -88,6 +88,21 @@ if [ "$mode" = all ]; then
 	"$(dirname "$0")/unpack-source.sh" / linux-source-6.1
 fi
 
+# QEMU from bookworm-backports, unpacked in a folder of its own (the
+# system's QEMU 7.2 stays): the sleep guest's, since the 7.3 kernel does not
+# come back from a real S3 under QEMU 7.2.
+QEMU_BPO=/var/cache/tpm_safe/qemu-bpo
+if [ "$mode" = all ] && ! "$QEMU_BPO/usr/bin/qemu-system-x86_64" --version >/dev/null 2>&1; then
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root -t bookworm-backports \
+		qemu-system-x86 qemu-system-common qemu-system-data)
+	rm -rf "$QEMU_BPO.new"
+	for f in "$tmp"/*.deb; do dpkg-deb -x "$f" "$QEMU_BPO.new"; done
+	rm -rf "$tmp" "$QEMU_BPO"
+	mv "$QEMU_BPO.new" "$QEMU_BPO"
+	"$QEMU_BPO/usr/bin/qemu-system-x86_64" --version | head -n 1
+fi
+
 # 7.3: the trixie root with its kernel, headers, source and userland.
 if [ "$mode" = all ]; then
 	"$(dirname "$0")/trixie-root.sh"

@@ -144,13 +144,7 @@ if [ $debug = 0 ]; then
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" tis-tpm12
-		# real S3: the 7.3 kernel does not come back from SeaBIOS's S3
-		# resume under bookworm's QEMU 7.2 (the vCPU stays in firmware);
-		# its pm_test cycles (freeze and mem) run as on the others
-		s3=()
-		[ "$s" != 7.3 ] || s3=(--no-s3)
-		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" \
-			--out "$g-sleep" "${s3[@]}"
+		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
 	done
 	tier dkms-unsupported tap_cmd "dkms reports Linux 5.10 unsupported, installs nothing" \

@@ -31,6 +31,10 @@ while [ $# -gt 0 ]; do
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+# QEMU from bookworm-backports (scripts/install-deps.sh): the 7.3 kernel
+# does not come back from a real S3 under bookworm's QEMU 7.2
+qemu=${SLEEP_QEMU:-/var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64}
+[ -x "$qemu" ] || { echo "run-ram.sh: no $qemu (scripts/install-deps.sh)" >&2; exit 1; }
 root=/
 if [ -z "$kernel" ]; then
 	kver=$("$top/scripts/kernels.sh" resolve "$kver")
@@ -140,7 +144,7 @@ set +e
 # user tasks spun at get_signal+0xa0 (the try_to_freeze() site) while the
 # freezer and the stoppers waited for a CPU.  One TCG thread cannot race
 # with itself and still runs two guest CPUs.
-timeout -k 10 "$limit" qemu-system-x86_64 -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
+timeout -k 10 "$limit" "$qemu" -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
