@@ -41,8 +41,9 @@ export DEBIAN_FRONTEND=noninteractive
 # bookworm-backports at priority 1: only the packages named below come
 # from it, and nothing installed is ever upgraded from it.
 if [ "$mode" = all ] && [ ! -f "$SOURCES" ]; then
+	mirror=$("$(dirname "$0")/debian-mirror.sh")
 	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): the 6.12 kernel series' \
-		'Types: deb' 'URIs: http://deb.debian.org/debian' \
+		'Types: deb' "URIs: $mirror" \
 		'Suites: bookworm-backports' 'Components: main' \
 		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' > "$SOURCES"
 	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): nothing upgrades from backports' \

@@ -12,7 +12,6 @@ set -euo pipefail
 ROOT=${TPMSAFE_TRIXIE_ROOT:-/var/cache/tpm_safe/trixie-root}
 [ "${1:-}" = --print-dir ] && { echo "$ROOT"; exit 0; }
 
-MIRROR=http://deb.debian.org/debian
 # Everything the build and the guest tests use, as on a bookworm host.
 PKGS=(build-essential bc bison flex kmod cpio xz-utils zstd libelf-dev
 	libssl-dev openssl dkms sparse python3 swtpm swtpm-tools tpm2-tools
@@ -25,6 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
+	MIRROR=$("$(dirname "$0")/debian-mirror.sh")
 	echo "trixie-root: creating $ROOT (mmdebstrap, trixie)"
 	rm -rf "$ROOT.new"
 	mkdir -p "$(dirname "$ROOT")"
