@@ -20,7 +20,7 @@ ifeq ($(origin KVER),undefined)
   ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
     KVER := $(shell uname -r)
   else ifneq ($(KERNELS),)
-    KVER := $(lastword $(shell $(KERNELS) list | cut -d' ' -f2))
+    KVER := $(shell $(KERNELS) newest 2>/dev/null)
     $(info tpm_safe: no headers for the running kernel $(shell uname -r) \
 	(linux-headers-$(shell uname -r)); using $(or $(KVER),none))
   endif

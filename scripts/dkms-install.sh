@@ -71,8 +71,7 @@ case ${1:-} in
 	exit 1 ;;
 esac
 
-kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" list |
-	tail -n 1 | cut -d' ' -f2)}")
+kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" newest)}")
 root=$("$top/scripts/kernels.sh" root "$kver")
 if [ "$root" != / ]; then
 	exec "$top/scripts/in-root.sh" "$top/scripts/dkms-install.sh" "$kver"

@@ -8,6 +8,8 @@
 # usage: scripts/kernels.sh list              SERIES RELEASE ROOT, one per
 #                                             installed series, oldest first
 #        scripts/kernels.sh series             the supported series
+#        scripts/kernels.sh newest             the newest installed series' release
+#        scripts/kernels.sh series-of RELEASE  6.12.117+deb12-amd64 -> 6.12
 #        scripts/kernels.sh resolve X          X (series or release) -> release
 #        scripts/kernels.sh root RELEASE       / or the trixie root
 #        scripts/kernels.sh image RELEASE      the kernel image
@@ -54,6 +56,15 @@ root_of() {
 
 case ${1:-} in
 series) echo "${SERIES[*]}" ;;
+newest)
+	k=""
+	for s in "${SERIES[@]}"; do
+		g=$(generic "$s")
+		[ -z "$g" ] || k=$g
+	done
+	[ -n "$k" ] || { echo "kernels: no kernel headers installed" >&2; exit 1; }
+	echo "$k" ;;
+series-of) series_of "${2:?release}" ;;
 list)
 	for s in "${SERIES[@]}"; do
 		k=$(generic "$s")

@@ -15,7 +15,7 @@ if [ -n "${KVER:-}" ]; then
 elif [ -d "/lib/modules/$(uname -r)/build" ]; then
 	kver=$(uname -r)
 else
-	kver=$(scripts/kernels.sh list | tail -n 1 | cut -d' ' -f2)
+	kver=$(scripts/kernels.sh newest)
 fi
 make -s module KVER="$kver"
 scripts/dkms-install.sh "$kver"

@@ -17,8 +17,7 @@ if [ "${1:-}" = --debug-kernel ]; then
 	boot=(--kernel "$kdir/arch/x86/boot/bzImage" --kver "$kver" --mode exclusive
 		--append kmemleak=on --env TIME_SCALE=4)
 else
-	kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" list |
-		tail -n 1 | cut -d' ' -f2)}")
+	kver=$("$top/scripts/kernels.sh" resolve "${1:-$("$top/scripts/kernels.sh" newest)}")
 	kdir=/lib/modules/$kver/build
 	[ "$("$top/scripts/kernels.sh" root "$kver")" = / ] || in_root=("$top/scripts/in-root.sh")
 	plants=(warn null leak)

@@ -16,7 +16,7 @@ cd "$top"
 # series S: the kernels under test, oldest first
 mapfile -t series < <(scripts/kernels.sh list | cut -d' ' -f1)
 if [ -n "${KVER:-}" ]; then
-	series=("$(scripts/kernels.sh resolve "$KVER" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')")
+	series=("$(scripts/kernels.sh series-of "$(scripts/kernels.sh resolve "$KVER")")")
 elif [ -n "${TPMSAFE_KERNELS:-}" ]; then
 	read -ra series <<< "$TPMSAFE_KERNELS"
 fi

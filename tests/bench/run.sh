@@ -16,7 +16,7 @@ fi
 [ ${#kvers[@]} -gt 0 ] || { echo "bench: no kernel installed (make deps)" >&2; exit 1; }
 rc=0
 for kver in "${kvers[@]}"; do
-	s=$(echo "$kver" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+	s=$(scripts/kernels.sh series-of "$kver")
 	out=$top/results/bench/$s
 	ko=$top/results/build-$kver/tpm_safe.ko
 	make -s module KVER="$kver"

@@ -11,7 +11,7 @@
 # host's, or the trixie root for 7.3); with --kernel, from the host.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kver=${KVER:-$("$top/scripts/kernels.sh" list | tail -n 1 | cut -d' ' -f2)}
+kver=${KVER:-$("$top/scripts/kernels.sh" newest)}
 cycles=20
 s3=1
 limit=300

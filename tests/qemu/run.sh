@@ -25,7 +25,7 @@ set -euo pipefail
 args=("$@")
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kver=${KVER:-$("$top/scripts/kernels.sh" list | tail -n 1 | cut -d' ' -f2)}
+kver=${KVER:-$("$top/scripts/kernels.sh" newest)}
 kernel=""
 root=""
 mode=coexist
