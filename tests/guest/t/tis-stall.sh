@@ -25,8 +25,10 @@ irq_check
 tis_chip
 check "chip works" $TPY check --dev $NODE
 
-# A blocking GetRandom (2 s duration) from a client that is started before
-# swtpm is stopped (python is slow to start on a debug kernel).  FIFOs:
+# A blocking command from a client that is started before swtpm is stopped
+# (python is slow to start on a debug kernel): GetRandom (2 s duration) or
+# ReadClock (not in the duration table: the 120 s default, so that only the
+# unbind, never the timeout, can end its wait).  FIFOs:
 # the client opens "ready" once started, waits on "go" to send, and, when
 # asked to hold, keeps the file open until "hold" is opened.
 cat > /tmp/one.py <<'PY'
@@ -39,12 +41,13 @@ t = time.monotonic()
 fd = None
 try:
     fd = os.open(sys.argv[1], os.O_RDWR)
-    T.check_rsp(T.transact(fd, T.get_random(16)))
+    c = T.get_random(16) if sys.argv[2] == "getrandom" else T.cmd(0x181)
+    T.check_rsp(T.transact(fd, c))
     r = "ok"
 except OSError as e:
     r = errno.errorcode[e.errno]
 print("%s %d" % (r, (time.monotonic() - t) * 1000), flush=True)
-if len(sys.argv) > 2:
+if len(sys.argv) > 3:
     open("/tmp/hold", "w").close()
 if fd is not None:
     os.close(fd)
@@ -52,20 +55,20 @@ PY
 rm -f /tmp/ready /tmp/go /tmp/hold
 mkfifo /tmp/ready /tmp/go /tmp/hold
 
-# stalled_client OUT [hold]: start a client, stop swtpm once it is ready,
-# release it and wait until its command is in the TPM
+# stalled_client OUT getrandom|readclock [hold]: start a client, stop swtpm
+# once it is ready, release it and wait until its command is in the TPM
 stalled_client() {
-	python3 /tmp/one.py $NODE $2 > "$1" &
+	python3 /tmp/one.py $NODE $2 $3 > "$1" &
 	: < /tmp/ready
 	host_req stop || nok "host stops swtpm"
 	before=$(cat $S/stats/commands)
 	: > /tmp/go
 	check "the command is in flight" \
-		wait_for "[ \$(cat $S/stats/commands) -gt $before ]" 60
+		wait_for "[ \"\$(cat $S/stats/commands)\" -gt \"$before\" ]" 60
 }
 
 # 1. the command times out
-stalled_client /tmp/one.out
+stalled_client /tmp/one.out getrandom
 wait
 set -- $(cat /tmp/one.out)
 echo "FIGURE stalled command: $1 after $2 ms"
@@ -79,8 +82,9 @@ host_req cont || nok "host continues swtpm"
 check "after SIGCONT the chip works" $TPY check --dev $NODE
 check "err_timeout counted" sh -c "[ \$(cat $S/stats/err_timeout) -ge 1 ]"
 
-# 2. unbind while a command is stuck
-stalled_client /tmp/stuck.out
+# 2. unbind while a command is stuck: its 120 s duration is far beyond the
+# unbind's bound, so EPIPE shows the unbind woke it
+stalled_client /tmp/stuck.out readclock
 t0=$(date +%s%N)
 echo -n $DEV > $DRV/unbind
 ms=$(ms_since $t0)
@@ -100,7 +104,7 @@ irq_check " after rebind"
 # holds the file, and succeeds once it has closed it.  (QEMU blocks the
 # whole guest when the timed-out command is cancelled while swtpm is
 # stopped, so the TPM runs again by the time rmmod sends its Shutdown.)
-stalled_client /tmp/stuck.out hold
+stalled_client /tmp/stuck.out getrandom hold
 check "rmmod while a file is open fails cleanly (in use)" \
 	sh -c "rmmod tpm_safe 2>&1 | grep -q 'in use'"
 : < /tmp/hold
