@@ -34,6 +34,14 @@ MAX_SITES = int(os.environ.get("FAULT_MAX_SITES", "3000"))
 STRIDE = int(os.environ.get("FAULT_STRIDE", "1"))
 OPS = os.environ.get("FAULT_OPS", "tis,vtpm,vtpmx").split(",")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
+# Fewest fault sites each operation reaches (measured: a TIS probe over 600,
+# a vtpm probe over 500, unbind and open 9 or more, each sysfs read 1): a
+# sweep that reaches fewer is broken, not passing.
+MIN_PROBE = 100
+MIN_UNBIND = 2
+MIN_OPEN = 1
+MIN_VTPMX = 2
+MIN_ATTR = 1
 
 tap = T.Tap()
 errnos = {}
@@ -136,9 +144,11 @@ def inject(n, op):
         os.close(fd)
 
 
-def sweep(name, op, after=None):
+def sweep(name, op, after=None, minimum=1):
     """Fail each site op() reaches in turn; after(n, err) checks the state
     and restores the starting point, returning an error text or None.
+    op() must reach at least `minimum` sites (counted whatever the stride:
+    the last site hit), else the sweep tested less than it says.
     Prints one TAP line unless name is None.  Returns (sites, problems)."""
     bad = []
     n = 1 - STRIDE
@@ -159,6 +169,10 @@ def sweep(name, op, after=None):
     if n >= MAX_SITES and "FAULT_MAX_SITES" not in os.environ:
         bad.append("more than %d sites" % MAX_SITES)
     sites = len(range(1, n, STRIDE))
+    reached = n - STRIDE	# the last site that was hit (0: none)
+    if reached < minimum:
+        bad.append("reached %d fault sites, expected at least %d"
+                   % (reached, minimum))
     if name is not None:
         every = "" if STRIDE == 1 else " (every %d-th)" % STRIDE
         tap(not bad, "%s: %d fault sites failed in turn%s, each unwound"
@@ -204,7 +218,7 @@ def sweep_bind(dev, drv_dir):
     set_bound(dev, drv_dir, False)
     fd, op = write_op(drv_dir + "/bind", dev)
     try:
-        sites = sweep("probe of %s (bind)" % dev, op, after)[0]
+        sites = sweep("probe of %s (bind)" % dev, op, after, MIN_PROBE)[0]
     finally:
         os.close(fd)
     drain()
@@ -233,7 +247,7 @@ def sweep_unbind(dev, drv_dir):
             problem = "rebound chip does not answer"
         return problem
     try:
-        sites = sweep("removal of %s (unbind)" % dev, op, after)[0]
+        sites = sweep("removal of %s (unbind)" % dev, op, after, MIN_UNBIND)[0]
     finally:
         os.close(fd)
     drain()
@@ -252,7 +266,7 @@ def sweep_node(node):
         if "fd" in holder:
             os.close(holder.pop("fd"))
         return None if works(node) else "chip does not answer"
-    sites = sweep("open of %s" % node, open_op, after_open)[0]
+    sites = sweep("open of %s" % node, open_op, after_open, MIN_OPEN)[0]
     if "fd" in holder:		# the last, uninjected, open
         os.close(holder.pop("fd"))
 
@@ -268,7 +282,9 @@ def sweep_node(node):
         holder["fd"] = T.open_retry(node, os.O_RDWR, 5.0 * TIME_SCALE)
         return problem
     try:
-        sites += sweep("a command on %s" % node, cmd_op, after_cmd)[0]
+        # buffers are the file's, allocated at open: none expected here,
+        # the sweep checks the command still works with fail-nth armed
+        sites += sweep("a command on %s" % node, cmd_op, after_cmd, 0)[0]
     finally:
         os.close(holder.pop("fd"))
 
@@ -282,9 +298,12 @@ def sweep_node(node):
     for a in attrs:
         try:
             afd = os.open(a, os.O_RDONLY)
-        except OSError:
+        except OSError as e:
+            bad.append("%s cannot be opened: %s" % (a, e))
             continue
-        n, problems = sweep(None, lambda afd=afd: os.pread(afd, 4096, 0))
+        n, problems = sweep(None, lambda afd=afd: os.pread(afd, 4096, 0),
+                            minimum=MIN_ATTR)
+        problems = ["%s: %s" % (a, p) for p in problems]
         total += n
         bad += problems
         os.close(afd)
@@ -310,7 +329,8 @@ def sweep_vtpmx():
             os.close(holder.pop("fd"))
         # no server: the new device goes again
         return None if wait_until(balanced, 10) else "objects unbalanced"
-    sites = sweep("new virtual TPM (open of %s)" % T.VTPMX, op, after)[0]
+    sites = sweep("new virtual TPM (open of %s)" % T.VTPMX, op, after,
+                  MIN_VTPMX)[0]
     if "fd" in holder:		# the last, uninjected, open
         os.close(holder.pop("fd"))
     return sites
