@@ -118,11 +118,13 @@ class FakeTPM:
     """A userspace server on /dev/tpmsafe-vtpmx in place of swtpm.  It
     answers the driver's start-up commands itself; for every other command
     behave(cc, command) returns None (a default, valid answer), bytes (one
-    write), or a list of bytes (several writes; [] = never answer)."""
+    write), or a list of bytes (several writes; [] = never answer).
+    startup_delay: seconds before the first start-up answer."""
 
-    def __init__(self, behave=None, register=True):
+    def __init__(self, behave=None, register=True, startup_delay=0.0):
         self.fd = os.open(VTPMX, os.O_RDWR | os.O_NONBLOCK)
         self.behave = behave or (lambda cc, c: None)
+        self.startup_delay = startup_delay
         self.commands = []
         self.write_errors = []
         self.rd, self.wr = os.pipe()
@@ -169,6 +171,8 @@ class FakeTPM:
             self.last = c
             self.commands.append(cc)
             r = None
+            if len(self.commands) == 1 and self.startup_delay:
+                time.sleep(self.startup_delay)
             if len(self.commands) > 3 or cc not in (0x17A, 0x143, 0x144):
                 r = self.behave(cc, c)
             if r is None:
