@@ -141,7 +141,7 @@ if [ $debug = 0 ]; then
 			"${k[@]}" --env LOAD=insmod "${cycles[@]}" \
 			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
-			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile claims lifecycle
+			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile claims lifecycle reboot-fence
 		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \

@@ -95,9 +95,12 @@ done
 } > "$out/share/plan"
 
 # --- swtpm on the host, behind QEMU's TIS ---
+# level 20 logs every command (for the power-off fence check below)
+swtpm_log=1
+case " $* " in *" reboot-fence "*) swtpm_log=20 ;; esac
 swtpm_args=(socket --tpmstate "dir=$out/swtpm"
 	--ctrl "type=unixio,path=$out/swtpm/sock" --terminate
-	--log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d)
+	--log "file=$out/swtpm/swtpm.log,level=$swtpm_log" --pid "file=$out/swtpm/pid" -d)
 [ "$tpm" = 2 ] && swtpm_args=(socket --tpm2 "${swtpm_args[@]:1}")
 swtpm "${swtpm_args[@]}"
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
@@ -214,6 +217,17 @@ if ! grep -qx "PASS" "$out/share/verdict" 2>/dev/null; then
 	echo "# last lines of the guest log:"
 	tail -n 25 "$out/share/guest.log" 2>/dev/null | sed 's/^/#   /'
 	verdict=1
+fi
+# the power-off fence (tests/guest/t/reboot-fence.sh): the last command
+# swtpm read is TPM2_Shutdown(CLEAR), sent while the guest powered off
+if [ -f "$out/share/fence-expected" ]; then
+	last=$(awk '/SWTPM_IO_Read/ { getline; c = $7 $8 $9 $10 " " $11 $12 }
+		END { print c }' "$out/swtpm/swtpm.log")
+	echo "# power-off fence: the last command swtpm read: ${last:-none}"
+	if [ "$last" != "00000145 0000" ]; then
+		echo "# FAIL: the last command before power-off was not TPM2_Shutdown(CLEAR)"
+		verdict=1
+	fi
 fi
 # QEMU 7.2's multi-threaded TCG can run a stale translated block that still
 # holds the int3 of a kernel text patch (static keys flipped at boot), and

@@ -14,4 +14,11 @@ fi
 python3 tests/guest/claims.py || FAILS=$((FAILS + 1))
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
+# force=1 with MSFT0101 in ACPI: one line, no device of its own
+said() { dmesg | grep -c 'force: the firmware lists a TPM; no device created'; }
+n0=$(said)
+check "module loads with force=1" load_module force=1
+check "force=1 with a TPM in ACPI logs it once" [ "$(said)" = $((n0 + 1)) ]
+check "...and creates no device" [ ! -e /sys/bus/platform/devices/tpm_safe_tis ]
+check "module unloads" unload_module
 finish
