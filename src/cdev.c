@@ -6,9 +6,9 @@
  *
  * One opener at a time.  write() sends one command; blocking writes wait
  * for the response, O_NONBLOCK writes queue it on a workqueue and poll()
- * reports the result (errors included); a blocking write that meets a
- * system sleep waits for the resume.  poll() takes no lock: it never
- * waits for a command in flight, and never misses a result.
+ * reports the result (errors included); a command that meets a system
+ * sleep, blocking or queued, waits for the resume.  poll() takes no lock:
+ * it never waits for a command in flight, and never misses a result.
  * read() returns the response, in parts if asked.  An unread response
  * goes stale after tpms_stale_ms and is dropped the next time the file is
  * used.  No lock is held across a return to userspace; no timer outlives
@@ -30,6 +30,7 @@ MODULE_PARM_DESC(stale_ms, "Drop an unread response after this many ms (default 
 
 struct tpms_file {
 	struct tpms_chip *chip;
+	bool closing;			/* release has begun */
 	struct mutex lock;		/* everything below */
 	/*
 	 * rsp_len and rsp_expires are also read by poll() without the lock:
@@ -85,12 +86,54 @@ static ssize_t tpms_file_transmit(struct tpms_file *f)
 	return n == -ENODEV ? -EPIPE : n;
 }
 
+/*
+ * After -EAGAIN from the fence (the chip is suspended): is it a system
+ * sleep's hold, to be waited out before sending again?  Once the hold is
+ * over, a chip still suspended is one whose device did not resume: that
+ * refusal stands.  The device resumes before the hold ends, so the hold
+ * is read first.
+ */
+static bool tpms_sleep_retry(struct tpms_chip *chip)
+{
+	if (test_bit(TPMS_F_SLEEP_HELD, &chip->flags))
+		return true;
+	smp_rmb();	/* pairs with the full barrier ending the hold */
+	return !test_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
+}
+
+/* The hold is over, the chip is going away, or the file is being closed. */
+static bool tpms_async_may_run(struct tpms_file *f)
+{
+	struct tpms_chip *chip = f->chip;
+
+	return !test_bit(TPMS_F_SLEEP_HELD, &chip->flags) ||
+	       test_bit(TPMS_F_DYING, &chip->flags) || READ_ONCE(f->closing);
+}
+
+/*
+ * An O_NONBLOCK command.  Like a blocking write, it waits out a system
+ * sleep that holds the chip (the hold ends after thaw), instead of getting
+ * -EAGAIN; the worker is no user task and cannot be frozen, so it waits
+ * with no lock held (read(), write() and poll() go on, and the freezer
+ * freezes their callers) and unfrozen (TASK_IDLE: it is no hung task).
+ * release() ends the wait.
+ */
 static void tpms_async_work(struct work_struct *work)
 {
 	struct tpms_file *f = container_of(work, struct tpms_file, async_work);
+	ssize_t n;
 
-	mutex_lock(&f->lock);
-	tpms_file_result(f, tpms_file_transmit(f));
+	for (;;) {
+		wait_event_idle(f->chip->sleep_wq, tpms_async_may_run(f));
+		mutex_lock(&f->lock);
+		n = tpms_file_transmit(f);
+		/* the hold may have begun after the wait, or just ended */
+		if (n != -EAGAIN || READ_ONCE(f->closing) ||
+		    !tpms_sleep_retry(f->chip))
+			break;
+		mutex_unlock(&f->lock);
+	}
+	tpms_file_result(f, n);
 	f->queued = false;
 	mutex_unlock(&f->lock);
 	wake_up_interruptible(&f->wq);
@@ -128,6 +171,9 @@ static int tpms_release(struct inode *inode, struct file *file)
 	struct tpms_file *f = file->private_data;
 	struct tpms_chip *chip = f->chip;
 
+	/* a worker waiting out a system sleep gives up (tpms_async_work()) */
+	WRITE_ONCE(f->closing, true);
+	wake_up_all(&chip->sleep_wq);
 	flush_work(&f->async_work);
 	memzero_explicit(f->buf, sizeof(f->buf));
 	kfree(f);
@@ -178,8 +224,8 @@ again:
 		goto out;
 	}
 	ret = tpms_file_transmit(f);
-	if (ret == -EAGAIN && test_bit(TPMS_F_SLEEP_HELD, &f->chip->flags)) {
-		/* the sleep hold began after the wait above */
+	if (ret == -EAGAIN && tpms_sleep_retry(f->chip)) {
+		/* the sleep hold began after the wait above, or just ended */
 		mutex_unlock(&f->lock);
 		goto again;
 	}
