@@ -151,7 +151,9 @@ def timed(fn, stuck):
             wchan = "unknown (%s)" % e
         th.join(max(RELEASE - BOUND, 0))
         stuck.release()
-        th.join()
+        th.join(60 * SCALE)
+        if th.is_alive():
+            return float("inf"), "no return 60 s after the release", wchan
     return box["s"], box.get("res"), wchan
 
 

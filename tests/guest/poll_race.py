@@ -54,9 +54,6 @@ def main():
     ap.add_argument("--probes", type=int, default=20)
     ap.add_argument("--readers", type=int, default=2)
     a = ap.parse_args()
-    tap = T.Tap()
-    timeout_ms = 10000 * SCALE
-
     fd = os.open(a.dev, os.O_RDWR | os.O_NONBLOCK)
     kids = []
     for _ in range(a.readers):
@@ -65,6 +62,21 @@ def main():
             reader(fd)
         kids.append(pid)
 
+    try:
+        return run(a, fd, kids)
+    finally:
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        os.close(fd)
+
+
+def run(a, fd, kids):
+    tap = T.Tap()
+    timeout_ms = 10000 * SCALE
     p = select.poll()
     p.register(fd, select.POLLIN)
     cmd = T.get_random(16)
@@ -103,13 +115,7 @@ def main():
         done += 1
     secs = time.monotonic() - t_start
 
-    alive = 0
-    for pid in kids:
-        if os.waitpid(pid, os.WNOHANG) == (0, 0):
-            alive += 1
-            os.kill(pid, signal.SIGTERM)
-            os.waitpid(pid, 0)
-    os.close(fd)
+    alive = sum(os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in kids)
 
     print("FIGURE poll with %d readers of the same file: %d of %d "
           "iterations in %.1f s, longest poll %.0f ms, %d of %d zero-timeout "
