@@ -254,7 +254,8 @@ def main():
         got = blocking_read()
     except OSError as e:
         got = e
-    tap(got == 64, "a blocking /dev/hwrng read from the virtual TPM works", got)
+    tap(got == 64, "a blocking /dev/hwrng read from the virtual TPM works",
+        got)
     tap(stuck.result == "ok", "every held ReadClock got its answer",
         stuck.result)
 
