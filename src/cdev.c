@@ -6,11 +6,13 @@
  *
  * One opener at a time.  write() sends one command; blocking writes wait
  * for the response, O_NONBLOCK writes queue it on a workqueue and poll()
- * reports the result (errors included); a blocking write that meets a
- * system sleep waits for the resume.  read() returns the response, in
- * parts if asked.  An unread response goes stale after tpms_stale_ms and
- * is dropped the next time the file is used.  No lock is held across a
- * return to userspace; no timer outlives the file.
+ * reports the result (errors included); a command that meets a system
+ * sleep, blocking or queued, waits for the resume.  poll() takes no lock:
+ * it never waits for a command in flight, and never misses a result.
+ * read() returns the response, in parts if asked.  An unread response
+ * goes stale after tpms_stale_ms and is dropped the next time the file is
+ * used.  No lock is held across a return to userspace; no timer outlives
+ * the file.
  */
 #include <linux/fs.h>
 #include <linux/jiffies.h>
@@ -28,12 +30,17 @@ MODULE_PARM_DESC(stale_ms, "Drop an unread response after this many ms (default 
 
 struct tpms_file {
 	struct tpms_chip *chip;
+	bool closing;			/* release has begun */
 	struct mutex lock;		/* everything below */
+	/*
+	 * rsp_len and rsp_expires are also read by poll() without the lock:
+	 * stored with WRITE_ONCE(), a new result's length last (release).
+	 */
 	ssize_t rsp_len;		/* > 0 unread bytes, < 0 an error */
+	unsigned long rsp_expires;
 	size_t rsp_off;
 	bool rsp_started;		/* a read consumed part of it */
 	bool queued;			/* O_NONBLOCK command pending */
-	unsigned long rsp_expires;
 	size_t cmd_len;
 	struct work_struct async_work;
 	wait_queue_head_t wq;
@@ -47,18 +54,22 @@ static void tpms_file_expire(struct tpms_file *f)
 {
 	if (f->rsp_len > 0 && time_after_eq(jiffies, f->rsp_expires)) {
 		memzero_explicit(f->buf, sizeof(f->buf));
-		f->rsp_len = 0;
+		WRITE_ONCE(f->rsp_len, 0);
 		f->rsp_off = 0;
 	}
 }
 
-/* The result of one command; f->lock held. */
+/*
+ * The result of one command; f->lock held.  The caller wakes f->wq after
+ * this store (poll() reads the result without the lock).
+ */
 static void tpms_file_result(struct tpms_file *f, ssize_t n)
 {
-	f->rsp_len = n;
 	f->rsp_off = 0;
 	f->rsp_started = false;
-	f->rsp_expires = jiffies + msecs_to_jiffies(tpms_stale_ms);
+	WRITE_ONCE(f->rsp_expires, jiffies + msecs_to_jiffies(tpms_stale_ms));
+	/* poll() must not see this length with an older expiry time */
+	smp_store_release(&f->rsp_len, n);
 }
 
 static ssize_t tpms_file_transmit(struct tpms_file *f)
@@ -75,12 +86,54 @@ static ssize_t tpms_file_transmit(struct tpms_file *f)
 	return n == -ENODEV ? -EPIPE : n;
 }
 
+/*
+ * After -EAGAIN from the fence (the chip is suspended): is it a system
+ * sleep's hold, to be waited out before sending again?  Once the hold is
+ * over, a chip still suspended is one whose device did not resume: that
+ * refusal stands.  The device resumes before the hold ends, so the hold
+ * is read first.
+ */
+static bool tpms_sleep_retry(struct tpms_chip *chip)
+{
+	if (test_bit(TPMS_F_SLEEP_HELD, &chip->flags))
+		return true;
+	smp_rmb();	/* pairs with the full barrier ending the hold */
+	return !test_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
+}
+
+/* The hold is over, the chip is going away, or the file is being closed. */
+static bool tpms_async_may_run(struct tpms_file *f)
+{
+	struct tpms_chip *chip = f->chip;
+
+	return !test_bit(TPMS_F_SLEEP_HELD, &chip->flags) ||
+	       test_bit(TPMS_F_DYING, &chip->flags) || READ_ONCE(f->closing);
+}
+
+/*
+ * An O_NONBLOCK command.  Like a blocking write, it waits out a system
+ * sleep that holds the chip (the hold ends after thaw), instead of getting
+ * -EAGAIN; the worker is no user task and cannot be frozen, so it waits
+ * with no lock held (read(), write() and poll() go on, and the freezer
+ * freezes their callers) and unfrozen (TASK_IDLE: it is no hung task).
+ * release() ends the wait.
+ */
 static void tpms_async_work(struct work_struct *work)
 {
 	struct tpms_file *f = container_of(work, struct tpms_file, async_work);
+	ssize_t n;
 
-	mutex_lock(&f->lock);
-	tpms_file_result(f, tpms_file_transmit(f));
+	for (;;) {
+		wait_event_idle(f->chip->sleep_wq, tpms_async_may_run(f));
+		mutex_lock(&f->lock);
+		n = tpms_file_transmit(f);
+		/* the hold may have begun after the wait, or just ended */
+		if (n != -EAGAIN || READ_ONCE(f->closing) ||
+		    !tpms_sleep_retry(f->chip))
+			break;
+		mutex_unlock(&f->lock);
+	}
+	tpms_file_result(f, n);
 	f->queued = false;
 	mutex_unlock(&f->lock);
 	wake_up_interruptible(&f->wq);
@@ -118,6 +171,9 @@ static int tpms_release(struct inode *inode, struct file *file)
 	struct tpms_file *f = file->private_data;
 	struct tpms_chip *chip = f->chip;
 
+	/* a worker waiting out a system sleep gives up (tpms_async_work()) */
+	WRITE_ONCE(f->closing, true);
+	wake_up_all(&chip->sleep_wq);
 	flush_work(&f->async_work);
 	memzero_explicit(f->buf, sizeof(f->buf));
 	kfree(f);
@@ -158,7 +214,7 @@ again:
 	if (ret)
 		goto out;
 	f->cmd_len = tpms_hdr_len(f->buf);
-	f->rsp_len = 0;
+	WRITE_ONCE(f->rsp_len, 0);
 	f->rsp_off = 0;
 
 	if (file->f_flags & O_NONBLOCK) {
@@ -168,8 +224,8 @@ again:
 		goto out;
 	}
 	ret = tpms_file_transmit(f);
-	if (ret == -EAGAIN && test_bit(TPMS_F_SLEEP_HELD, &f->chip->flags)) {
-		/* the sleep hold began after the wait above */
+	if (ret == -EAGAIN && tpms_sleep_retry(f->chip)) {
+		/* the sleep hold began after the wait above, or just ended */
 		mutex_unlock(&f->lock);
 		goto again;
 	}
@@ -196,16 +252,16 @@ static ssize_t tpms_read(struct file *file, char __user *ubuf, size_t size,
 	tpms_file_expire(f);
 	if (f->rsp_len < 0) {
 		ret = f->rsp_len;
-		f->rsp_len = 0;
+		WRITE_ONCE(f->rsp_len, 0);
 	} else if (f->rsp_len > 0 && size) {
 		ret = min_t(ssize_t, size, f->rsp_len);
 		if (copy_to_user(ubuf, f->buf + f->rsp_off, ret)) {
 			ret = -EFAULT;
-			f->rsp_len = 0;
+			WRITE_ONCE(f->rsp_len, 0);
 		} else {
 			f->rsp_started = true;
 			f->rsp_off += ret;
-			f->rsp_len -= ret;
+			WRITE_ONCE(f->rsp_len, f->rsp_len - ret);
 		}
 		if (!f->rsp_len) {
 			memzero_explicit(f->buf, sizeof(f->buf));
@@ -219,16 +275,23 @@ static ssize_t tpms_read(struct file *file, char __user *ubuf, size_t size,
 static __poll_t tpms_poll(struct file *file, poll_table *wait)
 {
 	struct tpms_file *f = file->private_data;
-	__poll_t mask;
+	ssize_t len;
 
 	poll_wait(file, &f->wq, wait);
-	/* never blocks behind a command in flight */
-	if (!mutex_trylock(&f->lock))
-		return EPOLLOUT | EPOLLWRNORM;
-	tpms_file_expire(f);
-	mask = f->rsp_len ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
-	mutex_unlock(&f->lock);
-	return mask;
+	/*
+	 * No lock: f->lock is held for a whole command, and by any reader or
+	 * writer, so waiting for it could take a command's duration, and
+	 * trying it could report "not readable" with a result waiting.  A
+	 * result is stored before f->wq is woken, and this caller is on f->wq
+	 * (or was woken from it) before this load, so either the load sees
+	 * the result or the wake-up comes.  A stale response is not reported;
+	 * the next read or write drops it.
+	 */
+	len = smp_load_acquire(&f->rsp_len);
+	if (len < 0 ||
+	    (len > 0 && time_before(jiffies, READ_ONCE(f->rsp_expires))))
+		return EPOLLIN | EPOLLRDNORM;
+	return EPOLLOUT | EPOLLWRNORM;
 }
 
 const struct file_operations tpms_fops = {

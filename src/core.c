@@ -212,26 +212,30 @@ static void tpms_power_down(struct tpms_chip *chip)
 	}
 }
 
-/**
- * tpms_get_ops() - enter the fence
- * @chip: the chip
- *
- * Return: 0 with the chip referenced, ops_sem read-held, the chip locked
- * and powered; -ENODEV when the backend is gone or going, -EAGAIN while
- * suspended, -EINTR on a fatal signal, or the power-up error.
+/*
+ * The fence.  @nowait: never sleep on ops_sem or the chip lock (a command in
+ * flight, an unregister), fail with -EBUSY instead.
  */
-int tpms_get_ops(struct tpms_chip *chip)
+static int tpms_enter(struct tpms_chip *chip, bool nowait)
 {
 	int rc;
 
 	get_device(&chip->dev);
-	down_read(&chip->ops_sem);
+	if (!nowait) {
+		down_read(&chip->ops_sem);
+	} else if (!down_read_trylock(&chip->ops_sem)) {
+		rc = -EBUSY;
+		goto out_put;
+	}
 	if (!chip->ops || test_bit(TPMS_F_DYING, &chip->flags)) {
 		atomic64_inc(&chip->stats.refused_gone);
 		rc = -ENODEV;
 		goto out_up;
 	}
-	rc = mutex_lock_killable(&chip->lock);
+	if (!nowait)
+		rc = mutex_lock_killable(&chip->lock);
+	else
+		rc = mutex_trylock(&chip->lock) ? 0 : -EBUSY;
 	if (rc)
 		goto out_up;
 	/* unregister may have begun while this caller waited for the lock */
@@ -254,8 +258,38 @@ out_unlock:
 	mutex_unlock(&chip->lock);
 out_up:
 	up_read(&chip->ops_sem);
+out_put:
 	put_device(&chip->dev);
 	return rc;
+}
+
+/**
+ * tpms_get_ops() - enter the fence
+ * @chip: the chip
+ *
+ * Return: 0 with the chip referenced, ops_sem read-held, the chip locked
+ * and powered; -ENODEV when the backend is gone or going, -EAGAIN while
+ * suspended, -EINTR on a fatal signal, or the power-up error.
+ */
+int tpms_get_ops(struct tpms_chip *chip)
+{
+	return tpms_enter(chip, false);
+}
+
+/**
+ * tpms_try_get_ops() - enter the fence if nobody is inside or unregistering
+ * @chip: the chip
+ *
+ * For callers that must not wait for another command (the hwrng core's
+ * non-waiting reads): as tpms_get_ops(), but -EBUSY instead of sleeping on
+ * a command in flight or an unregister in progress.  Powering up may still
+ * sleep, within the backend's own timeouts.
+ *
+ * Return: as tpms_get_ops(), or -EBUSY; never -EINTR.
+ */
+int tpms_try_get_ops(struct tpms_chip *chip)
+{
+	return tpms_enter(chip, true);
 }
 
 /**

@@ -5,21 +5,28 @@
  * Copyright (C) 2026 The tpm_safe developers
  *
  * Registered last and unregistered first; hwrng_unregister() waits for
- * reads in progress, and each read goes through the fence.
+ * reads in progress, and each read goes through the fence; a read that
+ * may not wait never queues behind another command.
  */
 #include <linux/kernel.h>
 
 #include "tpms.h"
 
+/*
+ * @wait false: the hwrng core is switching generators or serving an
+ * O_NONBLOCK reader, with its global reading mutex held, so every reader
+ * and every other hwrng waits with us: no data rather than waiting for a
+ * command in flight or an unregister.
+ */
 static int tpms_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			   bool wait)
 {
 	struct tpms_chip *chip = container_of(rng, struct tpms_chip, hwrng);
 	int rc;
 
-	rc = tpms_get_ops(chip);
-	if (rc)
-		return rc == -EAGAIN ? 0 : rc;	/* suspended: no data now */
+	rc = wait ? tpms_get_ops(chip) : tpms_try_get_ops(chip);
+	if (rc)	/* suspended or busy: no data now */
+		return rc == -EAGAIN || rc == -EBUSY ? 0 : rc;
 	rc = tpms_tpm2_get_random(chip, data, max);
 	tpms_put_ops(chip);
 	return rc;

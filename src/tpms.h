@@ -106,6 +106,7 @@ extern struct class tpms_class;
 extern dev_t tpms_devt;
 extern bool tpms_hwrng_enable;
 int tpms_get_ops(struct tpms_chip *chip);
+int tpms_try_get_ops(struct tpms_chip *chip);
 void tpms_put_ops(struct tpms_chip *chip);
 int tpms_wait_awake(struct tpms_chip *chip);
 ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,

@@ -3,24 +3,97 @@
  * TPM2_GetRandom(16) through a /dev/tpmsafeN node, for the RAM-only sleep
  * guest (busybox's "<>" would create a regular file where a node is gone).
  * Exit 0 on a 28-byte answer; otherwise the errno or the length on stderr.
+ *
+ * getrandom --nonblock-loop /dev/tpmsafeN COUNT_FILE: one O_NONBLOCK open,
+ * then write, poll(POLLIN, 30 s) and read until SIGTERM, appending one
+ * byte to COUNT_FILE per command answered (its size is the count).  Exit 0
+ * when stopped so, 1 at the first failure: EAGAIN or any error from write
+ * or read, a short answer, or a poll that times out.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+static const unsigned char cmd[] = {
+	0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 16
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int nonblock_loop(const char *dev, const char *count_file)
+{
+	struct sigaction sa = { .sa_handler = on_term };	/* no SA_RESTART */
+	unsigned char rsp[4096];
+	unsigned long answered = 0;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, cfd, rc;
+
+	sigaction(SIGTERM, &sa, NULL);
+	cfd = open(count_file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	fd = open(dev, O_RDWR | O_NONBLOCK);
+	if (fd < 0 || cfd < 0) {
+		fprintf(stderr, "%s: open: %s\n", fd < 0 ? dev : count_file,
+			strerror(errno));
+		return 1;
+	}
+	while (!stop) {
+		if (write(fd, cmd, sizeof(cmd)) != (ssize_t)sizeof(cmd)) {
+			if (stop && errno == EINTR)
+				break;
+			fprintf(stderr, "%s: write: %s after %lu answered\n", dev,
+				strerror(errno), answered);
+			return 1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, 30000);
+		if (rc < 0 && errno == EINTR && stop)
+			break;
+		if (rc <= 0) {
+			fprintf(stderr, "%s: poll: %s after %lu answered\n", dev,
+				rc ? strerror(errno) : "no answer in 30 s",
+				answered);
+			return 1;
+		}
+		n = read(fd, rsp, sizeof(rsp));
+		if (n != 28) {
+			fprintf(stderr, "%s: read: %zd bytes (%s) after %lu answered\n",
+				dev, n, n < 0 ? strerror(errno) : "short", answered);
+			return 1;
+		}
+		answered++;
+		if (write(cfd, ".", 1) != 1) {
+			fprintf(stderr, "%s: write: %s\n", count_file,
+				strerror(errno));
+			return 1;
+		}
+	}
+	printf("%lu commands answered\n", answered);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const unsigned char cmd[] = {
-		0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 16
-	};
 	unsigned char rsp[4096];
 	ssize_t n;
 	int fd;
 
+	if (argc == 4 && !strcmp(argv[1], "--nonblock-loop"))
+		return nonblock_loop(argv[2], argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: getrandom /dev/tpmsafeN\n");
+		fprintf(stderr, "usage: getrandom /dev/tpmsafeN\n"
+			"       getrandom --nonblock-loop /dev/tpmsafeN COUNT_FILE\n");
 		return 2;
 	}
 	fd = open(argv[1], O_RDWR);
