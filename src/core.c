@@ -323,6 +323,10 @@ int tpms_wait_awake(struct tpms_chip *chip)
 
 static unsigned long tpms_duration(struct tpms_chip *chip, u32 ordinal)
 {
+	/* registration of a TPM that may be slow to start: its probe too */
+	if (test_bit(TPMS_F_STARTING, &chip->flags) &&
+	    (chip->backend_flags & TPMS_BACKEND_SLOW_START))
+		return msecs_to_jiffies(TPMS_SLOW_START_MS);
 	if (test_bit(TPMS_F_TPM2, &chip->flags))
 		return tpms_tpm2_duration(chip, ordinal);
 	return chip->duration[TPMS_DUR_LONG];

@@ -67,9 +67,6 @@ void tpms_tpm2_set_durations(struct tpms_chip *chip)
  */
 unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 {
-	if (test_bit(TPMS_F_STARTING, &chip->flags) &&
-	    (chip->backend_flags & TPMS_BACKEND_SLOW_START))
-		return msecs_to_jiffies(TPMS_TPM2_DURATION_DEFAULT_MS);
 	switch (ordinal) {
 	/* bounded below upstream's default: unregister and sysfs wait on them */
 	case TPM2_CC_SHUTDOWN:

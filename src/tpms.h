@@ -23,6 +23,8 @@
 #define TPMS_MAX_CHIPS		64
 #define TPMS_MAX_BANKS		5
 #define TPMS_NR_PCRS		24
+/* each command of a slow-starting backend's registration (probe included) */
+#define TPMS_SLOW_START_MS	120000
 
 enum tpms_duration {
 	TPMS_DUR_SHORT,
