@@ -33,6 +33,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "tpms.h"
 #include "tpm_safe_ioctl.h"
@@ -43,7 +44,8 @@ static unsigned int tpms_vtpm_autosuspend_ms = 200;
 module_param_named(vtpm_autosuspend_ms, tpms_vtpm_autosuspend_ms, uint, 0644);
 MODULE_PARM_DESC(vtpm_autosuspend_ms, "Runtime-PM autosuspend delay of new virtual TPM devices (default 200)");
 
-static DEFINE_IDA(tpms_vtpm_ida);
+/* every virtual TPM by id, so that probe binds only devices of its own */
+static DEFINE_XARRAY_ALLOC(tpms_vtpms);
 
 struct tpms_vtpm {
 	struct kref kref;
@@ -194,17 +196,48 @@ static const struct tpms_backend_ops tpms_vtpm_ops = {
 
 /* --- the platform driver: one chip per bound tpm_safe_vtpm.M --- */
 
+/*
+ * The virtual TPM of a device bound to tpm_safe_vtpm, for its PM callbacks
+ * and sysfs files (probe stored the chip before anything can call them).
+ */
 static struct tpms_vtpm *tpms_vtpm_of(struct device *dev)
 {
-	return *(struct tpms_vtpm **)dev_get_platdata(dev);
+	return tpms_chip_priv(dev_get_drvdata(dev));
+}
+
+/*
+ * The virtual TPM whose device @pdev is, or NULL for any other platform
+ * device (one bound through driver_override).
+ */
+static struct tpms_vtpm *tpms_vtpm_lookup(struct platform_device *pdev)
+{
+	struct tpms_vtpm *vtpm = NULL;
+
+	if (strcmp(pdev->name, TPMS_VTPM_NAME) || pdev->id < 0)
+		return NULL;
+	xa_lock(&tpms_vtpms);
+	vtpm = xa_load(&tpms_vtpms, pdev->id);
+	if (vtpm && vtpm->pdev != pdev)
+		vtpm = NULL;
+	xa_unlock(&tpms_vtpms);
+	return vtpm;
 }
 
 static int tpms_vtpm_probe(struct platform_device *pdev)
 {
-	struct tpms_vtpm *vtpm = tpms_vtpm_of(&pdev->dev);
+	struct tpms_vtpm *vtpm = tpms_vtpm_lookup(pdev);
 	struct tpms_chip *chip;
 	int rc;
 
+	/*
+	 * Only /dev/tpmsafe-vtpmx creates devices this driver can serve; the
+	 * server's file holds the virtual TPM while its device may probe.
+	 */
+	if (!vtpm) {
+		dev_err_ratelimited(&pdev->dev,
+				    "not a virtual TPM of /dev/tpmsafe-vtpmx: refusing to bind\n");
+		return -ENODEV;
+	}
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
 			       TPMS_BACKEND_RUNTIME_PM |
 			       TPMS_BACKEND_NO_SLEEP_IO |
@@ -212,6 +245,8 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);
+	/* the runtime-PM callbacks find the virtual TPM through it */
+	platform_set_drvdata(pdev, chip);
 
 	pm_runtime_set_active(&pdev->dev);
 	pm_runtime_set_autosuspend_delay(&pdev->dev, tpms_vtpm_autosuspend_ms);
@@ -221,7 +256,6 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	rc = tpms_chip_register(chip);	/* logs why it failed */
 	if (rc)
 		goto err;
-	platform_set_drvdata(pdev, chip);
 	mutex_lock(&vtpm->lock);
 	vtpm->chip = chip;
 	mutex_unlock(&vtpm->lock);
@@ -230,6 +264,7 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 err:
 	pm_runtime_disable(&pdev->dev);
 	pm_runtime_dont_use_autosuspend(&pdev->dev);
+	platform_set_drvdata(pdev, NULL);
 	tpms_chip_put(chip);
 	tpms_vtpm_put(vtpm);
 	return rc;
@@ -394,6 +429,7 @@ static void tpms_vtpm_add_work(struct work_struct *work)
 static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 {
 	struct tpms_vtpm *vtpm;
+	u32 id;
 	int rc;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -410,27 +446,24 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	INIT_WORK(&vtpm->add_work, tpms_vtpm_add_work);
 	tpms_obj_created(TPMS_OBJ_PROXY);
 
-	rc = ida_alloc(&tpms_vtpm_ida, GFP_KERNEL);
+	/* the id is reserved; the entry is filled in with the device made */
+	rc = xa_alloc(&tpms_vtpms, &id, NULL, xa_limit_31b, GFP_KERNEL);
 	if (rc < 0)
 		goto err_put;
-	vtpm->id = rc;
+	vtpm->id = id;
 
 	vtpm->pdev = platform_device_alloc(TPMS_VTPM_NAME, vtpm->id);
 	if (!vtpm->pdev) {
 		rc = -ENOMEM;
-		goto err_ida;
+		goto err_id;
 	}
-	rc = platform_device_add_data(vtpm->pdev, &vtpm, sizeof(vtpm));
-	if (rc)
-		goto err_pdev;
+	xa_store(&tpms_vtpms, vtpm->id, vtpm, GFP_KERNEL);
 
 	file->private_data = vtpm;
 	return stream_open(inode, file);
 
-err_pdev:
-	platform_device_put(vtpm->pdev);
-err_ida:
-	ida_free(&tpms_vtpm_ida, vtpm->id);
+err_id:
+	xa_erase(&tpms_vtpms, vtpm->id);
 err_put:
 	tpms_vtpm_put(vtpm);
 	return rc;
@@ -453,7 +486,7 @@ static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 		platform_device_unregister(vtpm->pdev);
 	else
 		platform_device_put(vtpm->pdev);
-	ida_free(&tpms_vtpm_ida, vtpm->id);
+	xa_erase(&tpms_vtpms, vtpm->id);
 	tpms_vtpm_put(vtpm);
 	return 0;
 }
