@@ -17,7 +17,9 @@
  * the device: the command in flight fails at once, then the chip goes.
  *
  * Completion is event driven: the server's write() wakes the waiting
- * command directly.
+ * command directly.  The server's read() and write() copy through a buffer
+ * of their own, never under the lock the chip side takes: a server whose
+ * buffer faults slowly stalls only itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,6 +68,7 @@ struct tpms_vtpm {
 	bool discard;			/* ...for a command that was cancelled */
 	bool rsp_ready;
 	int rsp_err;
+	u64 taken;			/* commands the server has read */
 	size_t cmd_len;
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
@@ -507,38 +510,73 @@ static bool tpms_vtpm_cmd_ready(struct tpms_vtpm *vtpm)
 	return READ_ONCE(vtpm->cmd_pending) && !READ_ONCE(vtpm->server_busy);
 }
 
+/*
+ * A server's read() that took a command but could not copy it out gives it
+ * back, unless the command was cancelled or answered meanwhile.
+ */
+static void tpms_vtpm_untake(struct tpms_vtpm *vtpm, u64 taken)
+{
+	mutex_lock(&vtpm->lock);
+	if (vtpm->server_busy && vtpm->taken == taken) {
+		vtpm->server_busy = false;
+		if (vtpm->discard)
+			vtpm->discard = false;
+		else
+			vtpm->cmd_pending = true;
+	}
+	mutex_unlock(&vtpm->lock);
+	wake_up_interruptible(&vtpm->srv_wq);
+}
+
 static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 			       size_t size, loff_t *off)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
+	size_t len;
 	ssize_t rc;
+	u64 taken;
+	u8 *buf;
 
 	tpms_vtpm_serving(vtpm);
+	buf = kmalloc(TPMS_BUFSIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		if (!tpms_vtpm_cmd_ready(vtpm)) {
+			rc = -EAGAIN;
 			if (file->f_flags & O_NONBLOCK)
-				return -EAGAIN;
+				goto out;
 			rc = wait_event_interruptible(vtpm->srv_wq,
 						      tpms_vtpm_cmd_ready(vtpm));
 			if (rc)
-				return rc;
+				goto out;
 		}
 		mutex_lock(&vtpm->lock);
 		if (vtpm->cmd_pending && !vtpm->server_busy)
 			break;
 		mutex_unlock(&vtpm->lock);	/* cancelled meanwhile */
 	}
-	if (size < vtpm->cmd_len) {
+	len = vtpm->cmd_len;
+	if (size < len) {
+		mutex_unlock(&vtpm->lock);
 		rc = -EIO;	/* one whole command per read */
-	} else if (copy_to_user(ubuf, vtpm->cmd, vtpm->cmd_len)) {
-		rc = -EFAULT;
-	} else {
-		rc = vtpm->cmd_len;
-		vtpm->cmd_pending = false;
-		vtpm->server_busy = true;
-		vtpm->discard = false;
+		goto out;
 	}
+	/* take the command, then copy it out with no lock held */
+	memcpy(buf, vtpm->cmd, len);
+	vtpm->cmd_pending = false;
+	vtpm->server_busy = true;
+	vtpm->discard = false;
+	taken = ++vtpm->taken;
 	mutex_unlock(&vtpm->lock);
+
+	rc = len;
+	if (copy_to_user(ubuf, buf, len)) {
+		tpms_vtpm_untake(vtpm, taken);
+		rc = -EFAULT;
+	}
+out:
+	kfree_sensitive(buf);
 	return rc;
 }
 
@@ -546,7 +584,17 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 				size_t size, loff_t *off)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
+	bool fault = false;
 	ssize_t rc = size;
+	u8 *buf = NULL;
+
+	/* copied in before the lock: a slow copy holds up only the server */
+	if (size <= TPMS_BUFSIZE) {
+		buf = kmalloc(size, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		fault = copy_from_user(buf, ubuf, size);
+	}
 
 	mutex_lock(&vtpm->lock);
 	if (!vtpm->server_busy) {
@@ -559,13 +607,14 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 		goto out_wake_srv;
 	}
 	vtpm->rsp_err = 0;
-	if (size > TPMS_BUFSIZE) {
+	if (!buf) {
 		vtpm->rsp_err = -EIO;
 		rc = -E2BIG;
-	} else if (copy_from_user(vtpm->rsp, ubuf, size)) {
+	} else if (fault) {
 		vtpm->rsp_err = -EIO;
 		rc = -EFAULT;
 	} else {
+		memcpy(vtpm->rsp, buf, size);
 		vtpm->rsp_len = size;
 	}
 	vtpm->rsp_ready = true;
@@ -576,6 +625,7 @@ out_wake_srv:
 		wake_up_interruptible(&vtpm->srv_wq);
 out:
 	mutex_unlock(&vtpm->lock);
+	kfree_sensitive(buf);
 	return rc;
 }
 
