@@ -48,6 +48,7 @@ static void tpms_chip_release(struct device *dev)
 
 static void tpms_chip_abort(struct tpms_chip *chip);
 static void tpms_chip_fence(struct tpms_chip *chip, bool last_command);
+static int tpms_fence_enter(struct tpms_chip *chip, bool killable);
 
 /* System shutdown or reboot: no command may run after this. */
 static int tpms_class_shutdown_pre(struct device *dev)
@@ -222,6 +223,17 @@ static void tpms_power_down(struct tpms_chip *chip)
  */
 int tpms_get_ops(struct tpms_chip *chip)
 {
+	return tpms_fence_enter(chip, true);
+}
+
+/*
+ * Enter the fence; see tpms_get_ops().  @killable: a fatal signal ends the
+ * wait for the chip lock.  The system sleep paths wait regardless: giving
+ * up there would mark the chip suspended while a command still owns the
+ * backend.
+ */
+static int tpms_fence_enter(struct tpms_chip *chip, bool killable)
+{
 	int rc;
 
 	get_device(&chip->dev);
@@ -231,9 +243,13 @@ int tpms_get_ops(struct tpms_chip *chip)
 		rc = -ENODEV;
 		goto out_up;
 	}
-	rc = mutex_lock_killable(&chip->lock);
-	if (rc)
-		goto out_up;
+	if (killable) {
+		rc = mutex_lock_killable(&chip->lock);
+		if (rc)
+			goto out_up;
+	} else {
+		mutex_lock(&chip->lock);
+	}
 	/* unregister may have begun while this caller waited for the lock */
 	if (test_bit(TPMS_F_DYING, &chip->flags)) {
 		atomic64_inc(&chip->stats.refused_gone);
@@ -483,6 +499,15 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 }
 
 /*
+ * The fence for system sleep: a command in flight always finishes first,
+ * even when the task that began the sleep transition is being killed.
+ */
+static int tpms_get_ops_pm(struct tpms_chip *chip)
+{
+	return tpms_fence_enter(chip, false);
+}
+
+/*
  * A backend whose server is a process stops answering when the freezer
  * stops that process.  So before the freezer runs, while the servers still
  * answer, each such chip (registered, or registering: its start-up
@@ -506,8 +531,8 @@ static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
 			int rc;
 
 			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
-			/* fails when gone, already suspended, or on a signal */
-			rc = tpms_get_ops(chip);
+			/* fails when gone or already suspended */
+			rc = tpms_get_ops_pm(chip);
 			set_bit(TPMS_F_SUSPENDED, &chip->flags);
 			if (!rc)
 				tpms_put_ops(chip);
@@ -633,7 +658,7 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	int rc;
 
 	set_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
-	rc = tpms_get_ops(chip);
+	rc = tpms_get_ops_pm(chip);
 	if (rc) {
 		/* gone, or held since sleep prepare: nothing reaches the TPM */
 		set_bit(TPMS_F_SUSPENDED, &chip->flags);
