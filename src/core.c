@@ -66,11 +66,11 @@ static int tpms_class_shutdown_pre(struct device *dev)
 	return 0;
 }
 
-struct class tpms_class = {
-	.name = "tpm_safe",
-	TPMS_CLASS_OWNER
-	.shutdown_pre = tpms_class_shutdown_pre,
-};
+/*
+ * Made by class_create(): the class core frees it, whenever the last
+ * reference goes, with no code or data of this module.
+ */
+struct class *tpms_class;
 
 /**
  * tpms_chip_alloc() - allocate a chip for a backend
@@ -111,7 +111,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->backend_flags = flags;
 
 	device_initialize(&chip->dev);
-	chip->dev.class = &tpms_class;
+	chip->dev.class = tpms_class;
 	chip->dev.parent = get_device(parent);
 	chip->dev.release = tpms_chip_release;
 	chip->dev.devt = MKDEV(MAJOR(tpms_devt), chip->num);
@@ -709,24 +709,27 @@ int tpms_core_init(void)
 		pr_err("cannot allocate a char device region: %d\n", rc);
 		return rc;
 	}
-	rc = class_register(&tpms_class);
-	if (rc) {
+	tpms_class = TPMS_CLASS_CREATE("tpm_safe");
+	if (IS_ERR(tpms_class)) {
+		rc = PTR_ERR(tpms_class);
 		pr_err("cannot register class tpm_safe: %d\n", rc);
 		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 		return rc;
 	}
+	tpms_class->shutdown_pre = tpms_class_shutdown_pre;
 	rc = register_pm_notifier(&tpms_pm_nb);
 	if (rc) {
 		pr_err("cannot watch system sleep: %d\n", rc);
-		class_unregister(&tpms_class);
+		class_destroy(tpms_class);
 		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 	}
 	return rc;
 }
 
+/* Called once every chip is released (tpms_exit() waits for that). */
 void tpms_core_exit(void)
 {
 	unregister_pm_notifier(&tpms_pm_nb);
-	class_unregister(&tpms_class);
+	class_destroy(tpms_class);
 	unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 }
