@@ -460,11 +460,15 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 		rc = -ENOMEM;
 		goto err_id;
 	}
-	xa_store(&tpms_vtpms, vtpm->id, vtpm, GFP_KERNEL);
+	rc = xa_err(xa_store(&tpms_vtpms, vtpm->id, vtpm, GFP_KERNEL));
+	if (rc)
+		goto err_pdev;
 
 	file->private_data = vtpm;
 	return stream_open(inode, file);
 
+err_pdev:
+	platform_device_put(vtpm->pdev);
 err_id:
 	xa_erase(&tpms_vtpms, vtpm->id);
 err_put:
