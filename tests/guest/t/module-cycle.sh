@@ -18,9 +18,9 @@ i=0
 while [ $i -lt "$n" ]; do
 	i=$((i + 1))
 	load_module || { bad=$((bad + 1)); echo "# $i: load failed"; continue; }
-	if vtpm_start /tmp/module-cycle; then
-		S=/sys/class/tpm_safe/tpmsafe$VT_NUM
-		exec 3<>/dev/tpmsafe$VT_NUM 4<$S/pcr-sha256/0
+	S=/sys/class/tpm_safe/tpmsafe
+	if vtpm_start /tmp/module-cycle && [ -c "/dev/tpmsafe$VT_NUM" ] &&
+		command exec 3<>"/dev/tpmsafe$VT_NUM" 4<"$S$VT_NUM/pcr-sha256/0"; then
 		python3 -c "$py; T.check_rsp(T.transact(3, T.get_random(8)))" ||
 			{ bad=$((bad + 1)); echo "# $i: command failed"; }
 		vtpm_stop || { bad=$((bad + 1)); echo "# $i: device did not go"; }
@@ -36,8 +36,9 @@ sys.exit(1)" || { bad=$((bad + 1)); echo "# $i: no EPIPE from the removed chip's
 		exec 3>&-
 	else
 		bad=$((bad + 1))
-		echo "# $i: swtpm did not attach"
+		echo "# $i: swtpm did not attach, or its chip's files did not open"
 		vtpm_stop || echo "# $i: device did not go"
+		exec 3>&-
 	fi
 	rmmod tpm_safe || { bad=$((bad + 1)); echo "# $i: rmmod failed"; }
 	# the removed chip's sysfs file, open across the unload: ENODEV
