@@ -155,9 +155,9 @@ static void __exit tpms_exit(void)
 	 * Files and virtual TPMs pin the module; chip memory may still be
 	 * released late (deferred kobject release): wait for it.  The last
 	 * release wakes this wait from this module's code, and its task may
-	 * be preempted before it returns from there: wait until every task
-	 * preempted has been switched out voluntarily, which none does
-	 * inside that code.
+	 * be preempted before it has left that code.  No task switches out
+	 * voluntarily inside it, and synchronize_rcu_tasks() returns once
+	 * every task has done so since: then none is left in this module.
 	 */
 	wait_var_event(&tpms_live_chips, !atomic_long_read(&tpms_live_chips));
 	synchronize_rcu_tasks();
