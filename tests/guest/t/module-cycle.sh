@@ -9,8 +9,8 @@
 # memory does it before another module can take that memory.
 . tests/guest/lib.sh
 case $(uname -r) in
-*-tpmsafe-debug*) n=${MODCYCLE_CYCLES:-5} settle=${MODCYCLE_SETTLE:-5} ;;
-*) n=${MODCYCLE_CYCLES:-30} settle=${MODCYCLE_SETTLE:-0} ;;
+*-tpmsafe-debug*) n=${MODCYCLE_CYCLES:-3} settle=${MODCYCLE_SETTLE:-5} ;;
+*) n=${MODCYCLE_CYCLES:-10} settle=${MODCYCLE_SETTLE:-0} ;;
 esac
 py="import os, sys; sys.path.insert(0, 'tests/guest'); import tpmsafe as T"
 bad=0

@@ -18,7 +18,7 @@ if [ -e $P/devices/pcspkr ]; then
 		echo pcspkr > $P/drivers/$orig/unbind
 	fi
 else
-	for d in $P/devices/*; do
+	for d in "$P"/devices/*; do
 		n=${d##*/}
 		case $n in
 		tpm_safe_vtpm.*|MSFT0101*|*" "*) continue ;;
