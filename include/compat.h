@@ -19,13 +19,13 @@
 #endif
 
 /*
- * struct class lost its owner member in 6.4 (the class core no longer pins
- * a module).  TPMS_CLASS_OWNER goes inside a struct class initialiser.
+ * class_create() lost its owner argument in 6.4 (struct class lost its
+ * owner member: the class core no longer pins a module).
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
-#define TPMS_CLASS_OWNER	.owner = THIS_MODULE,
+#define TPMS_CLASS_CREATE(name)	class_create(THIS_MODULE, name)
 #else
-#define TPMS_CLASS_OWNER
+#define TPMS_CLASS_CREATE(name)	class_create(name)
 #endif
 
 /*

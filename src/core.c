@@ -65,11 +65,11 @@ static int tpms_class_shutdown_pre(struct device *dev)
 	return 0;
 }
 
-struct class tpms_class = {
-	.name = "tpm_safe",
-	TPMS_CLASS_OWNER
-	.shutdown_pre = tpms_class_shutdown_pre,
-};
+/*
+ * Made by class_create(): the class core frees it, whenever the last
+ * reference goes, with no code or data of this module.
+ */
+struct class *tpms_class;
 
 /**
  * tpms_chip_alloc() - allocate a chip for a backend
@@ -110,7 +110,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->backend_flags = flags;
 
 	device_initialize(&chip->dev);
-	chip->dev.class = &tpms_class;
+	chip->dev.class = tpms_class;
 	chip->dev.parent = get_device(parent);
 	chip->dev.release = tpms_chip_release;
 	chip->dev.devt = MKDEV(MAJOR(tpms_devt), chip->num);
@@ -213,15 +213,26 @@ static void tpms_power_down(struct tpms_chip *chip)
 }
 
 /*
- * The fence.  @nowait: never sleep on ops_sem or the chip lock (a command in
- * flight, an unregister), fail with -EBUSY instead.
+ * The fence, for every way in:
+ * TPMS_ENTER_KILLABLE - a fatal signal ends the wait for the chip lock;
+ * TPMS_ENTER_WAIT     - the system sleep paths wait regardless: giving up
+ *                       there would mark the chip suspended while a
+ *                       command still owns the backend;
+ * TPMS_ENTER_TRY      - never sleep on ops_sem or the chip lock (a command
+ *                       in flight, an unregister): -EBUSY instead.
  */
-static int tpms_enter(struct tpms_chip *chip, bool nowait)
+enum tpms_enter_mode {
+	TPMS_ENTER_KILLABLE,
+	TPMS_ENTER_WAIT,
+	TPMS_ENTER_TRY,
+};
+
+static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode)
 {
-	int rc;
+	int rc = 0;
 
 	get_device(&chip->dev);
-	if (!nowait) {
+	if (mode != TPMS_ENTER_TRY) {
 		down_read(&chip->ops_sem);
 	} else if (!down_read_trylock(&chip->ops_sem)) {
 		rc = -EBUSY;
@@ -232,10 +243,17 @@ static int tpms_enter(struct tpms_chip *chip, bool nowait)
 		rc = -ENODEV;
 		goto out_up;
 	}
-	if (!nowait)
+	switch (mode) {
+	case TPMS_ENTER_KILLABLE:
 		rc = mutex_lock_killable(&chip->lock);
-	else
+		break;
+	case TPMS_ENTER_WAIT:
+		mutex_lock(&chip->lock);
+		break;
+	case TPMS_ENTER_TRY:
 		rc = mutex_trylock(&chip->lock) ? 0 : -EBUSY;
+		break;
+	}
 	if (rc)
 		goto out_up;
 	/* unregister may have begun while this caller waited for the lock */
@@ -273,7 +291,7 @@ out_put:
  */
 int tpms_get_ops(struct tpms_chip *chip)
 {
-	return tpms_enter(chip, false);
+	return tpms_fence_enter(chip, TPMS_ENTER_KILLABLE);
 }
 
 /**
@@ -289,7 +307,7 @@ int tpms_get_ops(struct tpms_chip *chip)
  */
 int tpms_try_get_ops(struct tpms_chip *chip)
 {
-	return tpms_enter(chip, true);
+	return tpms_fence_enter(chip, TPMS_ENTER_TRY);
 }
 
 /**
@@ -521,6 +539,15 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 }
 
 /*
+ * The fence for system sleep: a command in flight always finishes first,
+ * even when the task that began the sleep transition is being killed.
+ */
+static int tpms_get_ops_pm(struct tpms_chip *chip)
+{
+	return tpms_fence_enter(chip, TPMS_ENTER_WAIT);
+}
+
+/*
  * A backend whose server is a process stops answering when the freezer
  * stops that process.  So before the freezer runs, while the servers still
  * answer, each such chip (registered, or registering: its start-up
@@ -544,8 +571,8 @@ static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
 			int rc;
 
 			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
-			/* fails when gone, already suspended, or on a signal */
-			rc = tpms_get_ops(chip);
+			/* fails when gone or already suspended */
+			rc = tpms_get_ops_pm(chip);
 			set_bit(TPMS_F_SUSPENDED, &chip->flags);
 			if (!rc)
 				tpms_put_ops(chip);
@@ -671,7 +698,7 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	int rc;
 
 	set_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
-	rc = tpms_get_ops(chip);
+	rc = tpms_get_ops_pm(chip);
 	if (rc) {
 		/* gone, or held since sleep prepare: nothing reaches the TPM */
 		set_bit(TPMS_F_SUSPENDED, &chip->flags);
@@ -722,24 +749,27 @@ int tpms_core_init(void)
 		pr_err("cannot allocate a char device region: %d\n", rc);
 		return rc;
 	}
-	rc = class_register(&tpms_class);
-	if (rc) {
+	tpms_class = TPMS_CLASS_CREATE("tpm_safe");
+	if (IS_ERR(tpms_class)) {
+		rc = PTR_ERR(tpms_class);
 		pr_err("cannot register class tpm_safe: %d\n", rc);
 		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 		return rc;
 	}
+	tpms_class->shutdown_pre = tpms_class_shutdown_pre;
 	rc = register_pm_notifier(&tpms_pm_nb);
 	if (rc) {
 		pr_err("cannot watch system sleep: %d\n", rc);
-		class_unregister(&tpms_class);
+		class_destroy(tpms_class);
 		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 	}
 	return rc;
 }
 
+/* Called once every chip is released (tpms_exit() waits for that). */
 void tpms_core_exit(void)
 {
 	unregister_pm_notifier(&tpms_pm_nb);
-	class_unregister(&tpms_class);
+	class_destroy(tpms_class);
 	unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
 }

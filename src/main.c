@@ -9,6 +9,7 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -152,9 +153,14 @@ static void __exit tpms_exit(void)
 	tpms_vtpm_exit();
 	/*
 	 * Files and virtual TPMs pin the module; chip memory may still be
-	 * released late (deferred kobject release): wait for it.
+	 * released late (deferred kobject release): wait for it.  The last
+	 * release wakes this wait from this module's code, and its task may
+	 * be preempted before it has left that code.  No task switches out
+	 * voluntarily inside it, and synchronize_rcu_tasks() returns once
+	 * every task has done so since: then none is left in this module.
 	 */
 	wait_var_event(&tpms_live_chips, !atomic_long_read(&tpms_live_chips));
+	synchronize_rcu_tasks();
 	debugfs_remove_recursive(tpms_debugfs);
 	tpms_cdev_exit();
 	tpms_core_exit();

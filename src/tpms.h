@@ -104,7 +104,7 @@ static inline struct tpms_chip *to_tpms_chip(struct device *dev)
 }
 
 /* core.c */
-extern struct class tpms_class;
+extern struct class *tpms_class;
 extern dev_t tpms_devt;
 extern bool tpms_hwrng_enable;
 int tpms_get_ops(struct tpms_chip *chip);

@@ -17,7 +17,9 @@
  * the device: the command in flight fails at once, then the chip goes.
  *
  * Completion is event driven: the server's write() wakes the waiting
- * command directly.
+ * command directly.  The server's read() and write() copy through a buffer
+ * of their own, never under the lock the chip side takes: a server whose
+ * buffer faults slowly stalls only itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,6 +35,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "tpms.h"
 #include "tpm_safe_ioctl.h"
@@ -43,7 +46,8 @@ static unsigned int tpms_vtpm_autosuspend_ms = 200;
 module_param_named(vtpm_autosuspend_ms, tpms_vtpm_autosuspend_ms, uint, 0644);
 MODULE_PARM_DESC(vtpm_autosuspend_ms, "Runtime-PM autosuspend delay of new virtual TPM devices (default 200)");
 
-static DEFINE_IDA(tpms_vtpm_ida);
+/* every virtual TPM by id, so that probe binds only devices of its own */
+static DEFINE_XARRAY_ALLOC(tpms_vtpms);
 
 struct tpms_vtpm {
 	struct kref kref;
@@ -64,6 +68,7 @@ struct tpms_vtpm {
 	bool discard;			/* ...for a command that was cancelled */
 	bool rsp_ready;
 	int rsp_err;
+	u64 taken;			/* commands the server has read */
 	size_t cmd_len;
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
@@ -194,17 +199,48 @@ static const struct tpms_backend_ops tpms_vtpm_ops = {
 
 /* --- the platform driver: one chip per bound tpm_safe_vtpm.M --- */
 
+/*
+ * The virtual TPM of a device bound to tpm_safe_vtpm, for its PM callbacks
+ * and sysfs files (probe stored the chip before anything can call them).
+ */
 static struct tpms_vtpm *tpms_vtpm_of(struct device *dev)
 {
-	return *(struct tpms_vtpm **)dev_get_platdata(dev);
+	return tpms_chip_priv(dev_get_drvdata(dev));
+}
+
+/*
+ * The virtual TPM whose device @pdev is, or NULL for any other platform
+ * device (one bound through driver_override).
+ */
+static struct tpms_vtpm *tpms_vtpm_lookup(struct platform_device *pdev)
+{
+	struct tpms_vtpm *vtpm = NULL;
+
+	if (strcmp(pdev->name, TPMS_VTPM_NAME) || pdev->id < 0)
+		return NULL;
+	xa_lock(&tpms_vtpms);
+	vtpm = xa_load(&tpms_vtpms, pdev->id);
+	if (vtpm && vtpm->pdev != pdev)
+		vtpm = NULL;
+	xa_unlock(&tpms_vtpms);
+	return vtpm;
 }
 
 static int tpms_vtpm_probe(struct platform_device *pdev)
 {
-	struct tpms_vtpm *vtpm = tpms_vtpm_of(&pdev->dev);
+	struct tpms_vtpm *vtpm = tpms_vtpm_lookup(pdev);
 	struct tpms_chip *chip;
 	int rc;
 
+	/*
+	 * Only /dev/tpmsafe-vtpmx creates devices this driver can serve; the
+	 * server's file holds the virtual TPM while its device may probe.
+	 */
+	if (!vtpm) {
+		dev_err_ratelimited(&pdev->dev,
+				    "not a virtual TPM of /dev/tpmsafe-vtpmx: refusing to bind\n");
+		return -ENODEV;
+	}
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
 			       TPMS_BACKEND_RUNTIME_PM |
 			       TPMS_BACKEND_NO_SLEEP_IO |
@@ -212,6 +248,8 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);
+	/* the runtime-PM callbacks find the virtual TPM through it */
+	platform_set_drvdata(pdev, chip);
 
 	pm_runtime_set_active(&pdev->dev);
 	pm_runtime_set_autosuspend_delay(&pdev->dev, tpms_vtpm_autosuspend_ms);
@@ -221,7 +259,6 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	rc = tpms_chip_register(chip);	/* logs why it failed */
 	if (rc)
 		goto err;
-	platform_set_drvdata(pdev, chip);
 	mutex_lock(&vtpm->lock);
 	vtpm->chip = chip;
 	mutex_unlock(&vtpm->lock);
@@ -230,6 +267,7 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 err:
 	pm_runtime_disable(&pdev->dev);
 	pm_runtime_dont_use_autosuspend(&pdev->dev);
+	platform_set_drvdata(pdev, NULL);
 	tpms_chip_put(chip);
 	tpms_vtpm_put(vtpm);
 	return rc;
@@ -394,6 +432,7 @@ static void tpms_vtpm_add_work(struct work_struct *work)
 static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 {
 	struct tpms_vtpm *vtpm;
+	u32 id;
 	int rc;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -410,17 +449,18 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	INIT_WORK(&vtpm->add_work, tpms_vtpm_add_work);
 	tpms_obj_created(TPMS_OBJ_PROXY);
 
-	rc = ida_alloc(&tpms_vtpm_ida, GFP_KERNEL);
+	/* the id is reserved; the entry is filled in with the device made */
+	rc = xa_alloc(&tpms_vtpms, &id, NULL, xa_limit_31b, GFP_KERNEL);
 	if (rc < 0)
 		goto err_put;
-	vtpm->id = rc;
+	vtpm->id = id;
 
 	vtpm->pdev = platform_device_alloc(TPMS_VTPM_NAME, vtpm->id);
 	if (!vtpm->pdev) {
 		rc = -ENOMEM;
-		goto err_ida;
+		goto err_id;
 	}
-	rc = platform_device_add_data(vtpm->pdev, &vtpm, sizeof(vtpm));
+	rc = xa_err(xa_store(&tpms_vtpms, vtpm->id, vtpm, GFP_KERNEL));
 	if (rc)
 		goto err_pdev;
 
@@ -429,8 +469,8 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 
 err_pdev:
 	platform_device_put(vtpm->pdev);
-err_ida:
-	ida_free(&tpms_vtpm_ida, vtpm->id);
+err_id:
+	xa_erase(&tpms_vtpms, vtpm->id);
 err_put:
 	tpms_vtpm_put(vtpm);
 	return rc;
@@ -453,7 +493,7 @@ static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 		platform_device_unregister(vtpm->pdev);
 	else
 		platform_device_put(vtpm->pdev);
-	ida_free(&tpms_vtpm_ida, vtpm->id);
+	xa_erase(&tpms_vtpms, vtpm->id);
 	tpms_vtpm_put(vtpm);
 	return 0;
 }
@@ -474,38 +514,73 @@ static bool tpms_vtpm_cmd_ready(struct tpms_vtpm *vtpm)
 	return READ_ONCE(vtpm->cmd_pending) && !READ_ONCE(vtpm->server_busy);
 }
 
+/*
+ * A server's read() that took a command but could not copy it out gives it
+ * back, unless the command was cancelled or answered meanwhile.
+ */
+static void tpms_vtpm_untake(struct tpms_vtpm *vtpm, u64 taken)
+{
+	mutex_lock(&vtpm->lock);
+	if (vtpm->server_busy && vtpm->taken == taken) {
+		vtpm->server_busy = false;
+		if (vtpm->discard)
+			vtpm->discard = false;
+		else
+			vtpm->cmd_pending = true;
+	}
+	mutex_unlock(&vtpm->lock);
+	wake_up_interruptible(&vtpm->srv_wq);
+}
+
 static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 			       size_t size, loff_t *off)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
+	size_t len;
 	ssize_t rc;
+	u64 taken;
+	u8 *buf;
 
 	tpms_vtpm_serving(vtpm);
+	buf = kmalloc(TPMS_BUFSIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		if (!tpms_vtpm_cmd_ready(vtpm)) {
+			rc = -EAGAIN;
 			if (file->f_flags & O_NONBLOCK)
-				return -EAGAIN;
+				goto out;
 			rc = wait_event_interruptible(vtpm->srv_wq,
 						      tpms_vtpm_cmd_ready(vtpm));
 			if (rc)
-				return rc;
+				goto out;
 		}
 		mutex_lock(&vtpm->lock);
 		if (vtpm->cmd_pending && !vtpm->server_busy)
 			break;
 		mutex_unlock(&vtpm->lock);	/* cancelled meanwhile */
 	}
-	if (size < vtpm->cmd_len) {
+	len = vtpm->cmd_len;
+	if (size < len) {
+		mutex_unlock(&vtpm->lock);
 		rc = -EIO;	/* one whole command per read */
-	} else if (copy_to_user(ubuf, vtpm->cmd, vtpm->cmd_len)) {
-		rc = -EFAULT;
-	} else {
-		rc = vtpm->cmd_len;
-		vtpm->cmd_pending = false;
-		vtpm->server_busy = true;
-		vtpm->discard = false;
+		goto out;
 	}
+	/* take the command, then copy it out with no lock held */
+	memcpy(buf, vtpm->cmd, len);
+	vtpm->cmd_pending = false;
+	vtpm->server_busy = true;
+	vtpm->discard = false;
+	taken = ++vtpm->taken;
 	mutex_unlock(&vtpm->lock);
+
+	rc = len;
+	if (copy_to_user(ubuf, buf, len)) {
+		tpms_vtpm_untake(vtpm, taken);
+		rc = -EFAULT;
+	}
+out:
+	kfree_sensitive(buf);
 	return rc;
 }
 
@@ -513,7 +588,17 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 				size_t size, loff_t *off)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
+	bool fault = false;
 	ssize_t rc = size;
+	u8 *buf = NULL;
+
+	/* copied in before the lock: a slow copy holds up only the server */
+	if (size <= TPMS_BUFSIZE) {
+		buf = kmalloc(size, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		fault = copy_from_user(buf, ubuf, size);
+	}
 
 	mutex_lock(&vtpm->lock);
 	if (!vtpm->server_busy) {
@@ -526,13 +611,14 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 		goto out_wake_srv;
 	}
 	vtpm->rsp_err = 0;
-	if (size > TPMS_BUFSIZE) {
+	if (!buf) {
 		vtpm->rsp_err = -EIO;
 		rc = -E2BIG;
-	} else if (copy_from_user(vtpm->rsp, ubuf, size)) {
+	} else if (fault) {
 		vtpm->rsp_err = -EIO;
 		rc = -EFAULT;
 	} else {
+		memcpy(vtpm->rsp, buf, size);
 		vtpm->rsp_len = size;
 	}
 	vtpm->rsp_ready = true;
@@ -543,6 +629,7 @@ out_wake_srv:
 		wake_up_interruptible(&vtpm->srv_wq);
 out:
 	mutex_unlock(&vtpm->lock);
+	kfree_sensitive(buf);
 	return rc;
 }
 
