@@ -42,8 +42,7 @@
 #define TIS_INT_VECTOR		0x0C
 #define TIS_INT_STATUS		0x10
 #define TIS_INTF_CAPS		0x14
-#define TIS_STS			0x18
-#define TIS_BURST		0x19
+#define TIS_STS			0x18	/* burstCount in bits 8-23 */
 #define TIS_DATA_FIFO		0x24
 #define TIS_INTERFACE_ID	0x30
 #define TIS_DID_VID		0xF00
@@ -69,6 +68,9 @@
 /* in use: the ones raised while we hold the locality */
 #define INT_USED		(INT_DATA_AVAIL | INT_STS_VALID | \
 				 INT_COMMAND_READY)
+
+/* INTF_CAPS dataTransferSizeSupport: 0 legacy (1 byte), 8, 32, 64 bytes */
+#define CAPS_XFER(caps)		(((caps) >> 9) & 3)
 
 /* TPM 2.0 interface timeouts (PTP), in ms */
 #define TIS_TIMEOUT_A		750
@@ -96,6 +98,7 @@ struct tis {
 	void __iomem *base;
 	struct device *dev;
 	struct tpms_chip *chip;
+	unsigned int fifo_width;	/* bytes per FIFO access: 4, or 1 */
 	int irq;			/* > 0 while interrupts are in use */
 	bool irq_seen;
 	wait_queue_head_t wq;
@@ -137,9 +140,12 @@ static u8 tis_status(struct tis *tis)
 	return sts & STS_READ_ZERO ? 0 : sts;
 }
 
+/* burstCount, from one aligned 32-bit read of STS (0: none, or no TPM) */
 static unsigned int tis_burst(struct tis *tis)
 {
-	return ioread16(tis->base + TIS_BURST);
+	u32 sts = tis_read32(tis, TIS_STS);
+
+	return sts == ~0U ? 0 : (sts >> 8) & 0xFFFF;
 }
 
 static bool tis_ready_or_aborting(struct tis *tis, u8 mask, bool abortable)
@@ -260,17 +266,20 @@ static int tis_wait_burst(struct tis *tis, unsigned int *burst)
 
 	do {
 		*burst = tis_burst(tis);
-		if (*burst && *burst != 0xFFFF)
+		if (*burst)
 			return 0;
 		usleep_range(10, 20);
 	} while (time_before(jiffies, stop));
 	return -EBUSY;
 }
 
-/* Write @len bytes to the FIFO, four at a time where possible. */
+/*
+ * Write @len bytes to the FIFO, four at a time where the interface takes
+ * transfers of more than one byte (INTF_CAPS), else one at a time.
+ */
 static void tis_fifo_write(struct tis *tis, const u8 *p, size_t len)
 {
-	while (len >= 4) {
+	while (tis->fifo_width == 4 && len >= 4) {
 		iowrite32(get_unaligned_le32(p), tis->base + TIS_DATA_FIFO);
 		p += 4;
 		len -= 4;
@@ -281,7 +290,7 @@ static void tis_fifo_write(struct tis *tis, const u8 *p, size_t len)
 
 static void tis_fifo_read(struct tis *tis, u8 *p, size_t len)
 {
-	while (len >= 4) {
+	while (tis->fifo_width == 4 && len >= 4) {
 		put_unaligned_le32(ioread32(tis->base + TIS_DATA_FIFO), p);
 		p += 4;
 		len -= 4;
@@ -574,6 +583,10 @@ static void tis_irq_probe(struct tis *tis, int irq)
 
 /* --- probe and remove, shared by the platform and PNP drivers --- */
 
+static const char * const tis_xfer_names[] = {
+	"legacy", "8-byte", "32-byte", "64-byte"
+};
+
 static int tis_probe_common(struct device *dev, struct resource *res,
 			    int irq)
 {
@@ -597,6 +610,7 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		return -ENODEV;
 	}
 	caps = tis_read32(tis, TIS_INTF_CAPS);
+	tis->fifo_width = CAPS_XFER(caps) ? 4 : 1;
 
 	chip = tpms_chip_alloc(dev, &tis_ops, tis, TPMS_BACKEND_RUNTIME_PM);
 	if (IS_ERR(chip))
@@ -621,8 +635,9 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		tpms_chip_put(chip);
 		return rc;
 	}
-	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x, %s\n",
+	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x (%s transfers: %u-byte FIFO accesses), %s\n",
 		 tpms_chip_name(chip), vid, tis_read8(tis, TIS_RID), caps,
+		 tis_xfer_names[CAPS_XFER(caps)], tis->fifo_width,
 		 tis->irq > 0 ? "interrupts" : "polling");
 	return 0;
 }
