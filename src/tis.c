@@ -15,6 +15,12 @@
  * probe, else an adaptive poll that sleeps tens of microseconds at first
  * and backs off, so that a fast TPM is seen quickly and a slow one does not
  * cost a spinning core.
+ *
+ * Power: the device leaves the ACPI PM domain at probe, so that neither
+ * runtime PM nor system sleep ever moves the TPM to another D-state (and
+ * loses its loaded objects and sessions); runtime suspend only gives the
+ * locality up.  System sleep always runs the suspend and resume callbacks
+ * (TPM2_Shutdown(STATE), interrupts re-armed), even from runtime suspend.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +31,7 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
+#include <linux/pm_domain.h>
 #include <linux/pm_runtime.h>
 #include <linux/pnp.h>
 #include <linux/sched/signal.h>
@@ -621,6 +628,8 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 	if (irq > 0)
 		tis_irq_probe(tis, irq);
 
+	/* system sleep runs the callbacks even from runtime suspend */
+	dev_pm_set_driver_flags(dev, DPM_FLAG_NO_DIRECT_COMPLETE);
 	pm_runtime_set_active(dev);
 	pm_runtime_set_autosuspend_delay(dev, tis_autosuspend_ms);
 	pm_runtime_use_autosuspend(dev);
@@ -654,6 +663,7 @@ static void tis_remove_common(struct device *dev)
 	tpms_chip_put(tis->chip);
 }
 
+/* Idle: the locality goes back; the TPM stays powered, its state kept. */
 static int tis_runtime_suspend(struct device *dev)
 {
 	struct tis *tis = dev_get_drvdata(dev);
@@ -763,6 +773,16 @@ static int tis_plat_probe(struct platform_device *pdev)
 		dev_err(&pdev->dev, "no MMIO resource\n");
 		return -ENODEV;
 	}
+	/*
+	 * Out of the ACPI PM domain (only that one: with an ACPI companion
+	 * the domain is ACPI's), left powered: its runtime suspend would
+	 * put a TPM that has _PS3 into D3 after every idle spell, and a TPM
+	 * that loses power loses its loaded objects and sessions, or needs
+	 * TPM2_Startup before it answers again.  The bus core's detach at
+	 * unbind then finds no domain.
+	 */
+	if (has_acpi_companion(&pdev->dev))
+		dev_pm_domain_detach(&pdev->dev, false);
 	return tis_probe_common(&pdev->dev, res, tis_irq);
 }
 
@@ -805,6 +825,16 @@ static int tis_pnp_probe(struct pnp_dev *pdev, const struct pnp_device_id *id)
 		dev_err(&pdev->dev, "no MMIO resource\n");
 		return -ENODEV;
 	}
+	/*
+	 * Out of the ACPI PM domain (only that one: with an ACPI companion
+	 * the domain is ACPI's), left powered: its runtime suspend would
+	 * put a TPM that has _PS3 into D3 after every idle spell, and a TPM
+	 * that loses power loses its loaded objects and sessions, or needs
+	 * TPM2_Startup before it answers again.  The bus core's detach at
+	 * unbind then finds no domain.
+	 */
+	if (has_acpi_companion(&pdev->dev))
+		dev_pm_domain_detach(&pdev->dev, false);
 	return tis_probe_common(&pdev->dev, res, tis_irq);
 }
 
