@@ -11,7 +11,8 @@ DEV=MSFT0101:00
 PW=/sys/bus/platform/devices/$DEV
 status() { cat $PW/power/runtime_status; }
 
-check "module loads (irq=${TIS_IRQ:-0})" load_module irq=${TIS_IRQ:-0}
+# no hwrng: its reads would wake the device
+check "module loads (irq=${TIS_IRQ:-0} hwrng=0)" load_module irq=${TIS_IRQ:-0} hwrng=0
 S=$(echo $PW/tpm_safe/tpmsafe*)
 NODE=/dev/${S##*/}
 check "tpm_safe_tis bound $DEV ($NODE)" [ -e "$S" ]
@@ -38,11 +39,12 @@ else
 fi
 
 # 2. a transient object survives the runtime suspend
+s0=$(cat $PW/rpm_suspends)
 check "tpm2_createprimary leaves a transient object loaded" \
 	tpm2_createprimary $T -C o -c /tmp/rpm-prim.ctx
 h=$(tpm2_getcap $T handles-transient | sed -n 's/^- \(0x[0-9A-Fa-f]*\)$/\1/p' | head -n 1)
 check "its handle is listed (${h:-none})" [ -n "$h" ]
-s0=$(cat $PW/rpm_suspends)
+# the commands above resumed it: suspended now means suspended since
 check "idle: the TIS device runtime-suspends" \
 	wait_for "[ \"\$(status)\" = suspended ] && [ \"\$(cat $PW/rpm_suspends)\" -gt $s0 ]" 5
 # the idle spell itself, not a synchronisation
