@@ -14,7 +14,15 @@
  * Completion: the interrupt given with irq= when it proves to work at
  * probe, else an adaptive poll that sleeps tens of microseconds at first
  * and backs off, so that a fast TPM is seen quickly and a slow one does not
- * cost a spinning core.
+ * cost a spinning core.  An interrupt whose status cannot be cleared (a
+ * storm) or that stops arriving sends the device back to polling: the
+ * handler is freed, the line itself is never disabled.
+ *
+ * Power: the device leaves the ACPI PM domain at probe, so that neither
+ * runtime PM nor system sleep ever moves the TPM to another D-state (and
+ * loses its loaded objects and sessions); runtime suspend only gives the
+ * locality up.  System sleep always runs the suspend and resume callbacks
+ * (TPM2_Shutdown(STATE), interrupts re-armed), even from runtime suspend.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,10 +33,12 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
+#include <linux/pm_domain.h>
 #include <linux/pm_runtime.h>
 #include <linux/pnp.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "tpms.h"
 
@@ -42,8 +52,7 @@
 #define TIS_INT_VECTOR		0x0C
 #define TIS_INT_STATUS		0x10
 #define TIS_INTF_CAPS		0x14
-#define TIS_STS			0x18
-#define TIS_BURST		0x19
+#define TIS_STS			0x18	/* burstCount in bits 8-23 */
 #define TIS_DATA_FIFO		0x24
 #define TIS_INTERFACE_ID	0x30
 #define TIS_DID_VID		0xF00
@@ -64,11 +73,17 @@
 #define INT_DATA_AVAIL		0x01
 #define INT_STS_VALID		0x02
 #define INT_LOCALITY_CHANGE	0x04
-#define INT_COMMAND_READY	0x80
+#define INT_POLARITY		0x18	/* typePolarity, kept as found */
 #define INT_GLOBAL		BIT(31)
-/* in use: the ones raised while we hold the locality */
-#define INT_USED		(INT_DATA_AVAIL | INT_STS_VALID | \
-				 INT_COMMAND_READY)
+/*
+ * In use: the ones raised while we hold the locality.  Not commandReady:
+ * it is requested just before the locality is given up, so its interrupt
+ * may come when nobody can clear it any more.
+ */
+#define INT_USED		(INT_DATA_AVAIL | INT_STS_VALID)
+
+/* INTF_CAPS dataTransferSizeSupport: 0 legacy (1 byte), 8, 32, 64 bytes */
+#define CAPS_XFER(caps)		(((caps) >> 9) & 3)
 
 /* TPM 2.0 interface timeouts (PTP), in ms */
 #define TIS_TIMEOUT_A		750
@@ -76,7 +91,7 @@
 #define TIS_TIMEOUT_C		200
 #define TIS_TIMEOUT_D		30
 
-#define TIS_STORM_IRQS		1000	/* unhandled in a second: a storm */
+#define TIS_STORM_IRQS		1000	/* not clearable in a second: a storm */
 #define TIS_LOST_IRQS		3	/* lost in a row: poll instead */
 #define TIS_RECV_ATTEMPTS	3
 
@@ -96,13 +111,18 @@ struct tis {
 	void __iomem *base;
 	struct device *dev;
 	struct tpms_chip *chip;
-	int irq;			/* > 0 while interrupts are in use */
-	bool irq_seen;
+	unsigned int fifo_width;	/* bytes per FIFO access: 4, or 1 */
+	struct mutex irq_lock;		/* irq_line: request to free */
+	int irq_line;			/* > 0 while our handler is requested */
+	int irq;			/* > 0 while waits sleep for it */
+	u32 int_enable;			/* INT_ENABLE while interrupts are in use */
+	bool int_armed;			/* INT_ENABLE set at the device */
+	bool irq_seen;			/* an interrupt we cleared */
+	struct work_struct irq_work;	/* back to polling, off the ISR */
 	wait_queue_head_t wq;
 	unsigned long storm_start;	/* jiffies */
 	unsigned int storm_count;
-	bool storm;			/* switch to polling at power-down */
-	bool irq_disabled;		/* by the storm check: enable before free */
+	bool storm;			/* status we cannot clear, many times */
 	unsigned int irqs;		/* interrupts handled */
 	unsigned int lost;		/* waits that ended ready, no interrupt */
 	atomic_t rpm_suspends;
@@ -137,21 +157,27 @@ static u8 tis_status(struct tis *tis)
 	return sts & STS_READ_ZERO ? 0 : sts;
 }
 
+/* burstCount, from one aligned 32-bit read of STS (0: none, or no TPM) */
 static unsigned int tis_burst(struct tis *tis)
 {
-	return ioread16(tis->base + TIS_BURST);
+	u32 sts = tis_read32(tis, TIS_STS);
+
+	return sts == ~0U ? 0 : (sts >> 8) & 0xFFFF;
 }
 
-static bool tis_ready_or_aborting(struct tis *tis, u8 mask, bool abortable)
+/* A wait ends: ready, aborting, or interrupts no longer in use. */
+static bool tis_wait_over(struct tis *tis, u8 mask, bool abortable)
 {
 	return (tis_status(tis) & mask) == mask ||
-	       (abortable && tpms_chip_aborting(tis->chip));
+	       (abortable && tpms_chip_aborting(tis->chip)) ||
+	       READ_ONCE(tis->irq) <= 0;
 }
 
 /*
  * Wait until (status & mask) == mask, or @timeout jiffies.  With a working
- * interrupt: sleep until it fires.  Otherwise poll: 10-20 us sleeps for the
- * first 200 us, then up to 100-200 us, then 1 ms.
+ * interrupt, for what raises one (data available, status valid): sleep
+ * until it fires.  Otherwise poll: 10-20 us sleeps for the first 200 us,
+ * then up to 100-200 us, then 1 ms.
  */
 static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			   bool abortable)
@@ -168,7 +194,7 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			return -ETIME;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (READ_ONCE(tis->irq) > 0) {
+		if (READ_ONCE(tis->irq) > 0 && !(mask & STS_COMMAND_READY)) {
 			/* slices, so that a lost interrupt costs 10 ms at most */
 			long slice = min_t(long, max_t(long, stop - jiffies, 1),
 					   msecs_to_jiffies(10));
@@ -177,20 +203,20 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			unsigned long t0 = jiffies;
 
 			wait_event_killable_timeout(tis->wq,
-						    tis_ready_or_aborting(tis, mask,
-									  abortable),
+						    tis_wait_over(tis, mask,
+								  abortable),
 						    slice);
 			/*
 			 * Ready after a whole slice with no interrupt handled:
 			 * lost.  A few in a row (the line disabled by the
-			 * kernel, say) and the next power-down goes to polling.
+			 * kernel, say) and the device goes back to polling.
 			 */
 			if (READ_ONCE(tis->irqs) != seen)
 				tis->lost = 0;
 			else if (time_after_eq(jiffies, t0 + slice) &&
 				 (tis_status(tis) & mask) == mask &&
 				 ++tis->lost == TIS_LOST_IRQS)
-				WRITE_ONCE(tis->storm, true);
+				queue_work(system_unbound_wq, &tis->irq_work);
 			continue;
 		}
 		if (slept_us < 200) {
@@ -226,6 +252,11 @@ static int tis_request_locality(struct tis *tis)
 			return 0;
 		usleep_range(20, 50);
 	} while (time_before(jiffies, stop));
+	/*
+	 * Withdraw the request (activeLocality written while not active), or
+	 * the TPM would hand us the locality later, when nobody gives it up.
+	 */
+	tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
 	dev_err_ratelimited(tis->dev, "locality 0 not granted (access 0x%02x)\n",
 			    acc);
 	return -EBUSY;
@@ -239,7 +270,7 @@ static void tis_relinquish_locality(struct tis *tis)
 {
 	if (!(tis_read8(tis, TIS_ACCESS) & ACCESS_ACTIVE))
 		return;
-	if (READ_ONCE(tis->irq) > 0)
+	if (tis->int_armed)
 		tis_write32(tis, TIS_INT_STATUS, ~0U);
 	tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
 }
@@ -260,17 +291,20 @@ static int tis_wait_burst(struct tis *tis, unsigned int *burst)
 
 	do {
 		*burst = tis_burst(tis);
-		if (*burst && *burst != 0xFFFF)
+		if (*burst)
 			return 0;
 		usleep_range(10, 20);
 	} while (time_before(jiffies, stop));
 	return -EBUSY;
 }
 
-/* Write @len bytes to the FIFO, four at a time where possible. */
+/*
+ * Write @len bytes to the FIFO, four at a time where the interface takes
+ * transfers of more than one byte (INTF_CAPS), else one at a time.
+ */
 static void tis_fifo_write(struct tis *tis, const u8 *p, size_t len)
 {
-	while (len >= 4) {
+	while (tis->fifo_width == 4 && len >= 4) {
 		iowrite32(get_unaligned_le32(p), tis->base + TIS_DATA_FIFO);
 		p += 4;
 		len -= 4;
@@ -281,7 +315,7 @@ static void tis_fifo_write(struct tis *tis, const u8 *p, size_t len)
 
 static void tis_fifo_read(struct tis *tis, u8 *p, size_t len)
 {
-	while (len >= 4) {
+	while (tis->fifo_width == 4 && len >= 4) {
 		put_unaligned_le32(ioread32(tis->base + TIS_DATA_FIFO), p);
 		p += 4;
 		len -= 4;
@@ -432,18 +466,24 @@ static int tis_power_up(struct tpms_chip *chip)
 	return tis_request_locality(tpms_chip_priv(chip));
 }
 
-static void tis_irq_release(struct tis *tis);
+/* Interrupts off at the device; the caller holds the locality. */
+static void tis_int_disarm(struct tis *tis)
+{
+	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable & INT_POLARITY);
+	tis_write32(tis, TIS_INT_STATUS, ~0U);
+	tis->int_armed = false;
+}
 
+/*
+ * The locality is ours: if interrupts went out of use since the device was
+ * armed (storm, lost interrupts), switch them off at the device now.
+ */
 static void tis_power_down(struct tpms_chip *chip)
 {
 	struct tis *tis = tpms_chip_priv(chip);
 
-	if (READ_ONCE(tis->storm) && tis->irq > 0) {
-		dev_warn(tis->dev, "%s on IRQ %d: polling from now on\n",
-			 READ_ONCE(tis->irq_disabled) ? "interrupt storm" :
-			 "interrupts lost", tis->irq);
-		tis_irq_release(tis);
-	}
+	if (tis->int_armed && READ_ONCE(tis->irq) <= 0)
+		tis_int_disarm(tis);
 	tis_relinquish_locality(tis);
 }
 
@@ -459,120 +499,154 @@ static const struct tpms_backend_ops tis_ops = {
 
 /* --- interrupts --- */
 
+/* Count a status we cannot clear; a thousand within a second: a storm. */
+static void tis_storm_check(struct tis *tis)
+{
+	if (time_after(jiffies, tis->storm_start + HZ)) {
+		tis->storm_start = jiffies;
+		tis->storm_count = 0;
+	}
+	if (++tis->storm_count == TIS_STORM_IRQS) {
+		WRITE_ONCE(tis->storm, true);
+		queue_work(system_unbound_wq, &tis->irq_work);
+	}
+}
+
 /*
- * An interrupt whose status we cannot clear (unreadable, or still set after
- * the write) is counted; a thousand of them within a second is a storm:
- * back to polling.  A call with no status bit set is not ours (the line may
- * be shared, and QEMU's level-triggered TIS line gives about one such call
- * per command): IRQ_NONE, and the kernel's own spurious-interrupt check
- * guards a line that nobody handles.
+ * Ours is a status we could clear: IRQ_HANDLED.  No status bit set is not
+ * ours (the line may be shared, and QEMU's level-triggered TIS line gives
+ * about one such call per command).  A status we cannot clear (another
+ * locality is active, or the TPM is gone) is not handled either: the
+ * handler is freed from a work item after a storm of them, and until then
+ * the kernel's spurious-interrupt check guards the line.  The line is
+ * never disabled here: it may be shared.
  */
 static irqreturn_t tis_isr(int irq, void *data)
 {
 	struct tis *tis = data;
 	u32 st = tis_read32(tis, TIS_INT_STATUS);
-	bool stuck = st == ~0U;
 
-	if (stuck)
-		st = 0;
-	if (st) {
+	if (!st)
+		return IRQ_NONE;
+	if (st != ~0U) {
 		tis_write32(tis, TIS_INT_STATUS, st);
-		WRITE_ONCE(tis->irq_seen, true);
-		WRITE_ONCE(tis->irqs, tis->irqs + 1);
-		wake_up_all(&tis->wq);
-		stuck = tis_read32(tis, TIS_INT_STATUS) & st;
-	}
-	if (stuck) {
-		if (time_after(jiffies, tis->storm_start + HZ)) {
-			tis->storm_start = jiffies;
-			tis->storm_count = 0;
-		}
-		if (++tis->storm_count >= TIS_STORM_IRQS &&
-		    !tis->irq_disabled) {
-			/* stop it now; the next power-down goes to polling */
-			disable_irq_nosync(irq);
-			tis->irq_disabled = true;
-			WRITE_ONCE(tis->storm, true);
+		if (!(tis_read32(tis, TIS_INT_STATUS) & st)) {
+			WRITE_ONCE(tis->irq_seen, true);
+			WRITE_ONCE(tis->irqs, tis->irqs + 1);
+			wake_up_all(&tis->wq);
+			return IRQ_HANDLED;
 		}
 	}
-	return st ? IRQ_HANDLED : IRQ_NONE;
+	tis_storm_check(tis);
+	return IRQ_NONE;
 }
 
-/* Back to polling and the line freed, balanced if the storm check hit. */
+/* Back to polling and the handler freed; irq_lock held. */
 static void tis_irq_free(struct tis *tis)
 {
-	int irq = tis->irq;
-
 	WRITE_ONCE(tis->irq, 0);
-	synchronize_irq(irq);	/* irq_disabled is final from here */
-	if (tis->irq_disabled)
-		enable_irq(irq);
-	free_irq(irq, tis);
 	wake_up_all(&tis->wq);	/* waiters go back to polling */
-}
-
-/* Interrupts off and the line freed; the caller holds the locality. */
-static void tis_irq_release(struct tis *tis)
-{
-	tis_write32(tis, TIS_INT_ENABLE, 0);
-	tis_write32(tis, TIS_INT_STATUS, ~0U);
-	tis_irq_free(tis);
-}
-
-/* At probe failure and remove, when no command can run. */
-static void tis_irq_off(struct tis *tis)
-{
-	if (tis->irq <= 0)
-		return;
-	if (tis_request_locality(tis)) {
-		tis_irq_free(tis);	/* cannot reach the TPM */
-		return;
-	}
-	tis_irq_release(tis);
-	tis_relinquish_locality(tis);
+	free_irq(tis->irq_line, tis);
+	tis->irq_line = 0;
 }
 
 /*
- * Use @irq only if it fires: enable the interrupts, provoke a locality
- * change and a commandReady, and wait for one.  One log line either way.
+ * A storm, or interrupts lost: free the handler now, in process context.
+ * The device is disarmed at the next power-down, which holds the locality.
+ * During the probe (interrupts not in use yet) the probe says why.
  */
-static void tis_irq_probe(struct tis *tis, int irq)
+static void tis_irq_work(struct work_struct *work)
+{
+	struct tis *tis = container_of(work, struct tis, irq_work);
+
+	mutex_lock(&tis->irq_lock);
+	if (tis->irq_line > 0) {
+		if (READ_ONCE(tis->irq) > 0)
+			dev_warn(tis->dev, "%s on IRQ %d: polling from now on\n",
+				 READ_ONCE(tis->storm) ? "interrupt storm" :
+				 "interrupts lost", tis->irq_line);
+		tis_irq_free(tis);
+	}
+	mutex_unlock(&tis->irq_lock);
+}
+
+/* The handler freed if requested, and the work item done with. */
+static void tis_irq_release(struct tis *tis)
+{
+	mutex_lock(&tis->irq_lock);
+	if (tis->irq_line > 0)
+		tis_irq_free(tis);
+	mutex_unlock(&tis->irq_lock);
+	/* no ISR runs any more: nothing can queue it again */
+	cancel_work_sync(&tis->irq_work);
+}
+
+/*
+ * At probe failure and remove, when no command can run: disarm the device
+ * if the locality can be had, and release the handler whatever happens.
+ */
+static void tis_irq_off(struct tis *tis)
+{
+	if (tis->int_armed && !tis_request_locality(tis)) {
+		tis_int_disarm(tis);
+		tis_relinquish_locality(tis);
+	}
+	tis_irq_release(tis);
+}
+
+/*
+ * Use @irq only if it fires: the caller holds the locality and the device
+ * is disarmed.  Enable the interrupts, provoke a locality change, and wait
+ * for one we can clear.  One log line either way.  Return: 0, or -EBUSY
+ * when the locality is lost (then it is not held, and the handler freed).
+ */
+static int tis_irq_probe(struct tis *tis, int irq)
 {
 	int rc;
 
 	tis->storm_start = jiffies;
+	mutex_lock(&tis->irq_lock);
 	rc = request_irq(irq, tis_isr, IRQF_SHARED, TIS_NAME, tis);
+	if (!rc)
+		tis->irq_line = irq;	/* from here on, every exit frees it */
+	mutex_unlock(&tis->irq_lock);
 	if (rc) {
 		dev_info(tis->dev, "cannot get IRQ %d (%d): polling\n", irq, rc);
-		return;
+		return 0;
 	}
-	/* the interrupt registers only take writes from the active locality */
-	if (!tis_request_locality(tis)) {
-		tis_write8(tis, TIS_INT_VECTOR, irq);
-		tis_write32(tis, TIS_INT_STATUS, ~0U);
-		tis_write32(tis, TIS_INT_ENABLE,
-			    INT_GLOBAL | INT_USED | INT_LOCALITY_CHANGE);
-		tis->irq = irq;
-		/* give the locality up and take it again: a locality change */
-		tis_relinquish_locality(tis);
-		if (!tis_request_locality(tis)) {
-			wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
-					   msecs_to_jiffies(100));
-			/* from now on only what fires while we hold it */
-			tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_USED);
-			tis_relinquish_locality(tis);
-		}
+	tis_write8(tis, TIS_INT_VECTOR, irq);
+	tis->int_enable = (tis_read32(tis, TIS_INT_ENABLE) & INT_POLARITY) |
+			  INT_GLOBAL | INT_USED;
+	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable | INT_LOCALITY_CHANGE);
+	tis->int_armed = true;
+	/* give the locality up and take it again: a locality change */
+	tis_relinquish_locality(tis);
+	rc = tis_request_locality(tis);
+	if (rc) {
+		tis_irq_off(tis);
+		return rc;
 	}
-	if (READ_ONCE(tis->irq_seen)) {
+	wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
+			   msecs_to_jiffies(100));
+	/* from now on only what fires while we hold it */
+	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
+	if (READ_ONCE(tis->irq_seen) && !READ_ONCE(tis->storm)) {
+		WRITE_ONCE(tis->irq, irq);
 		dev_info(tis->dev, "using IRQ %d\n", irq);
-		return;
+		return 0;
 	}
-	tis->irq = irq;	/* for tis_irq_off() */
-	dev_info(tis->dev, "IRQ %d does not fire: polling\n", irq);
-	tis_irq_off(tis);
+	dev_info(tis->dev, "IRQ %d %s: polling\n", irq,
+		 READ_ONCE(tis->storm) ? "storms" : "does not fire");
+	tis_int_disarm(tis);
+	tis_irq_release(tis);
+	return 0;
 }
 
 /* --- probe and remove, shared by the platform and PNP drivers --- */
+
+static const char * const tis_xfer_names[] = {
+	"legacy", "8-byte", "32-byte", "64-byte"
+};
 
 static int tis_probe_common(struct device *dev, struct resource *res,
 			    int irq)
@@ -587,6 +661,8 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		return -ENOMEM;
 	tis->dev = dev;
 	init_waitqueue_head(&tis->wq);
+	mutex_init(&tis->irq_lock);
+	INIT_WORK(&tis->irq_work, tis_irq_work);
 	tis->base = devm_ioremap_resource(dev, res);
 	if (IS_ERR(tis->base))
 		return PTR_ERR(tis->base);	/* logged by devm */
@@ -597,6 +673,7 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		return -ENODEV;
 	}
 	caps = tis_read32(tis, TIS_INTF_CAPS);
+	tis->fifo_width = CAPS_XFER(caps) ? 4 : 1;
 
 	chip = tpms_chip_alloc(dev, &tis_ops, tis, TPMS_BACKEND_RUNTIME_PM);
 	if (IS_ERR(chip))
@@ -604,9 +681,29 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 	tis->chip = chip;
 	dev_set_drvdata(dev, tis);
 
-	if (irq > 0)
-		tis_irq_probe(tis, irq);
+	/*
+	 * The locality first: without it the TPM is not ours to use, and its
+	 * interrupt registers take no writes.  Anything a previous owner left
+	 * enabled or raised goes before a handler is requested.
+	 */
+	rc = tis_request_locality(tis);
+	if (rc) {
+		tpms_chip_put(chip);
+		return rc;
+	}
+	tis->int_enable = tis_read32(tis, TIS_INT_ENABLE) & INT_POLARITY;
+	tis_int_disarm(tis);
+	if (irq > 0) {
+		rc = tis_irq_probe(tis, irq);
+		if (rc) {
+			tpms_chip_put(chip);
+			return rc;
+		}
+	}
+	tis_relinquish_locality(tis);
 
+	/* system sleep runs the callbacks even from runtime suspend */
+	dev_pm_set_driver_flags(dev, DPM_FLAG_NO_DIRECT_COMPLETE);
 	pm_runtime_set_active(dev);
 	pm_runtime_set_autosuspend_delay(dev, tis_autosuspend_ms);
 	pm_runtime_use_autosuspend(dev);
@@ -621,8 +718,9 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		tpms_chip_put(chip);
 		return rc;
 	}
-	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x, %s\n",
+	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x (%s transfers: %u-byte FIFO accesses), %s\n",
 		 tpms_chip_name(chip), vid, tis_read8(tis, TIS_RID), caps,
+		 tis_xfer_names[CAPS_XFER(caps)], tis->fifo_width,
 		 tis->irq > 0 ? "interrupts" : "polling");
 	return 0;
 }
@@ -639,6 +737,7 @@ static void tis_remove_common(struct device *dev)
 	tpms_chip_put(tis->chip);
 }
 
+/* Idle: the locality goes back; the TPM stays powered, its state kept. */
 static int tis_runtime_suspend(struct device *dev)
 {
 	struct tis *tis = dev_get_drvdata(dev);
@@ -668,10 +767,11 @@ static int tis_resume(struct device *dev)
 {
 	struct tis *tis = dev_get_drvdata(dev);
 
-	if (tis->irq > 0 && !tis_request_locality(tis)) {
+	if (READ_ONCE(tis->irq) > 0 && !tis_request_locality(tis)) {
 		tis_write8(tis, TIS_INT_VECTOR, tis->irq);
 		tis_write32(tis, TIS_INT_STATUS, ~0U);
-		tis_write32(tis, TIS_INT_ENABLE, INT_GLOBAL | INT_USED);
+		tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
+		tis->int_armed = true;
 		tis_relinquish_locality(tis);
 	}
 	return tpms_chip_pm_resume(tis->chip);
@@ -748,6 +848,16 @@ static int tis_plat_probe(struct platform_device *pdev)
 		dev_err(&pdev->dev, "no MMIO resource\n");
 		return -ENODEV;
 	}
+	/*
+	 * Out of the ACPI PM domain (only that one: with an ACPI companion
+	 * the domain is ACPI's), left powered: its runtime suspend would
+	 * put a TPM that has _PS3 into D3 after every idle spell, and a TPM
+	 * that loses power loses its loaded objects and sessions, or needs
+	 * TPM2_Startup before it answers again.  The bus core's detach at
+	 * unbind then finds no domain.
+	 */
+	if (has_acpi_companion(&pdev->dev))
+		dev_pm_domain_detach(&pdev->dev, false);
 	return tis_probe_common(&pdev->dev, res, tis_irq);
 }
 
