@@ -139,11 +139,13 @@ if [ $debug = 0 ]; then
 			scripts/dkms-install.sh "$kver"
 		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
 			"${k[@]}" --env LOAD=insmod "${cycles[@]}" \
-			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime
+			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
+			cdev-poll vtpm-uffd vtpm-sleep-kill
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
-			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall hostile claims lifecycle reboot-fence
+			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
+			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
 		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
-			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall
+			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall tis-rpm tis-irqprobe
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" tis-tpm12
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
@@ -168,7 +170,8 @@ else
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
 		--host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
-		tis-smoke tis-unbind tis-stall hostile lifecycle faults kmemleak-scan
+		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
+		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
