@@ -52,14 +52,14 @@ def where(pid):
 
 
 def in_notifier(pid):
-    """@pid sleeps on a mutex inside the tpm_safe sleep notifier"""
+    """@pid sleeps uninterruptibly inside the tpm_safe sleep notifier"""
     try:
         stat = rd("/proc/%d/stat" % pid)
         stack = rd("/proc/%d/stack" % pid)
     except OSError:
         return False
     state = stat.rsplit(")", 1)[1].split()[0]
-    return state == "D" and "tpms_pm_notify" in stack and "mutex_lock" in stack
+    return state == "D" and "tpms_pm_notify" in stack
 
 
 def freezer_failures():

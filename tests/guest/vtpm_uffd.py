@@ -229,7 +229,7 @@ def works(num):
 
 def stuck_in_fault(uffd, page, how, what):
     """the server's trapped call is in its copy: the fault came"""
-    addr = uffd.wait_fault(10 * TIME_SCALE)
+    addr = uffd.wait_fault(30 * TIME_SCALE)  # a python client starting
     good = addr is not None and addr & ~(PAGE - 1) == page
     tap(good, "%s: the server's %s() waits in its copy (userfaultfd fault)" % (what, how),
         "fault at %s, page %#x" % (None if addr is None else hex(addr), page))
