@@ -14,7 +14,7 @@ DRV=/sys/bus/platform/drivers/tpm_safe_tis
 IRQ=5
 REG="python3 /tmp/tisreg.py"
 
-# TIS registers through /dev/mem (localities 0 and 1, 4 KiB apart); every
+# TIS registers through /dev/mem (localities 0 to 4, 4 KiB apart); every
 # command checks what it set up and prints the registers when it fails
 cat > /tmp/tisreg.py <<'PY'
 import ctypes, mmap, os, sys
@@ -22,7 +22,7 @@ ACCESS, INT_ENABLE, INT_STATUS = 0x00, 0x08, 0x10
 VALID, ACTIVE, REQUEST_USE = 0x80, 0x20, 0x02
 INT_GLOBAL, INT_LOCALITY_CHANGE = 1 << 31, 0x04
 fd = os.open("/dev/mem", os.O_RDWR | os.O_SYNC)
-mm = mmap.mmap(fd, 0x2000, mmap.MAP_SHARED,
+mm = mmap.mmap(fd, 0x5000, mmap.MAP_SHARED,
                mmap.PROT_READ | mmap.PROT_WRITE, offset=0xFED40000)
 
 
@@ -59,7 +59,7 @@ def need(cond, what):
 
 cmd = sys.argv[1]
 if cmd == "setup":
-    for loc in range(4):
+    for loc in range(5):
         if r8(loc, ACCESS) & (ACTIVE | REQUEST_USE):
             w8(loc, ACCESS, ACTIVE)     # give up, or withdraw a request
     w8(0, ACCESS, REQUEST_USE)
