@@ -350,6 +350,13 @@ static unsigned long tpms_duration(struct tpms_chip *chip, u32 ordinal)
 	return chip->duration[TPMS_DUR_LONG];
 }
 
+/* A command the backend's going cut off; unregister's own last one is not */
+static void tpms_count_gone(struct tpms_chip *chip)
+{
+	if (!test_bit(TPMS_F_FINAL, &chip->flags))
+		atomic64_inc(&chip->stats.err_gone);
+}
+
 static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 				 size_t bufsiz, size_t len)
 {
@@ -372,7 +379,7 @@ static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 					    ordinal);
 			break;
 		case -ENODEV:
-			atomic64_inc(&chip->stats.err_gone);
+			tpms_count_gone(chip);
 			break;
 		case -EINTR:
 			atomic64_inc(&chip->stats.err_intr);
@@ -391,7 +398,7 @@ static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 	if (rc) {
 		ops->cancel(chip);
 		if (rc == -ENODEV) {
-			atomic64_inc(&chip->stats.err_gone);
+			tpms_count_gone(chip);
 		} else {
 			atomic64_inc(&chip->stats.err_io);
 			dev_err_ratelimited(&chip->dev,
@@ -536,6 +543,14 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 	mutex_unlock(&tpms_sleep_lock);
 
 	tpms_chip_fence(chip, last_command);
+
+	/* what the removal cut short: after it, stats/ can no longer be read */
+	if (atomic64_read(&chip->stats.err_gone) ||
+	    atomic64_read(&chip->stats.refused_gone))
+		dev_info(&chip->dev,
+			 "removed: %lld command(s) cut off, %lld caller(s) refused\n",
+			 (long long)atomic64_read(&chip->stats.err_gone),
+			 (long long)atomic64_read(&chip->stats.refused_gone));
 }
 
 /*

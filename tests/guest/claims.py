@@ -12,9 +12,11 @@ GetRandom at any time."""
 
 import errno
 import os
+import re
 import signal
 import stat
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -365,6 +367,13 @@ def unbind_order():
     tap(got == "ENXIO" and by_path == "ENOENT",
         "open after removal: ENOENT by its path, ENXIO through an old node",
         "%s, %s" % (by_path, got))
+    said = [ln for ln in subprocess.run(
+        ["dmesg"], stdout=subprocess.PIPE, universal_newlines=True).stdout.splitlines()
+        if "tpmsafe%d: removed:" % fake.num in ln]
+    m = re.search(r"removed: (\d+) command\(s\) cut off, (\d+) caller\(s\) refused",
+                  said[-1] if said else "")
+    tap(m and (m.group(1), m.group(2)) == ("1", "1"),
+        "the removal logs err_gone and refused_gone: 1 cut off, 1 refused", said)
     fake.close()
 
 
