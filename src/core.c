@@ -545,8 +545,9 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 	tpms_chip_fence(chip, last_command);
 
 	/* what the removal cut short: after it, stats/ can no longer be read */
-	if (atomic64_read(&chip->stats.err_gone) ||
-	    atomic64_read(&chip->stats.refused_gone))
+	if ((atomic64_read(&chip->stats.err_gone) ||
+	     atomic64_read(&chip->stats.refused_gone)) &&
+	    !test_and_set_bit(TPMS_F_REMOVAL_LOGGED, &chip->flags))
 		dev_info(&chip->dev,
 			 "removed: %lld command(s) cut off, %lld caller(s) refused\n",
 			 (long long)atomic64_read(&chip->stats.err_gone),

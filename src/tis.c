@@ -567,6 +567,7 @@ static void tis_irq_work(struct work_struct *work)
 				 "interrupts lost", tis->irq_line);
 		tis_irq_free(tis);
 	}
+	WRITE_ONCE(tis->irq, 0);	/* never in use without a handler */
 	mutex_unlock(&tis->irq_lock);
 }
 
@@ -630,11 +631,16 @@ static int tis_irq_probe(struct tis *tis, int irq)
 			   msecs_to_jiffies(100));
 	/* from now on only what fires while we hold it */
 	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
-	if (READ_ONCE(tis->irq_seen) && !READ_ONCE(tis->storm)) {
+	/* under irq_lock: a storm's work item may have freed it meanwhile */
+	mutex_lock(&tis->irq_lock);
+	if (READ_ONCE(tis->irq_seen) && !READ_ONCE(tis->storm) &&
+	    tis->irq_line > 0) {
 		WRITE_ONCE(tis->irq, irq);
+		mutex_unlock(&tis->irq_lock);
 		dev_info(tis->dev, "using IRQ %d\n", irq);
 		return 0;
 	}
+	mutex_unlock(&tis->irq_lock);
 	dev_info(tis->dev, "IRQ %d %s: polling\n", irq,
 		 READ_ONCE(tis->storm) ? "storms" : "does not fire");
 	tis_int_disarm(tis);
@@ -766,14 +772,19 @@ static int tis_suspend(struct device *dev)
 static int tis_resume(struct device *dev)
 {
 	struct tis *tis = dev_get_drvdata(dev);
+	int irq;
 
-	if (READ_ONCE(tis->irq) > 0 && !tis_request_locality(tis)) {
-		tis_write8(tis, TIS_INT_VECTOR, tis->irq);
+	/* under irq_lock: a storm's work item cannot free the handler meanwhile */
+	mutex_lock(&tis->irq_lock);
+	irq = READ_ONCE(tis->irq);
+	if (irq > 0 && !tis_request_locality(tis)) {
+		tis_write8(tis, TIS_INT_VECTOR, irq);
 		tis_write32(tis, TIS_INT_STATUS, ~0U);
 		tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
 		tis->int_armed = true;
 		tis_relinquish_locality(tis);
 	}
+	mutex_unlock(&tis->irq_lock);
 	return tpms_chip_pm_resume(tis->chip);
 }
 

@@ -44,6 +44,7 @@ enum {
 	TPMS_F_TPM2,
 	TPMS_F_STARTING,	/* registration's start-up commands */
 	TPMS_F_HWRNG,		/* hwrng registered */
+	TPMS_F_REMOVAL_LOGGED,	/* what a removal cut short, logged once */
 };
 
 /* Per-chip counters, read through sysfs stats/. */
