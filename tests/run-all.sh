@@ -168,7 +168,7 @@ else
 	dkver=$(cat "$dir/include/config/kernel.release")
 	tier guest-debug tests/qemu/run.sh --kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" \
 		--mode exclusive --out "$results/guest-debug" --ko "$dbg/tpm_safe.ko" \
-		--host-stop 40 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
+		--host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
 		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
