@@ -28,44 +28,30 @@ TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
 PARAMS = "/sys/module/tpm_safe/parameters"
 UNBIND = "/sys/bus/platform/drivers/tpm_safe_vtpm/unbind"
 RNGS = "/sys/class/misc/hw_random/rng_available"
-CC_SHUTDOWN = 0x145
+CC_SHUTDOWN = T.CC_SHUTDOWN
 RC_RETRY = 0x922
 
 tap = T.Tap()
 
-
-def read(path):
-    with open(path) as f:
-        return f.read().strip()
+read = T.read_text
 
 
 def stat_of(fake, name):
     return int(read("/sys/class/tpm_safe/tpmsafe%d/stats/%s" % (fake.num, name)))
 
-
 def node(fake):
     return "/dev/tpmsafe%d" % fake.num
 
-
 def gone(path):
-    deadline = time.monotonic() + 10 * TIME_SCALE
-    while os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return not os.path.exists(path)
+    return T.gone(path, 10 * TIME_SCALE)
 
 
 def until(cond, seconds):
-    deadline = time.monotonic() + seconds * TIME_SCALE
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.002)
-    return True
+    return T.wait_until(cond, seconds * TIME_SCALE)
 
 
 def errname(e):
     return errno.errorcode.get(e.errno, str(e.errno))
-
 
 def works(path):
     """The chip answers a Hash (not GetRandom: see above)."""
@@ -78,13 +64,11 @@ def works(path):
     finally:
         os.close(fd)
 
-
 def retire(fake):
     """Close the server; its chip goes away."""
     path = node(fake)
     fake.close()
     return gone(path)
-
 
 def first(cc, reply):
     """behave(): reply(c) to the first command with code cc only."""
@@ -97,7 +81,6 @@ def first(cc, reply):
         return None
     return behave
 
-
 def late(event_or_seconds):
     """A reply that comes late (a server always answers in the end; the
     driver drops the answer to a command it cancelled)."""
@@ -109,10 +92,8 @@ def late(event_or_seconds):
         return None
     return reply
 
-
 def header_only(code):
     return struct.pack(">HII", T.TPM2_ST_NO_SESSIONS, 10, code)
-
 
 def defaults():
     want = {"stale_ms": "120000", "vtpm_autosuspend_ms": "200",
@@ -135,7 +116,6 @@ def defaults():
     tap(len(modes) >= 3 and set(modes.values()) == {"0o600"},
         "every node (vtpmx, TIS, virtual) is 0600", modes)
     tap(retire(fake), "the server closed: its chip goes")
-
 
 def retries():
     """RC_RETRY for ever: resent with 20, 40, ... 1280 ms between (2.54 s,
@@ -161,7 +141,6 @@ def retries():
         "RC_RETRY: doubling delays from 20 ms, 2.54 s in all (%.2f s)" % s)
     tap(works(node(fake)), "the chip answers afterwards")
     tap(retire(fake), "the server closed: its chip goes")
-
 
 def durations():
     """A PCR_Read answered after 1.2 s fails after 750 ms: ETIME through the
@@ -196,7 +175,6 @@ def durations():
     fake.close()
     tap(gone(path), "the chip is gone")
 
-
 def slow_startup():
     """Start-up commands at registration get 120 s: a server that takes
     3 s for its first answer (Startup's own duration is 2 s) registers."""
@@ -207,7 +185,6 @@ def slow_startup():
         "a server 3 s slow at start-up registers (%.1f s)" % s)
     tap(works(node(fake)), "...and its chip answers")
     tap(retire(fake), "the server closed: its chip goes")
-
 
 def stale():
     """An unread response is dropped after stale_ms: read() returns 0
@@ -236,7 +213,6 @@ def stale():
         "stale_ms=300 is dropped", "fresh %d, late %d" % (fresh, late))
     tap(again is True, "...and the file takes the next command", again)
     tap(retire(fake), "the server closed: its chip goes")
-
 
 def counters_and_kill():
     """err_io for a malformed response; a killed waiter: err_intr, the chip
@@ -274,13 +250,11 @@ def counters_and_kill():
     tap(works(node(fake)), "...and the chip answers the next client")
     tap(retire(fake), "the server closed: its chip goes")
 
-
 def thread_state(tid):
     try:
         return read("/proc/self/task/%d/stat" % tid).rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return "?"
-
 
 def unbind_order():
     """Unbind with a command in the backend and a sysfs reader waiting for
@@ -375,7 +349,6 @@ def unbind_order():
     tap(m and (m.group(1), m.group(2)) == ("1", "1"),
         "the removal logs err_gone and refused_gone: 1 cut off, 1 refused", said)
     fake.close()
-
 
 def main():
     for part in (defaults, retries, durations, slow_startup, stale,

@@ -35,20 +35,13 @@ ATTEMPTS = 3
 HWRNG = "/sys/class/misc/hw_random"
 TIS_DEV = "MSFT0101:00"
 TIS_DRV = "/sys/bus/platform/drivers/tpm_safe_tis"
-CC_READ_CLOCK = 0x181
+CC_READ_CLOCK = T.CC_READ_CLOCK
 
 tap = T.Tap()
 
+sysfs_read = T.read_text
 
-def sysfs_read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def sysfs_write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
+sysfs_write = T.write_text
 
 def tis_rng(seconds=10.0):
     """the hwrng name of the chip on the TIS device, once it is bound"""
@@ -64,7 +57,6 @@ def tis_rng(seconds=10.0):
         if time.monotonic() > deadline:
             return None
         time.sleep(0.02)
-
 
 class Stuck:
     """ReadClock commands on the fake server's chip, each unanswered until
@@ -122,7 +114,6 @@ class Stuck:
         self.release()
         self.fake.close()
 
-
 def timed(fn, stuck):
     """fn() in a thread: (seconds, its result or errno name, the thread's
     wchan if it still ran at BOUND); answers the stuck command at RELEASE"""
@@ -156,7 +147,6 @@ def timed(fn, stuck):
             return float("inf"), "no return 60 s after the release", wchan
     return box["s"], box.get("res"), wchan
 
-
 def attempt(desc, setup, fn, after, stuck):
     """up to ATTEMPTS runs of fn() with a command in flight; one TAP line.
     setup() returns an error text or None; after(seconds, result) returns
@@ -184,7 +174,6 @@ def attempt(desc, setup, fn, after, stuck):
               "outside tpm_safe (the core's fill thread?): again" % (
                   n, BOUND * 1000, wchan))
     tap(False, desc, "every attempt waited outside tpm_safe: inconclusive")
-
 
 def main():
     bound_tis = tis_rng()

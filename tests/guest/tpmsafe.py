@@ -24,6 +24,8 @@ CC_GET_RANDOM = 0x17B
 CC_PCR_READ = 0x17E
 CC_GET_CAPABILITY = 0x17A
 CC_HASH = 0x17D
+CC_READ_CLOCK = 0x181   # not in the duration table: 120 s
+CC_SHUTDOWN = 0x145
 RH_NULL = 0x40000007
 
 
@@ -112,6 +114,42 @@ def launch(state, swtpm_extra=(), tpm2=True, wait=True):
         return proc, num, devid
     finally:
         os.close(fd)
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def write_text(path, value):
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def wait_until(cond, seconds):
+    """poll cond() every 2 ms until it holds (True) or seconds pass"""
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def gone(path, seconds=10.0):
+    """path disappears within seconds"""
+    return wait_until(lambda: not os.path.exists(path), seconds)
+
+
+def task_where(pid):
+    """state and kernel stack of a task, for a diagnosis"""
+    out = []
+    for f in ("stat", "stack"):
+        try:
+            out.append(read_text("/proc/%d/%s" % (pid, f)))
+        except OSError as e:
+            out.append("%s: %s" % (f, e))
+    return "\n".join(out)
 
 
 class FakeTPM:

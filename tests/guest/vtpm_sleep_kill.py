@@ -26,30 +26,15 @@ BOUND = 5.0 * TIME_SCALE
 PM_TEST = "/sys/power/pm_test"
 PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
 # no bounded duration of its own: the client waits up to 120 s for it
-CC_READ_CLOCK = 0x181
+CC_READ_CLOCK = T.CC_READ_CLOCK
 
 tap = T.Tap()
 
+rd = T.read_text
 
-def rd(path):
-    with open(path) as f:
-        return f.read().strip()
+wr = T.write_text
 
-
-def wr(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
-def where(pid):
-    out = []
-    for f in ("stat", "stack"):
-        try:
-            out.append(rd("/proc/%d/%s" % (pid, f)))
-        except OSError as e:
-            out.append("%s: %s" % (f, e))
-    return "\n".join(out)
-
+where = T.task_where
 
 def in_notifier(pid):
     """@pid sleeps uninterruptibly inside the tpm_safe sleep notifier"""
@@ -61,12 +46,10 @@ def in_notifier(pid):
     state = stat.rsplit(")", 1)[1].split()[0]
     return state == "D" and "tpms_pm_notify" in stack
 
-
 def freezer_failures():
     out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
     return len(re.findall(r"Freezing .*failed|refusing to freeze", out))
-
 
 def main():
     if not os.path.exists(PM_TEST) or "freeze" not in rd("/sys/power/state").split():

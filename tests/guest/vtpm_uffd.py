@@ -33,7 +33,7 @@ BOUND = 5.0 * TIME_SCALE
 DRIVER = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 # TPM2_ReadClock: no bounded duration of its own, so a client waits the
 # 120 s default for it; only the test's actions can end that wait early
-CC_READ_CLOCK = 0x181
+CC_READ_CLOCK = T.CC_READ_CLOCK
 
 # x86_64 userfaultfd ABI (linux/userfaultfd.h)
 NR_USERFAULTFD = 323
@@ -56,7 +56,6 @@ libc.write.restype = ctypes.c_ssize_t
 libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
 
 tap = T.Tap()
-
 
 class Uffd:
     """npages of anonymous memory, never touched here, whose missing-page
@@ -102,7 +101,6 @@ class Uffd:
 
     def close(self):
         os.close(self.fd)
-
 
 class Server:
     """Serves /dev/tpmsafe-vtpmx like tpmsafe.FakeTPM, reading commands and
@@ -167,7 +165,6 @@ class Server:
             os.close(self.fd)
         return not stuck
 
-
 def client_main(dev, hexcmd):
     """one blocking command; prints ok HEX or err NAME"""
     fd = os.open(dev, os.O_RDWR)
@@ -178,25 +175,13 @@ def client_main(dev, hexcmd):
         print("err", errno.errorcode.get(e.errno, e.errno))
     sys.stdout.flush()
 
-
 def start_client(num, command):
     return subprocess.Popen([sys.executable, os.path.abspath(__file__), "client",
                              "/dev/tpmsafe%d" % num, command.hex()],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True)
 
-
-def where(pid):
-    """state and kernel stack of a task, for a diagnosis"""
-    out = []
-    for f in ("stat", "stack"):
-        try:
-            with open("/proc/%d/%s" % (pid, f)) as fh:
-                out.append(fh.read().strip())
-        except OSError as e:
-            out.append("%s: %s" % (f, e))
-    return "\n".join(out)
-
+where = T.task_where
 
 def timed_wait(proc, seconds):
     """seconds until @proc exited, or None when it did not within @seconds"""
@@ -207,14 +192,12 @@ def timed_wait(proc, seconds):
         return None
     return time.monotonic() - t0
 
-
 def reap(proc, what):
     """after the fault is resolved every task must end"""
     if timed_wait(proc, 30 * TIME_SCALE) is None:
         tap(False, "%s ends once the fault is resolved" % what, where(proc.pid))
         proc.kill()
         proc.wait()
-
 
 def works(num):
     """a fresh client gets its answer"""
@@ -226,7 +209,6 @@ def works(num):
         out = c.communicate()[0] + " (timed out)"
     return out.startswith("ok "), out
 
-
 def stuck_in_fault(uffd, page, how, what):
     """the server's trapped call is in its copy: the fault came"""
     addr = uffd.wait_fault(30 * TIME_SCALE)  # a python client starting
@@ -234,7 +216,6 @@ def stuck_in_fault(uffd, page, how, what):
     tap(good, "%s: the server's %s() waits in its copy (userfaultfd fault)" % (what, how),
         "fault at %s, page %#x" % (None if addr is None else hex(addr), page))
     return good
-
 
 def kill_case(uffd, srv, page, how):
     """a client SIGKILLed while the server's @how() faults exits at once"""
@@ -261,7 +242,6 @@ def kill_case(uffd, srv, page, how):
     good, out = works(srv.num)
     tap(good, "%s: the chip serves the next command" % what, out)
     return True
-
 
 def unbind_case(uffd, srv, page):
     """unbind while the server's read() faults, a client waiting"""
@@ -309,7 +289,6 @@ def unbind_case(uffd, srv, page):
     except OSError as e:
         good, out = False, e
     tap(good, "%s: after a rebind the chip serves again" % what, out)
-
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "client":
