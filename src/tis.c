@@ -461,9 +461,21 @@ static void tis_abort(struct tpms_chip *chip)
 	wake_up_all(&tis->wq);
 }
 
+/*
+ * Interrupts are armed only while the locality is ours: a status raised
+ * after the locality is given up could not be cleared, and a level line
+ * would storm.
+ */
 static int tis_power_up(struct tpms_chip *chip)
 {
-	return tis_request_locality(tpms_chip_priv(chip));
+	struct tis *tis = tpms_chip_priv(chip);
+	int rc = tis_request_locality(tis);
+
+	if (!rc && READ_ONCE(tis->irq) > 0 && !tis->int_armed) {
+		tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
+		tis->int_armed = true;
+	}
+	return rc;
 }
 
 /* Interrupts off at the device; the caller holds the locality. */
@@ -482,7 +494,7 @@ static void tis_power_down(struct tpms_chip *chip)
 {
 	struct tis *tis = tpms_chip_priv(chip);
 
-	if (tis->int_armed && READ_ONCE(tis->irq) <= 0)
+	if (tis->int_armed)
 		tis_int_disarm(tis);
 	tis_relinquish_locality(tis);
 }
@@ -706,6 +718,8 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 			return rc;
 		}
 	}
+	if (tis->int_armed)
+		tis_int_disarm(tis);	/* armed by each power-up */
 	tis_relinquish_locality(tis);
 
 	/* system sleep runs the callbacks even from runtime suspend */
@@ -778,10 +792,9 @@ static int tis_resume(struct device *dev)
 	mutex_lock(&tis->irq_lock);
 	irq = READ_ONCE(tis->irq);
 	if (irq > 0 && !tis_request_locality(tis)) {
+		/* the next power-up arms them again */
 		tis_write8(tis, TIS_INT_VECTOR, irq);
-		tis_write32(tis, TIS_INT_STATUS, ~0U);
-		tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
-		tis->int_armed = true;
+		tis_int_disarm(tis);
 		tis_relinquish_locality(tis);
 	}
 	mutex_unlock(&tis->irq_lock);
