@@ -22,7 +22,8 @@
  * runtime PM nor system sleep ever moves the TPM to another D-state (and
  * loses its loaded objects and sessions); runtime suspend only gives the
  * locality up.  System sleep always runs the suspend and resume callbacks
- * (TPM2_Shutdown(STATE), interrupts re-armed), even from runtime suspend.
+ * (TPM2_Shutdown(STATE); at resume the vector restored and the device
+ * disarmed, until the next command), even from runtime suspend.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -471,11 +472,16 @@ static int tis_power_up(struct tpms_chip *chip)
 	struct tis *tis = tpms_chip_priv(chip);
 	int rc = tis_request_locality(tis);
 
-	if (!rc && READ_ONCE(tis->irq) > 0 && !tis->int_armed) {
+	if (rc)
+		return rc;
+	/* under irq_lock: the irq work may be freeing the handler */
+	mutex_lock(&tis->irq_lock);
+	if (tis->irq > 0 && !tis->int_armed) {
+		WRITE_ONCE(tis->int_armed, true);
 		tis_write32(tis, TIS_INT_ENABLE, tis->int_enable);
-		tis->int_armed = true;
 	}
-	return rc;
+	mutex_unlock(&tis->irq_lock);
+	return 0;
 }
 
 /* Interrupts off at the device; the caller holds the locality. */
@@ -483,19 +489,17 @@ static void tis_int_disarm(struct tis *tis)
 {
 	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable & INT_POLARITY);
 	tis_write32(tis, TIS_INT_STATUS, ~0U);
-	tis->int_armed = false;
+	WRITE_ONCE(tis->int_armed, false);
 }
 
-/*
- * The locality is ours: if interrupts went out of use since the device was
- * armed (storm, lost interrupts), switch them off at the device now.
- */
 static void tis_power_down(struct tpms_chip *chip)
 {
 	struct tis *tis = tpms_chip_priv(chip);
 
+	mutex_lock(&tis->irq_lock);
 	if (tis->int_armed)
 		tis_int_disarm(tis);
+	mutex_unlock(&tis->irq_lock);
 	tis_relinquish_locality(tis);
 }
 
@@ -536,8 +540,12 @@ static void tis_storm_check(struct tis *tis)
 static irqreturn_t tis_isr(int irq, void *data)
 {
 	struct tis *tis = data;
-	u32 st = tis_read32(tis, TIS_INT_STATUS);
+	u32 st;
 
+	/* disarmed: nothing of ours can be raised (another device's call) */
+	if (!READ_ONCE(tis->int_armed))
+		return IRQ_NONE;
+	st = tis_read32(tis, TIS_INT_STATUS);
 	if (!st)
 		return IRQ_NONE;
 	if (st != ~0U) {
@@ -563,8 +571,8 @@ static void tis_irq_free(struct tis *tis)
 }
 
 /*
- * A storm, or interrupts lost: free the handler now, in process context.
- * The device is disarmed at the next power-down, which holds the locality.
+ * A storm, or interrupts lost: disarm the device (armed, it is ours: a
+ * command holds the locality) and free the handler, in process context.
  * During the probe (interrupts not in use yet) the probe says why.
  */
 static void tis_irq_work(struct work_struct *work)
@@ -572,6 +580,8 @@ static void tis_irq_work(struct work_struct *work)
 	struct tis *tis = container_of(work, struct tis, irq_work);
 
 	mutex_lock(&tis->irq_lock);
+	if (tis->int_armed)
+		tis_int_disarm(tis);
 	if (tis->irq_line > 0) {
 		if (READ_ONCE(tis->irq) > 0)
 			dev_warn(tis->dev, "%s on IRQ %d: polling from now on\n",
@@ -617,6 +627,12 @@ static int tis_irq_probe(struct tis *tis, int irq)
 {
 	int rc;
 
+	/* INT_VECTOR holds a SERIRQ number */
+	if (irq > 15) {
+		dev_info(tis->dev, "IRQ %d is not a TIS vector (1 to 15): polling\n",
+			 irq);
+		return 0;
+	}
 	tis->storm_start = jiffies;
 	mutex_lock(&tis->irq_lock);
 	rc = request_irq(irq, tis_isr, IRQF_SHARED, TIS_NAME, tis);
@@ -630,13 +646,18 @@ static int tis_irq_probe(struct tis *tis, int irq)
 	tis_write8(tis, TIS_INT_VECTOR, irq);
 	tis->int_enable = (tis_read32(tis, TIS_INT_ENABLE) & INT_POLARITY) |
 			  INT_GLOBAL | INT_USED;
+	WRITE_ONCE(tis->int_armed, true);
 	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable | INT_LOCALITY_CHANGE);
-	tis->int_armed = true;
 	/* give the locality up and take it again: a locality change */
 	tis_relinquish_locality(tis);
 	rc = tis_request_locality(tis);
 	if (rc) {
-		tis_irq_off(tis);
+		/*
+		 * Not ours any more (logged once): nothing can be disarmed
+		 * now; the next owner's probe disarms what is left.
+		 */
+		WRITE_ONCE(tis->int_armed, false);
+		tis_irq_release(tis);
 		return rc;
 	}
 	wait_event_timeout(tis->wq, READ_ONCE(tis->irq_seen),
@@ -782,7 +803,11 @@ static int tis_suspend(struct device *dev)
 	return tpms_chip_pm_suspend(tis->chip);
 }
 
-/* Firmware may have reset the interface: re-arm interrupts, then go. */
+/*
+ * Firmware may have reset the interface, or (after a hibernation image is
+ * restored) left it armed: restore the vector, leave the device disarmed
+ * with nothing raised, then go.  The next power-up arms it again.
+ */
 static int tis_resume(struct device *dev)
 {
 	struct tis *tis = dev_get_drvdata(dev);
@@ -791,9 +816,9 @@ static int tis_resume(struct device *dev)
 	/* under irq_lock: a storm's work item cannot free the handler meanwhile */
 	mutex_lock(&tis->irq_lock);
 	irq = READ_ONCE(tis->irq);
-	if (irq > 0 && !tis_request_locality(tis)) {
-		/* the next power-up arms them again */
-		tis_write8(tis, TIS_INT_VECTOR, irq);
+	if (!tis_request_locality(tis)) {
+		if (irq > 0)
+			tis_write8(tis, TIS_INT_VECTOR, irq);
 		tis_int_disarm(tis);
 		tis_relinquish_locality(tis);
 	}

@@ -4,12 +4,21 @@
 # access width it took from INTF_CAPS (dataTransferSizeSupport).  Runtime
 # suspend only gives the locality up: the device stays out of the ACPI PM
 # domain, so the TPM keeps its power, and a loaded transient object is still
-# there after a second of idle with the device runtime-suspended.  Figures:
+# there after a second of idle with the device runtime-suspended.  The
+# locality is held only while a command runs: QEMU's trace of the TIS
+# locality it makes active (share/qemu-trace.log, written by the host as it
+# happens) shows none after a command and while runtime-suspended.  Figures:
 # latency with runtime PM at every command and with it kept active.
 . tests/guest/lib.sh
 DEV=MSFT0101:00
 PW=/sys/bus/platform/devices/$DEV
 status() { cat $PW/power/runtime_status; }
+# active_locality: the TIS locality QEMU made active last (none: 255)
+active_locality() {
+	sed -n 's/.*Active locality is now \([0-9]*\).*/\1/p' $R/qemu-trace.log | tail -n 1
+}
+# localities_taken: how many times QEMU made locality 0 active
+localities_taken() { grep -c 'Active locality is now 0$' $R/qemu-trace.log; }
 
 # no hwrng: its reads would wake the device
 check "module loads (irq=${TIS_IRQ:-0} hwrng=0)" load_module irq=${TIS_IRQ:-0} hwrng=0
@@ -50,6 +59,9 @@ check "idle: the TIS device runtime-suspends" \
 # the idle spell itself, not a synchronisation
 sleep 1
 check "...and stays suspended for a second of idle" [ "$(status)" = suspended ]
+l=$(active_locality)
+check "...holding no locality: QEMU's last active locality is none (${l:-no trace})" [ "$l" = 255 ]
+lt0=$(localities_taken)
 check "the object is still loaded: TPM2_ReadPublic($h) answers" python3 -c "
 import os, struct, sys
 sys.path.insert(0, 'tests/guest')
@@ -58,6 +70,14 @@ fd = os.open('$NODE', os.O_RDWR)
 T.check_rsp(T.transact(fd, T.cmd(0x173, struct.pack('>I', int('$h', 16)))))
 "
 check "...and still listed" sh -c "tpm2_getcap $T handles-transient | grep -qix -- '- $h'"
+lt1=$(localities_taken)
+check "the commands took locality 0 ($lt0 -> $lt1 times)" [ "$lt1" -gt "$lt0" ]
+echo on > $PW/power/control
+check "device kept active (control=on)" [ "$(status)" = active ]
+check "a command with the device active" tpm2_getrandom $T 8
+l=$(active_locality)
+check "...gives the locality up after it (${l:-no trace})" [ "$l" = 255 ]
+echo auto > $PW/power/control
 check "tpm2_flushcontext" tpm2_flushcontext $T -t
 
 # 3. what runtime PM costs a command: suspend and resume around each one,
