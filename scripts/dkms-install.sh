@@ -3,8 +3,9 @@
 # Install tpm_safe through DKMS for one kernel: copy exactly the sources it
 # needs to /usr/src/tpm_safe-<version>, then dkms add/build/install.  DKMS
 # signs the module with its MOK key (/var/lib/dkms/mok.key) and installs
-# it under /lib/modules/<kver>/updates/dkms/.  A kernel whose headers live
-# in the trixie root (7.3) is installed there, by that root's dkms.  The
+# it under /lib/modules/<kver>/updates/dkms/, and the udev rule (the rm
+# nodes to group tss) as /etc/udev/rules.d/60-tpm-safe.rules.  A kernel
+# whose headers live in the trixie root (7.3) is installed there, by that root's dkms.  The
 # module stays installed for other kernels unless the sources changed.
 # Idempotent; run as root.
 # usage: scripts/dkms-install.sh [KVER|SERIES]
@@ -22,11 +23,21 @@ files=("$top/dkms.conf" "$top/Makefile" "$top/Kbuild" "$top/LICENSE" "$top/src" 
 # fail under pipefail
 added() { [ -n "$(dkms status -m tpm_safe -v "$ver" "$@" 2>/dev/null)" ]; }
 
+rules=/etc/udev/rules.d/60-tpm-safe.rules
+
 remove_here() {
 	if added; then
 		dkms remove "tpm_safe/$ver" --all >/dev/null
 	fi
-	rm -rf "$src"
+	rm -rf "$src" "$rules"
+}
+
+# the udev rule, and udev told when it runs here
+install_rules() {
+	install -D -m 0644 "$top/scripts/udev/60-tpm-safe.rules" "$rules"
+	if [ -d /run/udev ] && command -v udevadm >/dev/null; then
+		udevadm control --reload 2>/dev/null || true
+	fi
 }
 
 # add_current: /usr/src/tpm_safe-<ver> holds this tree's sources, added
@@ -79,6 +90,8 @@ fi
 
 add_current
 dkms install "tpm_safe/$ver" -k "$kver" --force
+install_rules
+echo "dkms-install: udev rule installed as $rules"
 ko=/lib/modules/$kver/updates/dkms/tpm_safe.ko
 for f in "$ko" "$ko.xz" "$ko.zst"; do
 	[ -f "$f" ] && { ko=$f; break; }

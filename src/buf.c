@@ -237,3 +237,143 @@ int tpms_parse_pcr_digest(const u8 *rsp, size_t len, const u8 **digest)
 	*digest = tpms_rd_bytes(&r, n);
 	return *digest ? n : -EIO;
 }
+
+/**
+ * tpms_parse_cmd_handles() - the handles a command names
+ * @cmd:        the command
+ * @len:        its length (the header's size field, checked)
+ * @nr_handles: how many handles its handle area holds (from its TPMA_CC)
+ * @h:          out
+ *
+ * The session handles of a malformed authorization area are left out:
+ * the TPM refuses that command itself.
+ *
+ * Return: 0, or -EINVAL when the command is too short for its handles.
+ */
+int tpms_parse_cmd_handles(const u8 *cmd, size_t len, unsigned int nr_handles,
+			   struct tpms_cmd_handles *h)
+{
+	struct tpms_rd r, a;
+	unsigned int i;
+	u32 auth_size;
+
+	h->nr = 0;
+	h->nr_sess = 0;
+	if (len < TPMS_HDR || nr_handles > TPMS_MAX_CMD_HANDLES)
+		return -EINVAL;
+	tpms_rd_init(&r, cmd + TPMS_HDR, len - TPMS_HDR);
+	for (i = 0; i < nr_handles; i++) {
+		h->handle[i] = tpms_rd_u32(&r);
+		if (r.bad)
+			return -EINVAL;
+	}
+	h->nr = nr_handles;
+	if (tpms_hdr_tag(cmd) != TPM2_ST_SESSIONS)
+		return 0;
+	auth_size = tpms_rd_u32(&r);
+	if (r.bad || auth_size > r.left)
+		return 0;
+	tpms_rd_init(&a, r.p, auth_size);
+	while (a.left && h->nr_sess < TPMS_MAX_CMD_SESSIONS) {
+		u32 s = tpms_rd_u32(&a);
+
+		tpms_rd_bytes(&a, tpms_rd_u16(&a));	/* nonceCaller */
+		tpms_rd_u8(&a);				/* sessionAttributes */
+		tpms_rd_bytes(&a, tpms_rd_u16(&a));	/* hmac */
+		if (a.bad)
+			break;
+		h->sess[h->nr_sess++] = s;
+	}
+	return 0;
+}
+
+/*
+ * TPM2_GetCapability's parameters: capability, property, propertyCount
+ * (after the authorization area, if any).  Return: 0 or -EINVAL.
+ */
+int tpms_parse_get_cap(const u8 *cmd, size_t len, u32 *cap, u32 *prop,
+		       u32 *count)
+{
+	struct tpms_rd r;
+
+	if (len < TPMS_HDR)
+		return -EINVAL;
+	tpms_rd_init(&r, cmd + TPMS_HDR, len - TPMS_HDR);
+	if (tpms_hdr_tag(cmd) == TPM2_ST_SESSIONS)
+		tpms_rd_bytes(&r, tpms_rd_u32(&r));
+	*cap = tpms_rd_u32(&r);
+	*prop = tpms_rd_u32(&r);
+	*count = tpms_rd_u32(&r);
+	return r.bad ? -EINVAL : 0;
+}
+
+/*
+ * TPM2_GetCapability(TPM_CAP_COMMANDS) response: moreData, capability,
+ * TPML_CCA.  Stores up to @max attributes.  Return: how many, or -EIO.
+ */
+int tpms_parse_cap_commands(const u8 *rsp, size_t len, u32 *attrs,
+			    unsigned int max, bool *more)
+{
+	struct tpms_rd r;
+	u32 count, i;
+
+	if (tpms_rsp_body(&r, rsp, len))
+		return -EIO;
+	*more = tpms_rd_u8(&r);
+	if (tpms_rd_u32(&r) != TPM2_CAP_COMMANDS)
+		return -EIO;
+	count = tpms_rd_u32(&r);
+	if (r.bad || count > r.left / 4)
+		return -EIO;
+	for (i = 0; i < count && i < max; i++)
+		attrs[i] = tpms_rd_u32(&r);
+	return r.bad ? -EIO : (int)i;
+}
+
+/*
+ * A successful TPM2_GetCapability(TPM_CAP_HANDLES) response with no
+ * sessions: moreData, capability, TPML_HANDLE.  @list is the offset of the
+ * first handle.  Return: 0, or -EIO.
+ */
+int tpms_parse_cap_handles(const u8 *rsp, size_t len, bool *more,
+			   u32 *count, size_t *list)
+{
+	struct tpms_rd r;
+
+	if (tpms_rsp_body(&r, rsp, len) ||
+	    tpms_hdr_tag(rsp) != TPM2_ST_NO_SESSIONS)
+		return -EIO;
+	*more = tpms_rd_u8(&r);
+	if (tpms_rd_u32(&r) != TPM2_CAP_HANDLES)
+		return -EIO;
+	*count = tpms_rd_u32(&r);
+	if (r.bad || *count != r.left / 4 || r.left % 4)
+		return -EIO;
+	*list = r.p - rsp;
+	return 0;
+}
+
+/* A TPM_CAP_HANDLES answer listing @handles.  Return: its length. */
+ssize_t tpms_build_cap_handles(u8 *rsp, size_t size, bool more,
+			       const u32 *handles, unsigned int n)
+{
+	struct tpms_buf b;
+	unsigned int i;
+
+	tpms_buf_init(&b, rsp, size, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS);
+	tpms_buf_u8(&b, more);
+	tpms_buf_u32(&b, TPM2_CAP_HANDLES);
+	tpms_buf_u32(&b, n);
+	for (i = 0; i < n; i++)
+		tpms_buf_u32(&b, handles[i]);
+	return tpms_buf_finish(&b);
+}
+
+/* A response that is only a header with return code @rc. */
+ssize_t tpms_build_rc(u8 *rsp, size_t size, u32 rc)
+{
+	struct tpms_buf b;
+
+	tpms_buf_init(&b, rsp, size, TPM2_ST_NO_SESSIONS, rc);
+	return tpms_buf_finish(&b);
+}

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tpm_safe: /dev/tpmsafeN, with the semantics of the kernel's /dev/tpm0.
+ * tpm_safe: /dev/tpmsafeN and /dev/tpmsafermN, with the semantics of the
+ * kernel's /dev/tpm0 and /dev/tpmrm0.
  *
  * Copyright (C) 2026 The tpm_safe developers
  *
- * One opener at a time.  write() sends one command; blocking writes wait
- * for the response, O_NONBLOCK writes queue it on a workqueue and poll()
+ * The raw node has one opener at a time; each open file of the rm node is
+ * a space of its own (space.c), the rest is the same.  write() sends one
+ * command; blocking writes wait for the response, O_NONBLOCK writes queue
+ * it on a workqueue and poll()
  * reports the result (errors included); a command that meets a system
  * sleep, blocking or queued, waits for the resume.  poll() takes no lock:
  * it never waits for a command in flight, and never misses a result.
@@ -30,6 +33,7 @@ MODULE_PARM_DESC(stale_ms, "Drop an unread response after this many ms (default 
 
 struct tpms_file {
 	struct tpms_chip *chip;
+	struct tpms_space *space;	/* rm node only */
 	bool closing;			/* release has begun */
 	struct mutex lock;		/* everything below */
 	/*
@@ -40,14 +44,14 @@ struct tpms_file {
 	unsigned long rsp_expires;
 	size_t rsp_off;
 	bool rsp_started;		/* a read consumed part of it */
-	bool queued;			/* O_NONBLOCK command pending */
+	bool queued;			/* a command pending in the worker */
 	size_t cmd_len;
 	struct work_struct async_work;
 	wait_queue_head_t wq;
 	u8 buf[TPMS_BUFSIZE];
 };
 
-static struct workqueue_struct *tpms_wq;
+struct workqueue_struct *tpms_wq;
 
 /* Drop a response nobody read in time.  Called with f->lock held. */
 static void tpms_file_expire(struct tpms_file *f)
@@ -77,6 +81,11 @@ static ssize_t tpms_file_transmit(struct tpms_file *f)
 	ssize_t n;
 	int rc;
 
+	if (f->space) {
+		n = tpms_space_transmit(f->space, f->buf, sizeof(f->buf),
+					f->cmd_len);
+		return n == -ENODEV ? -EPIPE : n;
+	}
 	rc = tpms_get_ops(f->chip);
 	if (rc)
 		return rc == -ENODEV ? -EPIPE : rc;
@@ -110,13 +119,23 @@ static bool tpms_async_may_run(struct tpms_file *f)
 	       test_bit(TPMS_F_DYING, &chip->flags) || READ_ONCE(f->closing);
 }
 
+/* The device resumed, the chip is going away, or the file is closing. */
+static bool tpms_awake(struct tpms_file *f)
+{
+	struct tpms_chip *chip = f->chip;
+
+	return !test_bit(TPMS_F_SUSPENDED, &chip->flags) ||
+	       test_bit(TPMS_F_DYING, &chip->flags) || READ_ONCE(f->closing);
+}
+
 /*
  * An O_NONBLOCK command.  Like a blocking write, it waits out a system
  * sleep that holds the chip (the hold ends after thaw), instead of getting
  * -EAGAIN; the worker is no user task and cannot be frozen, so it waits
  * with no lock held (read(), write() and poll() go on, and the freezer
  * freezes their callers) and unfrozen (TASK_IDLE: it is no hung task).
- * release() ends the wait.
+ * A space's command (blocking or not) also waits for a suspended device's
+ * resume.  release() ends the wait.
  */
 static void tpms_async_work(struct work_struct *work)
 {
@@ -128,15 +147,49 @@ static void tpms_async_work(struct work_struct *work)
 		mutex_lock(&f->lock);
 		n = tpms_file_transmit(f);
 		/* the hold may have begun after the wait, or just ended */
-		if (n != -EAGAIN || READ_ONCE(f->closing) ||
-		    !tpms_sleep_retry(f->chip))
+		if (n != -EAGAIN || READ_ONCE(f->closing))
 			break;
+		if (!tpms_sleep_retry(f->chip)) {
+			/* a space's command waits for the device's resume too */
+			if (!f->space)
+				break;
+			mutex_unlock(&f->lock);
+			wait_event_idle(f->chip->sleep_wq, tpms_awake(f));
+			continue;
+		}
 		mutex_unlock(&f->lock);
 	}
 	tpms_file_result(f, n);
-	f->queued = false;
+	WRITE_ONCE(f->queued, false);
 	mutex_unlock(&f->lock);
-	wake_up_interruptible(&f->wq);
+	/* poll()ers, and a space's blocking writer (killable) */
+	wake_up(&f->wq);
+}
+
+static struct tpms_file *tpms_file_alloc(struct tpms_chip *chip)
+{
+	struct tpms_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;
+	tpms_obj_created(TPMS_OBJ_FILE);
+	get_device(&chip->dev);
+	f->chip = chip;
+	mutex_init(&f->lock);
+	INIT_WORK(&f->async_work, tpms_async_work);
+	init_waitqueue_head(&f->wq);
+	return f;
+}
+
+static void tpms_file_free(struct tpms_file *f)
+{
+	struct tpms_chip *chip = f->chip;
+
+	memzero_explicit(f->buf, sizeof(f->buf));
+	kfree(f);
+	tpms_obj_destroyed(TPMS_OBJ_FILE);
+	put_device(&chip->dev);
 }
 
 static int tpms_open(struct inode *inode, struct file *file)
@@ -151,17 +204,31 @@ static int tpms_open(struct inode *inode, struct file *file)
 		clear_bit(0, &chip->is_open);
 		return -ENODEV;
 	}
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = tpms_file_alloc(chip);
 	if (!f) {
 		clear_bit(0, &chip->is_open);
 		return -ENOMEM;
 	}
-	tpms_obj_created(TPMS_OBJ_FILE);
-	get_device(&chip->dev);
-	f->chip = chip;
-	mutex_init(&f->lock);
-	INIT_WORK(&f->async_work, tpms_async_work);
-	init_waitqueue_head(&f->wq);
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+static int tpms_rm_open(struct inode *inode, struct file *file)
+{
+	struct tpms_chip *chip = container_of(inode->i_cdev, struct tpms_chip,
+					      rm_cdev);
+	struct tpms_file *f;
+
+	if (!test_bit(TPMS_F_RM_ADDED, &chip->flags))
+		return -ENODEV;
+	f = tpms_file_alloc(chip);
+	if (!f)
+		return -ENOMEM;
+	f->space = tpms_space_new(chip);
+	if (!f->space) {
+		tpms_file_free(f);
+		return -ENOMEM;
+	}
 	file->private_data = f;
 	return stream_open(inode, file);
 }
@@ -175,11 +242,11 @@ static int tpms_release(struct inode *inode, struct file *file)
 	WRITE_ONCE(f->closing, true);
 	wake_up_all(&chip->sleep_wq);
 	flush_work(&f->async_work);
-	memzero_explicit(f->buf, sizeof(f->buf));
-	kfree(f);
-	tpms_obj_destroyed(TPMS_OBJ_FILE);
-	clear_bit(0, &chip->is_open);
-	put_device(&chip->dev);
+	if (f->space)
+		tpms_space_close(f->space);
+	else
+		clear_bit(0, &chip->is_open);
+	tpms_file_free(f);
 	return 0;
 }
 
@@ -221,6 +288,28 @@ again:
 		f->queued = true;
 		queue_work(tpms_wq, &f->async_work);
 		ret = size;
+		goto out;
+	}
+	if (f->space) {
+		/*
+		 * A space's command, with what the manager loads and saves
+		 * around it, runs to its end in the worker: a caller killed
+		 * midway must not leave objects in the TPM that nobody knows.
+		 * The caller waits killable and freezable.
+		 */
+		f->queued = true;
+		queue_work(tpms_wq, &f->async_work);
+		mutex_unlock(&f->lock);
+		if (wait_event_state(f->wq, !READ_ONCE(f->queued),
+				     (TASK_KILLABLE | TASK_FREEZABLE)))
+			return -EINTR;
+		mutex_lock(&f->lock);
+		ret = size;
+		if (f->rsp_len < 0) {
+			/* errors come back from write(), as on the raw node */
+			ret = f->rsp_len;
+			WRITE_ONCE(f->rsp_len, 0);
+		}
 		goto out;
 	}
 	ret = tpms_file_transmit(f);
@@ -298,6 +387,16 @@ const struct file_operations tpms_fops = {
 	.owner = THIS_MODULE,
 	.llseek = TPMS_NO_LLSEEK,
 	.open = tpms_open,
+	.read = tpms_read,
+	.write = tpms_write,
+	.poll = tpms_poll,
+	.release = tpms_release,
+};
+
+const struct file_operations tpms_rm_fops = {
+	.owner = THIS_MODULE,
+	.llseek = TPMS_NO_LLSEEK,
+	.open = tpms_rm_open,
 	.read = tpms_read,
 	.write = tpms_write,
 	.poll = tpms_poll,

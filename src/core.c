@@ -42,6 +42,7 @@ static void tpms_chip_release(struct device *dev)
 
 	put_device(chip->dev.parent);
 	ida_free(&tpms_ida, chip->num);
+	kfree(chip->cc_attrs);
 	kfree(chip);
 	tpms_obj_destroyed(TPMS_OBJ_CHIP);
 }
@@ -104,6 +105,8 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	mutex_init(&chip->lock);
 	init_waitqueue_head(&chip->sleep_wq);
 	INIT_LIST_HEAD(&chip->sleep_node);
+	mutex_init(&chip->spaces_lock);
+	INIT_LIST_HEAD(&chip->spaces);
 	chip->ops = ops;
 	chip->backend_ops = ops;
 	chip->priv = priv;
@@ -311,6 +314,21 @@ int tpms_try_get_ops(struct tpms_chip *chip)
 }
 
 /**
+ * tpms_get_ops_wait() - enter the fence, waiting for the chip regardless
+ * @chip: the chip
+ *
+ * For the system sleep paths (a command in flight always finishes first,
+ * even when the task that began the sleep transition is being killed) and
+ * for the cleanup of a closed space.
+ *
+ * Return: as tpms_get_ops(), never -EINTR.
+ */
+int tpms_get_ops_wait(struct tpms_chip *chip)
+{
+	return tpms_fence_enter(chip, TPMS_ENTER_WAIT);
+}
+
+/**
  * tpms_put_ops() - leave the fence entered by tpms_get_ops()
  * @chip: the chip
  */
@@ -486,8 +504,9 @@ ssize_t tpms_transmit_cmd(struct tpms_chip *chip, u8 *buf, size_t len,
 }
 
 /*
- * Take the write lock, send the last command, clear ops.  After this no
- * backend callback runs.  Safe to call more than once.
+ * Take the write lock, send the last commands (the spaces' flushes, then
+ * TPM2_Shutdown), clear ops.  After this no backend callback runs.  Safe to
+ * call more than once.
  */
 static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 {
@@ -498,6 +517,8 @@ static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 		mutex_lock(&chip->lock);
 		set_bit(TPMS_F_FINAL, &chip->flags);
 		if (!tpms_power_up(chip)) {
+			/* the resource manager's spaces leave nothing behind */
+			tpms_rm_flush_chip(chip);
 			tpms_tpm2_shutdown(chip, TPM2_SU_CLEAR);
 			tpms_power_down(chip);
 		}
@@ -534,6 +555,7 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 		tpms_hwrng_unregister(chip);
 	if (test_and_clear_bit(TPMS_F_ADDED, &chip->flags))
 		cdev_device_del(&chip->cdev, &chip->dev);
+	tpms_rm_del(chip);
 	/* the backend, once more: a caller may have entered before DYING */
 	tpms_chip_abort(chip);
 
@@ -552,15 +574,6 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 			 "removed: %lld command(s) cut off, %lld caller(s) refused\n",
 			 (long long)atomic64_read(&chip->stats.err_gone),
 			 (long long)atomic64_read(&chip->stats.refused_gone));
-}
-
-/*
- * The fence for system sleep: a command in flight always finishes first,
- * even when the task that began the sleep transition is being killed.
- */
-static int tpms_get_ops_pm(struct tpms_chip *chip)
-{
-	return tpms_fence_enter(chip, TPMS_ENTER_WAIT);
 }
 
 /*
@@ -588,7 +601,7 @@ static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
 
 			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
 			/* fails when gone or already suspended */
-			rc = tpms_get_ops_pm(chip);
+			rc = tpms_get_ops_wait(chip);
 			set_bit(TPMS_F_SUSPENDED, &chip->flags);
 			if (!rc)
 				tpms_put_ops(chip);
@@ -665,6 +678,11 @@ int tpms_chip_register(struct tpms_chip *chip)
 		return rc;
 	}
 	set_bit(TPMS_F_ADDED, &chip->flags);
+	rc = tpms_rm_add(chip);
+	if (rc) {
+		tpms_chip_stop(chip, true);
+		return rc;
+	}
 
 	if (tpms_hwrng_enable) {
 		rc = tpms_hwrng_register(chip);
@@ -714,7 +732,7 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	int rc;
 
 	set_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
-	rc = tpms_get_ops_pm(chip);
+	rc = tpms_get_ops_wait(chip);
 	if (rc) {
 		/* gone, or held since sleep prepare: nothing reaches the TPM */
 		set_bit(TPMS_F_SUSPENDED, &chip->flags);
@@ -722,8 +740,11 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	}
 	/* a userspace server is frozen by now: it cannot answer */
 	if (test_bit(TPMS_F_TPM2, &chip->flags) &&
-	    !(chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO))
+	    !(chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO)) {
 		tpms_tpm2_shutdown(chip, TPM2_SU_STATE);
+		/* what is loaded now is gone after Startup(STATE) */
+		chip->rm_epoch++;
+	}
 	set_bit(TPMS_F_SUSPENDED, &chip->flags);
 	tpms_put_ops(chip);
 	return 0;
@@ -735,7 +756,8 @@ EXPORT_SYMBOL_GPL(tpms_chip_pm_suspend);
  * @chip: the chip
  *
  * The firmware sends TPM2_Startup(STATE) after a real sleep; the backend
- * re-arms its interrupts before calling this.  A process-served chip is
+ * has restored what it needs (TIS: the interrupt vector) before calling
+ * this.  A process-served chip is
  * let go only after thaw, by tpms_pm_notify().  A backend whose own
  * resume fails does not call this: the chip stays suspended (-EAGAIN)
  * until a later resume succeeds.
@@ -752,6 +774,8 @@ int tpms_chip_pm_resume(struct tpms_chip *chip)
 		clear_bit(TPMS_F_SUSPENDED, &chip->flags);
 	mutex_unlock(&chip->lock);
 	up_read(&chip->ops_sem);
+	/* a closed space waits to flush what it had in the TPM */
+	wake_up_all(&chip->sleep_wq);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(tpms_chip_pm_resume);
@@ -760,7 +784,11 @@ int tpms_core_init(void)
 {
 	int rc;
 
-	rc = alloc_chrdev_region(&tpms_devt, 0, TPMS_MAX_CHIPS, "tpm_safe");
+	rc = tpms_rm_check_params();
+	if (rc)
+		return rc;
+	/* minors: the raw nodes, then the rm nodes */
+	rc = alloc_chrdev_region(&tpms_devt, 0, 2 * TPMS_MAX_CHIPS, "tpm_safe");
 	if (rc) {
 		pr_err("cannot allocate a char device region: %d\n", rc);
 		return rc;
@@ -769,16 +797,28 @@ int tpms_core_init(void)
 	if (IS_ERR(tpms_class)) {
 		rc = PTR_ERR(tpms_class);
 		pr_err("cannot register class tpm_safe: %d\n", rc);
-		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
-		return rc;
+		goto err_region;
 	}
 	tpms_class->shutdown_pre = tpms_class_shutdown_pre;
+	tpms_rm_class = TPMS_CLASS_CREATE("tpm_safe_rm");
+	if (IS_ERR(tpms_rm_class)) {
+		rc = PTR_ERR(tpms_rm_class);
+		pr_err("cannot register class tpm_safe_rm: %d\n", rc);
+		goto err_class;
+	}
 	rc = register_pm_notifier(&tpms_pm_nb);
 	if (rc) {
 		pr_err("cannot watch system sleep: %d\n", rc);
-		class_destroy(tpms_class);
-		unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
+		goto err_rm_class;
 	}
+	return 0;
+
+err_rm_class:
+	class_destroy(tpms_rm_class);
+err_class:
+	class_destroy(tpms_class);
+err_region:
+	unregister_chrdev_region(tpms_devt, 2 * TPMS_MAX_CHIPS);
 	return rc;
 }
 
@@ -786,6 +826,7 @@ int tpms_core_init(void)
 void tpms_core_exit(void)
 {
 	unregister_pm_notifier(&tpms_pm_nb);
+	class_destroy(tpms_rm_class);
 	class_destroy(tpms_class);
-	unregister_chrdev_region(tpms_devt, TPMS_MAX_CHIPS);
+	unregister_chrdev_region(tpms_devt, 2 * TPMS_MAX_CHIPS);
 }

@@ -30,6 +30,7 @@ static const char * const tpms_obj_names[TPMS_OBJ_NR] = {
 	[TPMS_OBJ_CHIP] = "chip",
 	[TPMS_OBJ_FILE] = "file",
 	[TPMS_OBJ_PROXY] = "vtpm",
+	[TPMS_OBJ_SPACE] = "space",
 };
 
 static atomic_long_t tpms_live_chips;
@@ -126,6 +127,7 @@ static int __init tpms_init(void)
 	tpms_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0400, tpms_debugfs, NULL,
 			    &tpms_objects_fops);
+	tpms_rm_debugfs(tpms_debugfs);
 	rc = tpms_vtpm_init();
 	if (rc)
 		goto err_cdev;

@@ -9,6 +9,8 @@
  */
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "tpms.h"
 
@@ -23,14 +25,11 @@
 #define TPM2_CC_NV_READ			0x14E
 #define TPM2_CC_CREATE			0x153
 #define TPM2_CC_SEQUENCE_UPDATE		0x15C
-#define TPM2_CC_FLUSH_CONTEXT		0x165
 #define TPM2_CC_VERIFY_SIGNATURE	0x177
-#define TPM2_CC_GET_CAPABILITY		0x17A
 #define TPM2_CC_GET_RANDOM		0x17B
 #define TPM2_CC_PCR_READ		0x17E
 #define TPM2_CC_PCR_EXTEND		0x182
 #define TPM2_CC_EVENT_SEQUENCE_COMPLETE	0x185
-#define TPM2_CC_HASH_SEQUENCE_START	0x186
 #define TPM2_CC_CREATE_LOADED		0x191
 
 #define TPM2_CAP_PCRS			5
@@ -70,6 +69,7 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 	switch (ordinal) {
 	/* bounded below upstream's default: unregister and sysfs wait on them */
 	case TPM2_CC_SHUTDOWN:
+	case TPM2_CC_FLUSH_CONTEXT:
 	case TPM2_CC_GET_CAPABILITY:
 	case TPM2_CC_PCR_READ:
 	case TPM2_CC_PCR_EXTEND:
@@ -193,12 +193,74 @@ static int tpms_tpm2_read_banks(struct tpms_chip *chip)
 	return 0;
 }
 
+static int tpms_cc_cmp(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	x = ((x & TPMA_CC_V) ? 0x10000 : 0) | (x & TPMA_CC_INDEX);
+	y = ((y & TPMA_CC_V) ? 0x10000 : 0) | (y & TPMA_CC_INDEX);
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every command the TPM implements, with its attributes (TPMA_CC), for
+ * the resource manager: GetCapability(TPM_CAP_COMMANDS) until it says no
+ * more, the next call starting after the last command listed.
+ */
+static int tpms_tpm2_read_commands(struct tpms_chip *chip)
+{
+	u32 *attrs, next = TPM2_CC_FIRST;
+	unsigned int n = 0;
+	bool more = true;
+	struct tpms_buf b;
+	ssize_t rc;
+	int got;
+
+	attrs = kcalloc(TPMS_MAX_COMMANDS, sizeof(*attrs), GFP_KERNEL);
+	if (!attrs)
+		return -ENOMEM;
+	while (more && n < TPMS_MAX_COMMANDS) {
+		tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+			      TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
+		tpms_buf_u32(&b, TPM2_CAP_COMMANDS);
+		tpms_buf_u32(&b, next);
+		tpms_buf_u32(&b, TPMS_MAX_COMMANDS - n);
+		rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR, "command list");
+		if (rc)
+			goto err;
+		got = tpms_parse_cap_commands(chip->cmd_buf,
+					      tpms_hdr_len(chip->cmd_buf),
+					      attrs + n, TPMS_MAX_COMMANDS - n,
+					      &more);
+		if (got < 0) {
+			rc = -EIO;
+			goto err;
+		}
+		if (!got)
+			break;
+		n += got;
+		next = (attrs[n - 1] & TPMA_CC_INDEX) + 1;
+		if (attrs[n - 1] & TPMA_CC_V)
+			next |= TPM2_CC_VENDOR;
+	}
+	/* in command index order, vendor commands last, for the lookup */
+	sort(attrs, n, sizeof(*attrs), tpms_cc_cmp, NULL);
+	chip->cc_attrs = attrs;
+	chip->nr_cc = n;
+	return 0;
+err:
+	kfree(attrs);
+	dev_err(chip->dev.parent, "cannot read the TPM's command list: %s0x%zx\n",
+		rc < 0 ? "-" : "", rc < 0 ? -rc : rc);
+	return rc < 0 ? rc : -EIO;
+}
+
 /**
  * tpms_tpm2_auto_startup() - make a TPM 2.0 usable
  * @chip: the chip, inside the fence
  *
  * Self test; on TPM_RC_INITIALIZE, Startup(CLEAR) and self test again;
- * then read the PCR bank allocation.
+ * then read the PCR bank allocation and the command list.
  *
  * Return: 0 or a negative errno (logged).
  */
@@ -221,7 +283,10 @@ int tpms_tpm2_auto_startup(struct tpms_chip *chip)
 			rc < 0 ? "-" : "", rc < 0 ? -rc : rc);
 		return rc < 0 ? rc : -ENODEV;
 	}
-	return tpms_tpm2_read_banks(chip);
+	rc = tpms_tpm2_read_banks(chip);
+	if (!rc && !chip->cc_attrs)
+		rc = tpms_tpm2_read_commands(chip);
+	return rc;
 }
 
 /**

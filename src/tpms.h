@@ -23,6 +23,8 @@
 #define TPMS_MAX_CHIPS		64
 #define TPMS_MAX_BANKS		5
 #define TPMS_NR_PCRS		24
+/* the most TPM 2.0 commands the resource manager knows of */
+#define TPMS_MAX_COMMANDS	256
 /* each command of a slow-starting backend's registration (probe included) */
 #define TPMS_SLOW_START_MS	120000
 
@@ -45,6 +47,8 @@ enum {
 	TPMS_F_STARTING,	/* registration's start-up commands */
 	TPMS_F_HWRNG,		/* hwrng registered */
 	TPMS_F_REMOVAL_LOGGED,	/* what a removal cut short, logged once */
+	TPMS_F_RM_INIT,		/* rm_dev initialized: it holds a reference */
+	TPMS_F_RM_ADDED,	/* /dev/tpmsafermN is visible */
 };
 
 /* Per-chip counters, read through sysfs stats/. */
@@ -96,6 +100,18 @@ struct tpms_chip {
 	/* buffer for commands the driver itself issues, under @lock */
 	u8 cmd_buf[TPMS_BUFSIZE];
 
+	/* TPM 2.0: the commands the TPM implements (TPMA_CC), sorted */
+	u32 *cc_attrs;
+	unsigned int nr_cc;
+
+	/* the resource manager: /dev/tpmsafermN and its spaces (space.c) */
+	struct device rm_dev;
+	struct cdev rm_cdev;
+	struct mutex spaces_lock;	/* @spaces; taken inside @lock */
+	struct list_head spaces;
+	u64 rm_saves;			/* session saves, under @lock */
+	u64 rm_epoch;			/* TPM2_Shutdown(STATE)s, under @lock */
+
 	struct tpms_stats stats;
 };
 
@@ -107,9 +123,11 @@ static inline struct tpms_chip *to_tpms_chip(struct device *dev)
 /* core.c */
 extern struct class *tpms_class;
 extern dev_t tpms_devt;
+extern struct class *tpms_rm_class;
 extern bool tpms_hwrng_enable;
 int tpms_get_ops(struct tpms_chip *chip);
 int tpms_try_get_ops(struct tpms_chip *chip);
+int tpms_get_ops_wait(struct tpms_chip *chip);
 void tpms_put_ops(struct tpms_chip *chip);
 int tpms_wait_awake(struct tpms_chip *chip);
 ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
@@ -121,8 +139,22 @@ void tpms_core_exit(void);
 
 /* cdev.c */
 extern const struct file_operations tpms_fops;
+extern const struct file_operations tpms_rm_fops;
+extern struct workqueue_struct *tpms_wq;
 int tpms_cdev_init(void);
 void tpms_cdev_exit(void);
+
+/* space.c */
+struct tpms_space;
+int tpms_rm_check_params(void);
+int tpms_rm_add(struct tpms_chip *chip);
+void tpms_rm_del(struct tpms_chip *chip);
+void tpms_rm_flush_chip(struct tpms_chip *chip);
+struct tpms_space *tpms_space_new(struct tpms_chip *chip);
+void tpms_space_close(struct tpms_space *sp);
+ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
+			    size_t len);
+void tpms_rm_debugfs(struct dentry *dir);
 
 /* sysfs.c */
 void tpms_sysfs_init(void);
@@ -158,6 +190,7 @@ enum tpms_obj {
 	TPMS_OBJ_CHIP,
 	TPMS_OBJ_FILE,
 	TPMS_OBJ_PROXY,
+	TPMS_OBJ_SPACE,
 	TPMS_OBJ_NR,
 };
 

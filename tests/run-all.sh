@@ -99,14 +99,16 @@ kernel_tier() {
 		"make -s module KVER='$2' && mkdir -p '${3%/*}' && cp tpm_safe.ko '$3'"
 }
 
-# dkms_clean: make dkms-remove leaves no module, source or dkms entry, on
-# the host and in the trixie root
+# dkms_clean: make dkms-remove leaves no module, source, udev rule or dkms
+# entry, on the host and in the trixie root
 dkms_clean() {
 	local r left
 	r=$(scripts/trixie-root.sh --print-dir)
 	make -s dkms-remove >/dev/null || return 1
 	left=$(find /lib/modules /usr/src "$r/lib/modules" "$r/usr/src" -maxdepth 4 \
 		\( -name 'tpm_safe.ko*' -o -name 'tpm_safe-*' \) 2>/dev/null)
+	left="$left$(ls /etc/udev/rules.d/60-tpm-safe.rules \
+		"$r/etc/udev/rules.d/60-tpm-safe.rules" 2>/dev/null)"
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 	[ -z "$(dkms status -m tpm_safe 2>/dev/null)" ] || { dkms status; return 1; }
 	if [ -x "$r/usr/sbin/dkms" ]; then
@@ -143,7 +145,7 @@ if [ $debug = 0 ]; then
 			cdev-poll vtpm-uffd vtpm-sleep-kill
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
-			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
+			hwrng-nowait lifecycle module-cycle vtpm-foreign rm reboot-fence
 		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall tis-rpm tis-irqprobe
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
@@ -171,7 +173,7 @@ else
 		--host-stop 20 --append "kmemleak=on" --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
-		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
+		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign rm kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"

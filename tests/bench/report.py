@@ -9,14 +9,21 @@ import subprocess
 import sys
 
 PATHS = ["tpm_tis", "tpm_safe_tis-poll", "tpm_safe_tis-irq", "vtpm_proxy",
-         "tpm_safe_vtpm", "floor"]
+         "tpm_safe_vtpm", "floor", "tpmrm_tis", "tpm_safe_rm_tis",
+         "tpmrm_vtpm_proxy", "tpm_safe_rm_vtpm"]
 
 
 # target for each ratio (tpm_safe over upstream or the floor; below 1 is
 # better): a miss makes the report exit non-zero and name it
 TARGETS = [("tpm_safe_vtpm/vtpm_proxy", 0.35), ("tpm_safe_vtpm/floor", 1.5),
            ("tpm_safe_tis-poll/tpm_tis", 0.5), ("tpm_safe_tis-irq/tpm_tis", 0.5),
-           ("cpu ", 1.2), ("cpu(stat) ", 1.2)]
+           ("cpu ", 1.2), ("cpu(stat) ", 1.2),
+           ("rm tpm_safe_rm_tis/tpmrm_tis", 0.35),
+           ("rm tpm_safe_rm_vtpm/tpmrm_vtpm_proxy", 0.35),
+           ("rm tpm_safe_rm_tis/tpm_safe_tis-poll", 1.3),
+           ("rm tpm_safe_rm_vtpm/tpm_safe_vtpm", 1.3),
+           ("rm sign tpm_safe_rm_tis/tpmrm_tis", 0.5),
+           ("rm sign tpm_safe_rm_vtpm/tpmrm_vtpm_proxy", 0.5)]
 
 
 def target_of(name):
@@ -44,7 +51,7 @@ def main():
                     "cpu/cmd"),
              fmt % ("", "", "ms", "ms", "", "ms", "ms (stat)")]
     for p in PATHS:
-        for c in ("getrandom", "pcrread", "hash"):
+        for c in ("getrandom", "pcrread", "hash", "sign"):
             r = single.get((p, c))
             if r:
                 lines.append("%-22s %-10s %9.3f %9.3f %9.0f %9.3f %10.3f" % (
@@ -89,6 +96,20 @@ def main():
             "cpu(stat) tpm_safe_tis-irq/tpm_tis": ratio(
                 "tpm_safe_tis-irq", "tpm_tis", c, "cpu_stat_ms_per_cmd"),
         }
+    # the resource managers: GetRandom against upstream's rm and our own
+    # raw node, a keyed sign against upstream's rm
+    ratios["getrandom"].update({
+        "rm tpm_safe_rm_tis/tpmrm_tis": ratio("tpm_safe_rm_tis", "tpmrm_tis", "getrandom"),
+        "rm tpm_safe_rm_vtpm/tpmrm_vtpm_proxy": ratio(
+            "tpm_safe_rm_vtpm", "tpmrm_vtpm_proxy", "getrandom"),
+        "rm tpm_safe_rm_tis/tpm_safe_tis-poll": ratio(
+            "tpm_safe_rm_tis", "tpm_safe_tis-poll", "getrandom"),
+        "rm tpm_safe_rm_vtpm/tpm_safe_vtpm": ratio(
+            "tpm_safe_rm_vtpm", "tpm_safe_vtpm", "getrandom")})
+    ratios["sign"] = {
+        "rm sign tpm_safe_rm_tis/tpmrm_tis": ratio("tpm_safe_rm_tis", "tpmrm_tis", "sign"),
+        "rm sign tpm_safe_rm_vtpm/tpmrm_vtpm_proxy": ratio(
+            "tpm_safe_rm_vtpm", "tpmrm_vtpm_proxy", "sign")}
     a, b = multi.get("tpm_safe_vtpm-4clients"), multi.get("vtpm_proxy-4clients")
     if a and b:
         ratios["getrandom x4"] = {
@@ -108,7 +129,8 @@ def main():
             r.get("cycles_s", "-")))
     lines.append("")
     lines.append("ratios of medians (targets: vtpm/proxy <= 0.35, vtpm/floor <= 1.5,"
-                 " tis/tpm_tis <= 0.5, cpu <= 1.2):")
+                 " tis/tpm_tis <= 0.5, cpu <= 1.2; rm/upstream rm <= 0.35 for"
+                 " getrandom, <= 0.5 for sign; rm/raw <= 1.3):")
     missed = []
     checked = 0
     for c, d in ratios.items():

@@ -53,6 +53,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= 0)
 		assert(p >= buf && p + n <= buf + size);
 
+	/* the resource manager's parsers stay inside the input */
+	{
+		struct tpms_cmd_handles h;
+		unsigned int nh = size ? data[0] % (TPMS_MAX_CMD_HANDLES + 2) : 0;
+		u32 cap, prop, count, attrs[8];
+		size_t off;
+		bool more;
+
+		rc = tpms_parse_cmd_handles(buf, size, nh, &h);
+		if (!rc) {
+			assert(h.nr == nh && TPMS_HDR + 4 * nh <= size);
+			assert(h.nr_sess <= TPMS_MAX_CMD_SESSIONS);
+		} else {
+			assert(nh > TPMS_MAX_CMD_HANDLES ||
+			       size < TPMS_HDR + 4 * nh);
+		}
+		tpms_parse_get_cap(buf, size, &cap, &prop, &count);
+		n = tpms_parse_cap_commands(buf, size, attrs, 8, &more);
+		assert(n < 0 || n <= 8);
+		if (!tpms_parse_cap_handles(buf, size, &more, &count, &off))
+			assert(off + 4 * (size_t)count == size);
+	}
+
 	/* the builder never writes past its buffer */
 	if (size >= 2) {
 		struct tpms_buf b;
@@ -63,6 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 1; i < size && i < 200; i++)
 			tpms_buf_u32(&b, data[i]);
 		rc = tpms_buf_finish(&b);
+		assert(rc < 0 || (size_t)rc <= data[0] % sizeof(out));
+		rc = tpms_build_cap_handles(out, data[0] % sizeof(out),
+					    data[1] & 1, (const u32 *)buf,
+					    (size - 2) / 4 % 16);
 		assert(rc < 0 || (size_t)rc <= data[0] % sizeof(out));
 	}
 	free(buf);

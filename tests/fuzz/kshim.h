@@ -16,6 +16,8 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 
+#define BIT(n)	(1UL << (n))
+
 static inline u16 get_unaligned_be16(const void *p)
 {
 	const u8 *b = p;

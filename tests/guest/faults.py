@@ -42,6 +42,7 @@ MIN_UNBIND = 2
 MIN_OPEN = 1
 MIN_VTPMX = 2
 MIN_ATTR = 1
+MIN_RM_LIFE = 4		# the space, its tables, two saved contexts
 
 tap = T.Tap()
 errnos = {}
@@ -169,7 +170,8 @@ def sweep(name, op, after=None, minimum=1):
     if n >= MAX_SITES and "FAULT_MAX_SITES" not in os.environ:
         bad.append("more than %d sites" % MAX_SITES)
     sites = len(range(1, n, STRIDE))
-    reached = n - STRIDE	# the last site that was hit (0: none)
+    # the last site that was hit (0: none; with a stride, a lower bound)
+    reached = n - STRIDE if n > 1 else 0
     if reached < minimum:
         bad.append("reached %d fault sites, expected at least %d"
                    % (reached, minimum))
@@ -317,6 +319,56 @@ def sweep_node(node):
     return sites + total
 
 
+def sweep_rm(node):
+    """The resource-manager node: opening a space, and a space's life (an
+    object made and saved, a session started, both used, the file closed).
+    After each: the rm node serves a new space and the TPM holds nothing
+    (read on the raw node)."""
+    import rm
+    rmnode = node.replace("/dev/tpmsafe", "/dev/tpmsaferm")
+    holder = {}
+
+    def clean():
+        try:
+            sp = rm.Space(rmnode)
+        except OSError as e:
+            return "rm node does not open: %s" % e
+        try:
+            sp.handle(rm.create_primary())
+        except (OSError, ValueError) as e:
+            return "a new space does not work: %r" % e
+        finally:
+            sp.close()
+        return None if rm.raw_empty(node, 10) else \
+            "left in the TPM: %s" % rm.raw_handles(node)
+
+    def open_op():
+        holder["fd"] = os.open(rmnode, os.O_RDWR)
+
+    def after_open(n, err):
+        if "fd" in holder:
+            os.close(holder.pop("fd"))
+        return clean()
+    sites = sweep("open of %s" % rmnode, open_op, after_open, MIN_OPEN)[0]
+    if "fd" in holder:
+        os.close(holder.pop("fd"))
+
+    def life_op():
+        sp = rm.Space(rmnode)
+        try:
+            o = sp.handle(rm.create_primary())
+            s = sp.handle(rm.start_session())
+            T.check_rsp(T.transact(sp.fd, rm.h_cmd(rm.CC_READ_PUBLIC, o)))
+            T.check_rsp(T.transact(sp.fd, rm.h_cmd(rm.CC_POLICY_GET_DIGEST, s)))
+        except ValueError as e:
+            raise OSError(errno.EPROTO, str(e))
+        finally:
+            sp.close()
+    sites += sweep("a space's life on %s" % rmnode, life_op,
+                   lambda n, err: clean(), MIN_RM_LIFE)[0]
+    return sites
+
+
 def sweep_vtpmx():
     """Opening /dev/tpmsafe-vtpmx creates a virtual TPM device."""
     holder = {}
@@ -351,6 +403,7 @@ def main():
             sites += sweep_bind(dev, drv)
             sites += sweep_unbind(dev, drv)
             sites += sweep_node(chip_of(dev))
+            sites += sweep_rm(chip_of(dev))
         if "vtpmx" in OPS:
             sites += sweep_vtpmx()
         for dev in (TIS_DEV, vdev):

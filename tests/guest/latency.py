@@ -48,6 +48,24 @@ def cpu_seconds():
         return stat_seconds(), "stat"
 
 
+def sign_setup(write, read):
+    """an ECDSA P-256 signing key made as a primary, and TPM2_Sign with it:
+    on a resource-manager node each sign is one ContextLoad of it"""
+    import struct
+    pw = struct.pack(">IHBH", 0x40000009, 0, 0, 0)
+    pw = struct.pack(">I", len(pw)) + pw
+    public = struct.pack(">HHIH", 0x0023, 0x000B, 0x00040072, 0)
+    public += struct.pack(">HHHHH", 0x0010, 0x0018, 0x000B, 0x0003, 0x0010)
+    public += struct.pack(">HH", 0, 0)
+    body = struct.pack(">I", 0x40000001) + pw + struct.pack(">HHH", 4, 0, 0)
+    body += struct.pack(">H", len(public)) + public + struct.pack(">HI", 0, 0)
+    write(T.cmd(0x131, body, 0x8002))
+    handle = struct.unpack(">I", T.check_rsp(read())[10:14])[0]
+    body = struct.pack(">I", handle) + pw + struct.pack(">H", 32) + bytes(range(32))
+    body += struct.pack(">HHHIH", 0x0018, 0x000B, 0x8024, 0x40000007, 0)
+    return T.cmd(0x15D, body, 0x8002)
+
+
 def client(dev, command, n, warmup, start, lat, errors):
     """warm up, wait for the others, then n timed round trips"""
     if dev.startswith("unix:"):
@@ -60,6 +78,8 @@ def client(dev, command, n, warmup, start, lat, errors):
         read = lambda: os.read(fd, 4096)  # noqa: E731
         close = lambda: os.close(fd)  # noqa: E731
     try:
+        if command == "sign":
+            command = sign_setup(write, read)
         for _ in range(warmup):
             write(command)
             T.check_rsp(read())
@@ -117,13 +137,13 @@ def main():
                     "(one client thread each)")
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--cmd", default="getrandom",
-                    choices=["getrandom", "pcrread", "hash"])
+                    choices=["getrandom", "pcrread", "hash", "sign"])
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the full result here")
     ap.add_argument("--path", default="", help="path name for the report")
     a = ap.parse_args()
     command = {"getrandom": T.get_random(16), "pcrread": T.pcr_read(),
-               "hash": T.hash_cmd()}[a.cmd]
+               "hash": T.hash_cmd(), "sign": "sign"}[a.cmd]
     devs = a.dev.split(",")
     r = measure(devs, command, a.n)
     r.update(label=a.label, dev=a.dev, cmd=a.cmd, path=a.path,

@@ -9,6 +9,12 @@
  * byte to COUNT_FILE per command answered (its size is the count).  Exit 0
  * when stopped so, 1 at the first failure: EAGAIN or any error from write
  * or read, a short answer, or a poll that times out.
+ *
+ * getrandom --rm-loop /dev/tpmsafermN COUNT_FILE: a resource-manager space
+ * with a primary key and a policy session, used (TPM2_ReadPublic and
+ * TPM2_PolicyGetDigest, blocking) until SIGTERM, one byte appended to
+ * COUNT_FILE per round: the space's saved contexts must live through
+ * every sleep cycle.  Exit 0 when stopped so, 1 at the first failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +89,99 @@ static int nonblock_loop(const char *dev, const char *count_file)
 	return 0;
 }
 
+/* one blocking command; returns the response code, or -1 (logged) */
+static long transact(int fd, const unsigned char *c, size_t len,
+		     unsigned char *rsp, const char *what)
+{
+	ssize_t n;
+
+	if (write(fd, c, len) != (ssize_t)len) {
+		if (!(stop && errno == EINTR))
+			fprintf(stderr, "%s: write: %s\n", what, strerror(errno));
+		return -1;
+	}
+	n = read(fd, rsp, 4096);
+	if (n < 10) {
+		fprintf(stderr, "%s: read: %zd (%s)\n", what, n,
+			n < 0 ? strerror(errno) : "short");
+		return -1;
+	}
+	return (long)rsp[6] << 24 | rsp[7] << 16 | rsp[8] << 8 | rsp[9];
+}
+
+static int rm_loop(const char *dev, const char *count_file)
+{
+	/* ECC P-256 storage primary under the owner, empty password */
+	static const unsigned char primary[] = {
+		0x80, 0x02, 0, 0, 0, 0x43, 0, 0, 0x01, 0x31,
+		0x40, 0, 0, 0x01, 0, 0, 0, 9, 0x40, 0, 0, 0x09, 0, 0, 0, 0, 0,
+		0, 4, 0, 0, 0, 0,
+		0, 0x1a, 0, 0x23, 0, 0x0b, 0, 0x03, 0, 0x72, 0, 0,
+		0, 0x06, 0, 0x80, 0, 0x43, 0, 0x10, 0, 0x03, 0, 0x10,
+		0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0,
+	};
+	/* a policy session: no key, no bind, SHA-256 */
+	static const unsigned char session[] = {
+		0x80, 0x01, 0, 0, 0, 0x3b, 0, 0, 0x01, 0x76,
+		0x40, 0, 0, 0x07, 0x40, 0, 0, 0x07,
+		0, 32, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+		0, 0, 1, 0, 0x10, 0, 0x0b,
+	};
+	unsigned char read_public[14] = {
+		0x80, 0x01, 0, 0, 0, 14, 0, 0, 0x01, 0x73,
+	};
+	unsigned char digest[14] = {
+		0x80, 0x01, 0, 0, 0, 14, 0, 0, 0x01, 0x89,
+	};
+	struct sigaction sa = { .sa_handler = on_term };
+	unsigned char rsp[4096];
+	unsigned long rounds = 0;
+	long rc;
+	int fd, cfd;
+
+	sigaction(SIGTERM, &sa, NULL);
+	cfd = open(count_file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	fd = open(dev, O_RDWR);
+	if (fd < 0 || cfd < 0) {
+		fprintf(stderr, "%s: open: %s\n", fd < 0 ? dev : count_file,
+			strerror(errno));
+		return 1;
+	}
+	rc = transact(fd, primary, sizeof(primary), rsp, "CreatePrimary");
+	if (rc) {
+		fprintf(stderr, "CreatePrimary: 0x%lx\n", rc);
+		return 1;
+	}
+	memcpy(read_public + 10, rsp + 10, 4);
+	rc = transact(fd, session, sizeof(session), rsp, "StartAuthSession");
+	if (rc) {
+		fprintf(stderr, "StartAuthSession: 0x%lx\n", rc);
+		return 1;
+	}
+	memcpy(digest + 10, rsp + 10, 4);
+	while (!stop) {
+		rc = transact(fd, read_public, sizeof(read_public), rsp,
+			      "ReadPublic");
+		if (!rc)
+			rc = transact(fd, digest, sizeof(digest), rsp,
+				      "PolicyGetDigest");
+		if (rc == -1 && stop)
+			break;
+		if (rc) {
+			fprintf(stderr, "%s: 0x%lx after %lu rounds\n", dev, rc,
+				rounds);
+			return 1;
+		}
+		rounds++;
+		if (write(cfd, ".", 1) != 1)
+			return 1;
+	}
+	printf("%lu rounds\n", rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned char rsp[4096];
@@ -91,6 +190,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--nonblock-loop"))
 		return nonblock_loop(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "--rm-loop"))
+		return rm_loop(argv[2], argv[3]);
 	if (argc != 2) {
 		fprintf(stderr, "usage: getrandom /dev/tpmsafeN\n"
 			"       getrandom --nonblock-loop /dev/tpmsafeN COUNT_FILE\n");

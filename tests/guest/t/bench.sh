@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench, guest side (coexist mode): the same workloads, back to back in
 # one boot, on the built-in tpm_tis, tpm_safe_tis (polling, irq=5), the
-# kernel's tpm_vtpm_proxy, tpm_safe_vtpm, and swtpm's own socket (the floor).
+# kernel's tpm_vtpm_proxy, tpm_safe_vtpm, and swtpm's own socket (the floor);
+# and the resource managers: /dev/tpmrmN against /dev/tpmsafermN, each
+# with GetRandom and a keyed sign (one ContextLoad per command).
 . tests/guest/lib.sh
 N=${BENCH_N:-1000}
 J=/tmp/results/bench.json
@@ -12,9 +14,12 @@ lat() { python3 tests/guest/latency.py --n $N --json $J "$@" | sed 's/^/# /'; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 
 all3 --dev /dev/tpm0 --path tpm_tis --label "built-in tpm_tis"
+rm2() { for c in getrandom sign; do lat --cmd $c "$@"; done; }
+rm2 --dev /dev/tpmrm0 --path tpmrm_tis --label "built-in tpm_tis, /dev/tpmrm0"
 check "module loads" load_module
 check "QEMU TPM moved to tpm_safe_tis" sh -c "echo -n $DEV > $P/drivers/tpm_tis/unbind && echo -n $DEV > $P/drivers/tpm_safe_tis/bind"
 all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-poll --label "tpm_safe_tis polling"
+rm2 --dev /dev/tpmsaferm0 --path tpm_safe_rm_tis --label "tpm_safe_tis polling, /dev/tpmsaferm0"
 check "reload with irq=5" sh -c "rmmod tpm_safe && insmod ${KO:-tpm_safe.ko} irq=5"
 wait_for "[ -e /dev/tpmsafe0 ]" 10
 check "interrupts in use" sh -c "dmesg | tail -n 5 | grep -q 'using IRQ 5'"
@@ -33,9 +38,12 @@ vp_start() {
 vp=$(vp_start 0)
 check "swtpm --vtpm-proxy created $vp" [ -n "$vp" ]
 all3 --dev "$vp" --path vtpm_proxy --label "kernel tpm_vtpm_proxy"
+rm2 --dev "${vp%/tpm*}/tpmrm${vp##*/tpm}" --path tpmrm_vtpm_proxy \
+	--label "kernel tpm_vtpm_proxy, its tpmrm node"
 
 vtpm_start /tmp/bench-vtpm || nok "swtpm attaches to tpm_safe_vtpm"
 all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
+rm2 --dev /dev/tpmsaferm$VT_NUM --path tpm_safe_rm_vtpm --label "tpm_safe_vtpm, /dev/tpmsaferm$VT_NUM"
 
 # four clients, each on its own virtual TPM, as threads of one process
 multi() {

@@ -11,8 +11,12 @@ if ! vtpm_start /tmp/demo; then
 	finish
 fi
 ok "swtpm attaches as /dev/tpmsafe$VT_NUM"
-show ls -l /dev/tpmsafe$VT_NUM
+show ls -l /dev/tpmsafe$VT_NUM /dev/tpmsaferm$VT_NUM
 check "tpm2_getrandom" tpm2_getrandom -T device:/dev/tpmsafe$VT_NUM 16 --hex
+echo "# the resource manager: many programs at once, each its own handles"
+check "tpm2_createprimary through /dev/tpmsaferm$VT_NUM" \
+	tpm2_createprimary -T device:/dev/tpmsaferm$VT_NUM -C o -c /tmp/demo-prim.ctx
+show tpm2_getcap -T device:/dev/tpmsaferm$VT_NUM handles-transient
 show tpm2_getrandom -T device:/dev/tpmsafe$VT_NUM 16 --hex; echo
 show tpm2_pcrread -T device:/dev/tpmsafe$VT_NUM sha256:0,1
 show ls /sys/class/tpm_safe/tpmsafe$VT_NUM

@@ -1,0 +1,1026 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpm_safe: the resource manager behind /dev/tpmsafermN.
+ *
+ * Copyright (C) 2026 The tpm_safe developers
+ *
+ * Each open file of the rm node is a space.  Its transient objects and
+ * sessions are in the TPM only while one of its commands runs.  Between
+ * commands an object is a saved context kept here and named by a virtual
+ * handle (0x80000000 upwards, one per slot); a session is saved in the
+ * TPM (ContextSave) and keeps its handle.  A command loads only what it
+ * names (its handle area and its authorization area) and runs with the
+ * physical handles in place; afterwards what it loaded is flushed, saved
+ * first when it is new or changes with use (sequence objects, sessions).
+ * Commands the TPM does not implement, commands too short for their
+ * handles, and commands that would make an object or session the space has
+ * no slot for, are answered here with a resource-manager error and never
+ * reach the TPM; a handle of another space (transient or session) is
+ * refused with -EINVAL.  When the TPM cannot save or load a session because
+ * the oldest saved one is too old (TPM_RC_CONTEXT_GAP), that one is loaded
+ * and saved again, whichever space owns it.  A space's commands run in the
+ * file's worker (cdev.c), never killed midway, so that nothing the TPM
+ * made is lost; closing a space flushes what it has in the TPM from the
+ * worker too.
+ *
+ * Locking: a space's commands run one at a time (its file's lock), inside
+ * the chip's fence; every change to a space's tables is made inside the
+ * fence (the chip lock).  chip->spaces_lock, taken inside the chip lock,
+ * guards the list of spaces.  A space holds a reference on its chip.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "tpms.h"
+
+#define TPMS_RM_MAX_SLOTS	64
+/*
+ * Virtual handles count up from the first transient handle, one per slot,
+ * the lowest free slot first: a client that walks TPM_CAP_HANDLES one
+ * property at a time (Linux's selftests) meets them in order, as it meets
+ * upstream's, which are physical handles underneath.
+ */
+#define TPMS_RM_VHANDLE(i)	(0x80000000u + (i))
+/* GetCapability's propertyCount for "all of them" */
+#define TPMS_RM_ALL_HANDLES	256
+/* a saved context's savedHandle for a sequence object */
+#define TPMS_SAVED_SEQUENCE	0x80000001u
+
+static unsigned int tpms_rm_objects = 16;
+module_param_named(rm_objects, tpms_rm_objects, uint, 0444);
+MODULE_PARM_DESC(rm_objects, "Transient objects per resource-manager space, 1 to 64 (default 16)");
+
+static unsigned int tpms_rm_sessions = 16;
+module_param_named(rm_sessions, tpms_rm_sessions, uint, 0444);
+MODULE_PARM_DESC(rm_sessions, "Sessions per resource-manager space, 1 to 64 (default 16)");
+
+struct class *tpms_rm_class;
+
+struct tpms_rm_ctx {
+	u8 *data;		/* a TPMS_CONTEXT from ContextSave */
+	u32 len;
+	u32 cap;
+};
+
+struct tpms_rm_obj {
+	bool used;
+	bool mutable;		/* its state changes with use: save after it */
+	u32 phandle;		/* in the TPM now; 0 when only saved */
+	struct tpms_rm_ctx ctx;
+};
+
+struct tpms_rm_sess {
+	u32 handle;		/* 0: free slot */
+	bool loaded;		/* in the TPM now; its saved context spent */
+	u64 saved;		/* chip->rm_saves when saved: oldest first */
+	struct tpms_rm_ctx ctx;
+};
+
+struct tpms_space {
+	struct tpms_chip *chip;
+	struct list_head node;		/* chip->spaces */
+	struct work_struct close_work;
+	struct completion *closed;	/* the closer waits for the flush */
+	u64 epoch;			/* chip->rm_epoch seen last */
+	pid_t pid;			/* the opener, for debugfs */
+	unsigned int nr_obj;
+	unsigned int nr_sess;
+	struct tpms_rm_obj *obj;
+	struct tpms_rm_sess *sess;
+};
+
+/*
+ * A load or save answered with: the handle or context is gone, or no
+ * longer valid (the TPM was reset, or the client flushed it).
+ */
+static bool tpms_rm_rc_gone(ssize_t rc)
+{
+	u32 v = (rc & 0x80) ? rc & 0xBF : rc;	/* format 1: no H/P number */
+
+	return rc > 0 && (rc == TPM2_RC_REFERENCE_H0 || v == TPM2_RC_HANDLE ||
+			  v == TPM2_RC_INTEGRITY);
+}
+
+static bool tpms_is_session(u32 handle)
+{
+	return handle >> 24 == TPM2_HT_HMAC_SESSION ||
+	       handle >> 24 == TPM2_HT_POLICY_SESSION;
+}
+
+/* The attributes of command @cc, or false when the TPM lacks it. */
+static bool tpms_rm_attrs(struct tpms_chip *chip, u32 cc, u32 *attrs)
+{
+	unsigned int lo = 0, hi = chip->nr_cc;
+	u32 key;
+
+	if (cc & ~(TPM2_CC_VENDOR | TPMA_CC_INDEX))
+		return false;
+	/* listed in command index order, vendor commands after the rest */
+	key = ((cc & TPM2_CC_VENDOR) ? 0x10000 : 0) | (cc & TPMA_CC_INDEX);
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		u32 a = chip->cc_attrs[mid];
+		u32 k = ((a & TPMA_CC_V) ? 0x10000 : 0) | (a & TPMA_CC_INDEX);
+
+		if (k == key) {
+			*attrs = a;
+			return true;
+		}
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Handles in the handle area; ContextSave's and FlushContext's one too. */
+static unsigned int tpms_rm_nr_handles(u32 cc, u32 attrs)
+{
+	if (cc == TPM2_CC_FLUSH_CONTEXT || cc == TPM2_CC_CONTEXT_SAVE)
+		return 1;
+	return (attrs >> TPMA_CC_CHANDLES_SHIFT) & TPMA_CC_CHANDLES_MASK;
+}
+
+/* The slot a virtual handle of this space names, or -1. */
+static int tpms_rm_obj_index(struct tpms_space *sp, u32 vhandle)
+{
+	u32 i;
+
+	if (vhandle >> 24 != TPM2_HT_TRANSIENT)
+		return -1;
+	i = vhandle & 0xFFFFFF;
+	if (i >= sp->nr_obj || !sp->obj[i].used)
+		return -1;
+	return i;
+}
+
+static struct tpms_rm_sess *tpms_rm_sess_find(struct tpms_space *sp,
+					      u32 handle)
+{
+	unsigned int i;
+
+	if (!tpms_is_session(handle))
+		return NULL;
+	for (i = 0; i < sp->nr_sess; i++)
+		if (sp->sess[i].handle == handle)
+			return &sp->sess[i];
+	return NULL;
+}
+
+/*
+ * A session of this space, by its number: the TPM lists saved sessions as
+ * HMAC ones (0x02), whatever their type.
+ */
+static bool tpms_rm_sess_owned(struct tpms_space *sp, u32 handle)
+{
+	unsigned int i;
+
+	if (!tpms_is_session(handle))
+		return false;
+	for (i = 0; i < sp->nr_sess; i++)
+		if (sp->sess[i].handle &&
+		    (sp->sess[i].handle & 0xFFFFFF) == (handle & 0xFFFFFF))
+			return true;
+	return false;
+}
+
+static void tpms_rm_ctx_free(struct tpms_rm_ctx *c)
+{
+	kfree_sensitive(c->data);
+	c->data = NULL;
+	c->len = 0;
+	c->cap = 0;
+}
+
+static void tpms_rm_obj_free(struct tpms_rm_obj *o)
+{
+	tpms_rm_ctx_free(&o->ctx);
+	o->used = false;
+	o->mutable = false;
+	o->phandle = 0;
+}
+
+static void tpms_rm_sess_free(struct tpms_rm_sess *s)
+{
+	tpms_rm_ctx_free(&s->ctx);
+	s->handle = 0;
+	s->loaded = false;
+}
+
+/* The manager's own commands, in chip->cmd_buf: TPM rc (>= 0) or -errno */
+static ssize_t tpms_rm_flush(struct tpms_chip *chip, u32 handle)
+{
+	struct tpms_buf b;
+	ssize_t len;
+
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+		      TPM2_CC_FLUSH_CONTEXT);
+	tpms_buf_u32(&b, handle);
+	len = tpms_buf_finish(&b);
+	return tpms_transmit_cmd(chip, chip->cmd_buf, len, 0, "flush context");
+}
+
+static ssize_t tpms_rm_save(struct tpms_chip *chip, u32 handle,
+			    struct tpms_rm_ctx *c)
+{
+	struct tpms_buf b;
+	ssize_t rc;
+	u32 n;
+
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+		      TPM2_CC_CONTEXT_SAVE);
+	tpms_buf_u32(&b, handle);
+	rc = tpms_buf_finish(&b);
+	rc = tpms_transmit_cmd(chip, chip->cmd_buf, rc, TPMS_HDR + 1,
+			       "context save");
+	if (rc)
+		return rc;
+	n = tpms_hdr_len(chip->cmd_buf) - TPMS_HDR;
+	if (n > c->cap) {
+		u8 *p = kmalloc(n, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		kfree_sensitive(c->data);
+		c->data = p;
+		c->cap = n;
+	}
+	memcpy(c->data, chip->cmd_buf + TPMS_HDR, n);
+	c->len = n;
+	return 0;
+}
+
+static ssize_t tpms_rm_load(struct tpms_chip *chip, const struct tpms_rm_ctx *c,
+			    u32 *handle)
+{
+	struct tpms_buf b;
+	ssize_t rc;
+
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+		      TPM2_CC_CONTEXT_LOAD);
+	tpms_buf_bytes(&b, c->data, c->len);
+	rc = tpms_buf_finish(&b);
+	if (rc < 0)
+		return rc;
+	rc = tpms_transmit_cmd(chip, chip->cmd_buf, rc, TPMS_HDR + 4,
+			       "context load");
+	if (!rc)
+		*handle = get_unaligned_be32(chip->cmd_buf + TPMS_HDR);
+	return rc;
+}
+
+/*
+ * TPM_RC_CONTEXT_GAP: the oldest saved session is too far behind the
+ * TPM's context counter.  Load it and save it again, whichever space owns
+ * it.  A session that no longer loads is flushed and forgotten (that too
+ * closes the gap); one loaded but not saved again stays loaded for its
+ * owner's next command; one the TPM cannot load now (no room) is left.
+ * Return: true when the gap moved.
+ */
+static bool tpms_rm_regap(struct tpms_chip *chip)
+{
+	struct tpms_rm_sess *old = NULL;
+	struct tpms_space *sp;
+	unsigned int i;
+	ssize_t rc;
+	u32 h = 0;
+
+	mutex_lock(&chip->spaces_lock);
+	list_for_each_entry(sp, &chip->spaces, node) {
+		for (i = 0; i < sp->nr_sess; i++) {
+			struct tpms_rm_sess *s = &sp->sess[i];
+
+			if (s->handle && !s->loaded && s->ctx.data &&
+			    (!old || s->saved < old->saved))
+				old = s;
+		}
+	}
+	rc = old ? tpms_rm_load(chip, &old->ctx, &h) : -ENOENT;
+	if (!rc && h == old->handle) {
+		rc = tpms_rm_save(chip, h, &old->ctx);
+		if (!rc)
+			old->saved = ++chip->rm_saves;
+		else
+			old->loaded = true;
+	} else if (!rc || tpms_rm_rc_gone(rc)) {
+		dev_warn_ratelimited(&chip->dev,
+				     "context gap: session 0x%08x no longer loads (0x%zx): flushed\n",
+				     old->handle, rc);
+		tpms_rm_flush(chip, rc ? old->handle : h);
+		tpms_rm_sess_free(old);
+		rc = 0;
+	}
+	mutex_unlock(&chip->spaces_lock);
+	return !rc;
+}
+
+/*
+ * Load a session the command names.  One gone from the TPM is forgotten
+ * (the TPM then answers the command itself).  Return: 0, -errno, or a TPM
+ * code to answer the command with.
+ */
+static ssize_t tpms_rm_sess_load(struct tpms_space *sp, struct tpms_rm_sess *s)
+{
+	ssize_t rc;
+	u32 h = 0;
+
+	if (s->loaded)
+		return 0;
+	rc = tpms_rm_load(sp->chip, &s->ctx, &h);
+	if (rc == TPM2_RC_CONTEXT_GAP && tpms_rm_regap(sp->chip))
+		rc = tpms_rm_load(sp->chip, &s->ctx, &h);
+	if (tpms_rm_rc_gone(rc)) {
+		tpms_rm_sess_free(s);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (h != s->handle) {
+		tpms_rm_flush(sp->chip, h);
+		tpms_rm_sess_free(s);
+		return 0;
+	}
+	s->loaded = true;
+	return 0;
+}
+
+/*
+ * Load what the command names and put the physical handles in place.
+ * Return: 0, -errno, or a TPM code to answer the command with (an object
+ * that no longer loads is dropped: TPM_RC_HANDLE for its handle number).
+ */
+static ssize_t tpms_rm_prepare(struct tpms_space *sp, u8 *cmd, u32 cc,
+			       const struct tpms_cmd_handles *h)
+{
+	struct tpms_rm_sess *s;
+	unsigned int i;
+	ssize_t rc;
+
+	for (i = 0; i < h->nr; i++) {
+		int idx = tpms_rm_obj_index(sp, h->handle[i]);
+
+		if (idx >= 0) {
+			struct tpms_rm_obj *o = &sp->obj[idx];
+
+			if (!o->phandle) {
+				rc = tpms_rm_load(sp->chip, &o->ctx,
+						  &o->phandle);
+				if (tpms_rm_rc_gone(rc)) {
+					dev_warn_ratelimited(&sp->chip->dev,
+							     "space of pid %d: object 0x%08x no longer loads (0x%zx): dropped\n",
+							     sp->pid,
+							     h->handle[i], rc);
+					tpms_rm_obj_free(o);
+					return TPMS_RC_RM_LAYER |
+					       TPM2_RC_HANDLE | ((i + 1) << 8);
+				}
+				if (rc) {
+					o->phandle = 0;
+					return rc;
+				}
+			}
+			put_unaligned_be32(o->phandle, cmd + TPMS_HDR + 4 * i);
+		} else if (cc != TPM2_CC_FLUSH_CONTEXT) {
+			/* a saved session is flushed as it is */
+			s = tpms_rm_sess_find(sp, h->handle[i]);
+			rc = s ? tpms_rm_sess_load(sp, s) : 0;
+			if (rc)
+				return rc;
+		}
+	}
+	for (i = 0; i < h->nr_sess; i++) {
+		s = tpms_rm_sess_find(sp, h->sess[i]);
+		rc = s ? tpms_rm_sess_load(sp, s) : 0;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * GetCapability(TPM_CAP_HANDLES): transient handles are the space's own
+ * virtual ones; session handles only those the space owns (the TPM was
+ * asked for all of them, see tpms_space_transmit()).  An answer with
+ * sessions (audit) is left as it is: changing it would break its HMAC.
+ */
+static ssize_t tpms_rm_cap_handles(struct tpms_space *sp, u8 *rsp,
+				   size_t size, ssize_t n, u32 prop, u32 count)
+{
+	u32 list[TPMS_RM_MAX_SLOTS];
+	unsigned int k = 0, i;
+	bool more = false;
+	size_t off;
+	u32 nr;
+
+	if (tpms_hdr_tag(rsp) != TPM2_ST_NO_SESSIONS)
+		return n;
+	if (prop >> 24 == TPM2_HT_TRANSIENT) {
+		for (i = 0; i < sp->nr_obj; i++) {
+			if (!sp->obj[i].used || TPMS_RM_VHANDLE(i) < prop)
+				continue;
+			if (k == count || k == ARRAY_SIZE(list)) {
+				more = true;
+				break;
+			}
+			list[k++] = TPMS_RM_VHANDLE(i);
+		}
+	} else if (tpms_is_session(prop)) {
+		if (tpms_parse_cap_handles(rsp, n, &more, &nr, &off))
+			return n;
+		for (i = 0; i < nr; i++) {
+			u32 h = get_unaligned_be32(rsp + off + 4 * i);
+
+			if (!tpms_rm_sess_owned(sp, h))
+				continue;
+			if (k == count || k == ARRAY_SIZE(list)) {
+				more = true;
+				break;
+			}
+			list[k++] = h;
+		}
+	} else {
+		return n;
+	}
+	return tpms_build_cap_handles(rsp, size, more, list, k);
+}
+
+/* A successful answer: new handles into the space, listed ones mapped. */
+static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
+			      ssize_t n, u32 cc, u32 attrs, u32 saved,
+			      const struct tpms_cmd_handles *h,
+			      const u32 *cap)
+{
+	struct tpms_rm_sess *s;
+	unsigned int i;
+	int idx;
+
+	if (tpms_hdr_code(rsp) != TPM2_RC_SUCCESS)
+		return n;
+	if ((attrs & TPMA_CC_RHANDLE) && n >= TPMS_HDR + 4) {
+		u32 ph = get_unaligned_be32(rsp + TPMS_HDR);
+
+		if (ph >> 24 == TPM2_HT_TRANSIENT) {
+			for (i = 0; i < sp->nr_obj && sp->obj[i].used; i++)
+				;
+			if (i == sp->nr_obj) {
+				tpms_rm_flush(sp->chip, ph);
+				return tpms_build_rc(rsp, size, TPMS_RC_RM_LAYER |
+						     TPM2_RC_OBJECT_MEMORY);
+			}
+			sp->obj[i].used = true;
+			sp->obj[i].phandle = ph;
+			/* sequence objects change with use */
+			sp->obj[i].mutable = cc == TPM2_CC_HASH_SEQUENCE_START ||
+					     cc == TPM2_CC_HMAC_START ||
+					     saved == TPMS_SAVED_SEQUENCE;
+			put_unaligned_be32(TPMS_RM_VHANDLE(i), rsp + TPMS_HDR);
+		} else if (tpms_is_session(ph)) {
+			for (i = 0; i < sp->nr_sess && sp->sess[i].handle; i++)
+				;
+			if (i == sp->nr_sess) {
+				tpms_rm_flush(sp->chip, ph);
+				return tpms_build_rc(rsp, size, TPMS_RC_RM_LAYER |
+						     TPM2_RC_SESSION_MEMORY);
+			}
+			sp->sess[i].handle = ph;
+			sp->sess[i].loaded = true;
+		}
+	}
+	if ((cc == TPM2_CC_FLUSH_CONTEXT || cc == TPM2_CC_CONTEXT_SAVE) &&
+	    h->nr) {
+		/* flushed; or a session the client saved, now its own */
+		idx = tpms_rm_obj_index(sp, h->handle[0]);
+		s = tpms_rm_sess_find(sp, h->handle[0]);
+		if (idx >= 0 && cc == TPM2_CC_FLUSH_CONTEXT)
+			tpms_rm_obj_free(&sp->obj[idx]);
+		else if (s)
+			tpms_rm_sess_free(s);
+	}
+	if (cap && cap[0] == TPM2_CAP_HANDLES)
+		n = tpms_rm_cap_handles(sp, rsp, size, n, cap[1], cap[2]);
+	return n;
+}
+
+/* Save a loaded session; regap at most once. */
+static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
+				 bool regap)
+{
+	ssize_t rc = tpms_rm_save(chip, s->handle, &s->ctx);
+
+	if (rc == TPM2_RC_CONTEXT_GAP) {
+		if (!regap)
+			return rc;	/* left loaded: saved again later */
+		if (tpms_rm_regap(chip))
+			rc = tpms_rm_save(chip, s->handle, &s->ctx);
+	}
+	if (!rc) {
+		s->loaded = false;
+		s->saved = ++chip->rm_saves;
+	} else if (rc == TPM2_RC_REFERENCE_H0) {
+		/* ended by the command */
+		tpms_rm_sess_free(s);
+	} else if (rc > 0 || rc == -ENOMEM) {
+		/* still loaded, and cannot be kept */
+		tpms_rm_flush(chip, s->handle);
+		tpms_rm_sess_free(s);
+	}
+	return rc;
+}
+
+/*
+ * After each command: save what is new or changed, flush what was loaded.
+ * What cannot be flushed now (the chip going away) stays marked loaded:
+ * the next command uses it, and closing the space flushes it.  Sessions
+ * the TPM cannot save for the context gap are saved again once the others
+ * are out of the TPM (the gap needs a free slot to be moved).
+ * Return: -ENOMEM when an object or session was dropped for want of memory
+ * (the command's answer would name it), else 0.
+ */
+static int tpms_rm_unload(struct tpms_space *sp)
+{
+	struct tpms_chip *chip = sp->chip;
+	bool gap = false;
+	unsigned int i;
+	int err = 0;
+	ssize_t rc;
+
+	for (i = 0; i < sp->nr_obj; i++) {
+		struct tpms_rm_obj *o = &sp->obj[i];
+
+		if (!o->used || !o->phandle)
+			continue;
+		if (!o->ctx.data || o->mutable) {
+			rc = tpms_rm_save(chip, o->phandle, &o->ctx);
+			if (rc > 0 || rc == -ENOMEM) {
+				/*
+				 * Gone with the command (a sequence completed),
+				 * or not to be kept: the physical handle was
+				 * never seen outside, so flushing it is safe.
+				 */
+				if (rc == -ENOMEM)
+					err = -ENOMEM;
+				tpms_rm_flush(chip, o->phandle);
+				tpms_rm_obj_free(o);
+				continue;
+			}
+			if (rc < 0)
+				continue;
+		}
+		rc = tpms_rm_flush(chip, o->phandle);
+		if (!rc || tpms_rm_rc_gone(rc))
+			o->phandle = 0;
+	}
+	for (i = 0; i < sp->nr_sess; i++) {
+		struct tpms_rm_sess *s = &sp->sess[i];
+
+		if (!s->handle || !s->loaded)
+			continue;
+		rc = tpms_rm_sess_save(chip, s, false);
+		if (rc == -ENOMEM)
+			err = -ENOMEM;
+		gap |= rc == TPM2_RC_CONTEXT_GAP;
+	}
+	for (i = 0; gap && i < sp->nr_sess; i++) {
+		struct tpms_rm_sess *s = &sp->sess[i];
+
+		/* flushed above, unless it could not be saved for the gap */
+		if (s->handle && s->loaded)
+			tpms_rm_sess_save(chip, s, true);
+	}
+	return err;
+}
+
+/* A free slot for what the command will make? */
+static bool tpms_rm_room(struct tpms_space *sp, bool session)
+{
+	unsigned int i;
+
+	if (session) {
+		for (i = 0; i < sp->nr_sess; i++)
+			if (!sp->sess[i].handle)
+				return true;
+	} else {
+		for (i = 0; i < sp->nr_obj; i++)
+			if (!sp->obj[i].used)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * After a system resume (Startup(STATE)) the TPM has dropped whatever was
+ * loaded: forget it.  Objects keep their saved contexts.
+ */
+static void tpms_rm_new_epoch(struct tpms_space *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < sp->nr_obj; i++) {
+		if (sp->obj[i].used && !sp->obj[i].ctx.data)
+			tpms_rm_obj_free(&sp->obj[i]);
+		sp->obj[i].phandle = 0;
+	}
+	for (i = 0; i < sp->nr_sess; i++)
+		if (sp->sess[i].loaded)
+			tpms_rm_sess_free(&sp->sess[i]);
+	sp->epoch = sp->chip->rm_epoch;
+}
+
+/* Checks that need no TPM.  Return: 0, -EINVAL, or a code to answer with. */
+static ssize_t tpms_rm_check(struct tpms_space *sp, const u8 *buf, size_t len,
+			     u32 cc, u32 attrs, const struct tpms_cmd_handles *h,
+			     u32 *saved)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr; i++) {
+		if (h->handle[i] >> 24 == TPM2_HT_TRANSIENT &&
+		    tpms_rm_obj_index(sp, h->handle[i]) < 0)
+			return -EINVAL;
+		if (tpms_is_session(h->handle[i]) &&
+		    !tpms_rm_sess_find(sp, h->handle[i]))
+			return -EINVAL;
+	}
+	for (i = 0; i < h->nr_sess; i++)
+		if (tpms_is_session(h->sess[i]) &&
+		    !tpms_rm_sess_find(sp, h->sess[i]))
+			return -EINVAL;
+	/* a context's savedHandle: its kind (TPMS_CONTEXT: sequence first) */
+	*saved = 0;
+	if (cc == TPM2_CC_CONTEXT_LOAD && len >= TPMS_HDR + 12)
+		*saved = get_unaligned_be32(buf + TPMS_HDR + 8);
+	if (attrs & TPMA_CC_RHANDLE) {
+		bool session = cc == TPM2_CC_START_AUTH_SESSION ||
+			       tpms_is_session(*saved);
+
+		if (!tpms_rm_room(sp, session))
+			return TPMS_RC_RM_LAYER | (session ?
+			       TPM2_RC_SESSION_MEMORY : TPM2_RC_OBJECT_MEMORY);
+	}
+	return 0;
+}
+
+/**
+ * tpms_space_transmit() - one command of a space
+ * @sp:     the space
+ * @buf:    command in, response out
+ * @bufsiz: size of @buf
+ * @len:    command length (checked by tpms_check_user_cmd())
+ *
+ * Called from the file's worker only (see cdev.c): never killed midway.
+ *
+ * Return: the response length, or a negative errno: -EINVAL for a handle
+ * (transient or session) this space does not have; -ENOMEM when what the
+ * command made or used could not be kept; the fence's errors.
+ */
+ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
+			    size_t len)
+{
+	struct tpms_chip *chip = sp->chip;
+	u32 cc = tpms_hdr_code(buf), attrs, cap[3], saved;
+	struct tpms_cmd_handles h;
+	bool get_cap = false;
+	u8 hdr[TPMS_HDR];
+	ssize_t n;
+	int rc, idx;
+
+	if (!tpms_rm_attrs(chip, cc, &attrs))
+		return tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER |
+				     TPM2_RC_COMMAND_CODE);
+	if (tpms_parse_cmd_handles(buf, len, tpms_rm_nr_handles(cc, attrs), &h))
+		return tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER |
+				     TPM2_RC_COMMAND_SIZE);
+	if (cc == TPM2_CC_GET_CAPABILITY)
+		get_cap = !tpms_parse_get_cap(buf, len, &cap[0], &cap[1],
+					      &cap[2]);
+	/*
+	 * Sessions: ask the TPM for every one from there on, so that a page
+	 * holds the space's own even when others' come first.
+	 */
+	if (get_cap && cap[0] == TPM2_CAP_HANDLES && tpms_is_session(cap[1]) &&
+	    tpms_hdr_tag(buf) == TPM2_ST_NO_SESSIONS && len == TPMS_HDR + 12)
+		put_unaligned_be32(TPMS_RM_ALL_HANDLES, buf + TPMS_HDR + 8);
+
+	rc = tpms_get_ops(chip);
+	if (rc)
+		return rc;
+	if (sp->epoch != chip->rm_epoch)
+		tpms_rm_new_epoch(sp);
+	n = tpms_rm_check(sp, buf, len, cc, attrs, &h, &saved);
+	if (n) {
+		if (n > 0)
+			n = tpms_build_rc(buf, bufsiz, n);
+		goto out;
+	}
+	idx = h.nr ? tpms_rm_obj_index(sp, h.handle[0]) : -1;
+	if (cc == TPM2_CC_FLUSH_CONTEXT && idx >= 0 && !sp->obj[idx].phandle) {
+		/* only a saved context here: nothing in the TPM to flush */
+		tpms_rm_obj_free(&sp->obj[idx]);
+		n = tpms_build_rc(buf, bufsiz, TPM2_RC_SUCCESS);
+		goto out;
+	}
+	n = tpms_rm_prepare(sp, buf, cc, &h);
+	if (n > 0) {
+		n = tpms_build_rc(buf, bufsiz, n);
+	} else if (!n) {
+		/* an error response is only a header: the command is intact */
+		memcpy(hdr, buf, sizeof(hdr));
+		n = tpms_transmit(chip, buf, bufsiz, len);
+		if (n == TPMS_HDR &&
+		    tpms_hdr_code(buf) == TPM2_RC_CONTEXT_GAP &&
+		    tpms_rm_regap(chip)) {
+			memcpy(buf, hdr, sizeof(hdr));
+			n = tpms_transmit(chip, buf, bufsiz, len);
+		}
+		if (n >= TPMS_HDR)
+			n = tpms_rm_commit(sp, buf, bufsiz, n, cc, attrs, saved,
+					   &h, get_cap ? cap : NULL);
+	}
+out:
+	rc = tpms_rm_unload(sp);
+	tpms_put_ops(chip);
+	return rc && n >= 0 ? rc : n;
+}
+
+struct tpms_space *tpms_space_new(struct tpms_chip *chip)
+{
+	struct tpms_space *sp;
+
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return NULL;
+	sp->nr_obj = tpms_rm_objects;
+	sp->nr_sess = tpms_rm_sessions;
+	sp->obj = kcalloc(sp->nr_obj, sizeof(*sp->obj), GFP_KERNEL);
+	sp->sess = kcalloc(sp->nr_sess, sizeof(*sp->sess), GFP_KERNEL);
+	if (!sp->obj || !sp->sess) {
+		kfree(sp->obj);
+		kfree(sp->sess);
+		kfree(sp);
+		return NULL;
+	}
+	tpms_obj_created(TPMS_OBJ_SPACE);
+	sp->chip = chip;
+	get_device(&chip->dev);
+	sp->pid = task_tgid_nr(current);
+	mutex_lock(&chip->spaces_lock);
+	list_add_tail(&sp->node, &chip->spaces);
+	mutex_unlock(&chip->spaces_lock);
+	return sp;
+}
+
+/* Off the chip's list: no context gap handling picks it any more. */
+static void tpms_space_unlist(struct tpms_space *sp)
+{
+	struct tpms_chip *chip = sp->chip;
+
+	mutex_lock(&chip->spaces_lock);
+	list_del_init(&sp->node);
+	mutex_unlock(&chip->spaces_lock);
+}
+
+static void tpms_space_free(struct tpms_space *sp)
+{
+	struct tpms_chip *chip = sp->chip;
+	unsigned int i;
+
+	tpms_space_unlist(sp);
+	for (i = 0; i < sp->nr_obj; i++)
+		tpms_rm_obj_free(&sp->obj[i]);
+	for (i = 0; i < sp->nr_sess; i++)
+		tpms_rm_sess_free(&sp->sess[i]);
+	kfree(sp->obj);
+	kfree(sp->sess);
+	kfree(sp);
+	tpms_obj_destroyed(TPMS_OBJ_SPACE);
+	put_device(&chip->dev);
+}
+
+/*
+ * Does the TPM hold anything of this space?  Read without the chip lock:
+ * only a context gap's handling can change it meanwhile, and only by
+ * forgetting a session.
+ */
+static bool tpms_space_in_tpm(struct tpms_space *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < sp->nr_obj; i++)
+		if (READ_ONCE(sp->obj[i].phandle))
+			return true;
+	for (i = 0; i < sp->nr_sess; i++)
+		if (READ_ONCE(sp->sess[i].handle))
+			return true;
+	return false;
+}
+
+/*
+ * Inside the fence: flush everything of the space from the TPM, and forget
+ * it.  After a transport error (@talk cleared) nothing more is sent.
+ */
+static void tpms_space_flush(struct tpms_space *sp, bool *talk)
+{
+	unsigned int i;
+
+	if (sp->epoch != sp->chip->rm_epoch)
+		tpms_rm_new_epoch(sp);
+	for (i = 0; i < sp->nr_obj; i++) {
+		if (sp->obj[i].phandle && *talk)
+			*talk = tpms_rm_flush(sp->chip, sp->obj[i].phandle) >= 0;
+		tpms_rm_obj_free(&sp->obj[i]);
+	}
+	for (i = 0; i < sp->nr_sess; i++) {
+		if (sp->sess[i].handle && *talk)
+			*talk = tpms_rm_flush(sp->chip, sp->sess[i].handle) >= 0;
+		tpms_rm_sess_free(&sp->sess[i]);
+	}
+}
+
+/**
+ * tpms_rm_flush_chip() - unregister: flush every space from the TPM
+ * @chip: the chip, its write lock and chip lock held, before the last
+ *        command
+ *
+ * The spaces' sessions and anything loaded go from the TPM, their saved
+ * contexts from memory; their files get -EPIPE until closed.  Nothing of
+ * them is left in the TPM after a rebind.
+ */
+void tpms_rm_flush_chip(struct tpms_chip *chip)
+{
+	struct tpms_space *sp;
+	bool talk = true;
+
+	mutex_lock(&chip->spaces_lock);
+	list_for_each_entry(sp, &chip->spaces, node)
+		tpms_space_flush(sp, &talk);
+	mutex_unlock(&chip->spaces_lock);
+}
+
+/*
+ * A closed space's flush, in the worker (never killed midway): it waits
+ * for a suspended chip's resume (or its removal), and owns the space.
+ */
+static void tpms_space_close_work(struct work_struct *work)
+{
+	struct tpms_space *sp = container_of(work, struct tpms_space,
+					     close_work);
+	struct tpms_chip *chip = sp->chip;
+	int rc;
+
+	for (;;) {
+		rc = tpms_get_ops_wait(chip);
+		if (rc != -EAGAIN)
+			break;
+		wait_event_idle(chip->sleep_wq,
+				!test_bit(TPMS_F_SUSPENDED, &chip->flags) ||
+				test_bit(TPMS_F_DYING, &chip->flags));
+	}
+	if (!rc) {
+		bool talk = true;
+
+		tpms_space_unlist(sp);
+		tpms_space_flush(sp, &talk);
+		tpms_put_ops(chip);
+	}
+	if (sp->closed)
+		complete(sp->closed);
+	tpms_space_free(sp);
+}
+
+/**
+ * tpms_space_close() - the space's file is closed
+ * @sp: the space, no command of it running
+ *
+ * Flushes everything the space has in the TPM, from the worker, and frees
+ * it.  The closer waits for the flush unless it is being killed (a client
+ * that closes sees the TPM clean when close() returns).  A gone chip needs
+ * nothing flushed: the space is only freed.
+ */
+void tpms_space_close(struct tpms_space *sp)
+{
+	DECLARE_COMPLETION_ONSTACK(closed);
+
+	if (!tpms_space_in_tpm(sp)) {
+		tpms_space_free(sp);
+		return;
+	}
+	INIT_WORK(&sp->close_work, tpms_space_close_work);
+	if (fatal_signal_pending(current)) {
+		queue_work(tpms_wq, &sp->close_work);
+		return;
+	}
+	sp->closed = &closed;
+	queue_work(tpms_wq, &sp->close_work);
+	wait_for_completion(&closed);
+}
+
+static void tpms_rm_dev_release(struct device *dev)
+{
+	struct tpms_chip *chip = container_of(dev, struct tpms_chip, rm_dev);
+
+	put_device(&chip->dev);
+}
+
+/**
+ * tpms_rm_add() - make /dev/tpmsafermN for a registered TPM 2.0 chip
+ * @chip: the chip
+ *
+ * The rm device holds a reference on the chip from here until its own
+ * release (tpms_rm_del() drops the one taken here).
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int tpms_rm_add(struct tpms_chip *chip)
+{
+	int rc;
+
+	device_initialize(&chip->rm_dev);
+	chip->rm_dev.class = tpms_rm_class;
+	chip->rm_dev.parent = chip->dev.parent;
+	chip->rm_dev.release = tpms_rm_dev_release;
+	chip->rm_dev.devt = MKDEV(MAJOR(tpms_devt),
+				  TPMS_MAX_CHIPS + chip->num);
+	get_device(&chip->dev);
+	set_bit(TPMS_F_RM_INIT, &chip->flags);
+	rc = dev_set_name(&chip->rm_dev, "tpmsaferm%d", chip->num);
+	if (!rc) {
+		cdev_init(&chip->rm_cdev, &tpms_rm_fops);
+		chip->rm_cdev.owner = THIS_MODULE;
+		rc = cdev_device_add(&chip->rm_cdev, &chip->rm_dev);
+	}
+	if (rc) {
+		dev_err(chip->dev.parent, "cannot add tpmsaferm%d: %d\n",
+			chip->num, rc);
+		return rc;
+	}
+	set_bit(TPMS_F_RM_ADDED, &chip->flags);
+	return 0;
+}
+
+/* Remove /dev/tpmsafermN (waits for nobody: open files keep the memory). */
+void tpms_rm_del(struct tpms_chip *chip)
+{
+	if (test_and_clear_bit(TPMS_F_RM_ADDED, &chip->flags))
+		cdev_device_del(&chip->rm_cdev, &chip->rm_dev);
+	if (test_and_clear_bit(TPMS_F_RM_INIT, &chip->flags))
+		put_device(&chip->rm_dev);
+}
+
+int tpms_rm_check_params(void)
+{
+	if (!tpms_rm_objects || tpms_rm_objects > TPMS_RM_MAX_SLOTS ||
+	    !tpms_rm_sessions || tpms_rm_sessions > TPMS_RM_MAX_SLOTS) {
+		pr_err("rm_objects=%u rm_sessions=%u: each must be 1 to %u\n",
+		       tpms_rm_objects, tpms_rm_sessions, TPMS_RM_MAX_SLOTS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int tpms_rm_show_chip(struct device *dev, void *data)
+{
+	struct tpms_chip *chip = to_tpms_chip(dev);
+	struct seq_file *m = data;
+	struct tpms_space *sp;
+	unsigned int i;
+
+	if (mutex_lock_killable(&chip->lock))
+		return -EINTR;
+	mutex_lock(&chip->spaces_lock);
+	list_for_each_entry(sp, &chip->spaces, node) {
+		seq_printf(m, "%s space pid %d objects", dev_name(&chip->dev),
+			   sp->pid);
+		for (i = 0; i < sp->nr_obj; i++)
+			if (sp->obj[i].used)
+				seq_printf(m, " 0x%08x%s", TPMS_RM_VHANDLE(i),
+					   sp->obj[i].phandle ? "(loaded)" : "");
+		seq_puts(m, " sessions");
+		for (i = 0; i < sp->nr_sess; i++)
+			if (sp->sess[i].handle)
+				seq_printf(m, " 0x%08x%s", sp->sess[i].handle,
+					   sp->sess[i].loaded ? "(loaded)" : "");
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&chip->spaces_lock);
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+static int tpms_spaces_show(struct seq_file *m, void *v)
+{
+	return class_for_each_device(tpms_class, NULL, m, tpms_rm_show_chip);
+}
+DEFINE_SHOW_ATTRIBUTE(tpms_spaces);
+
+/* debugfs tpm_safe/spaces: every space of every chip, with its handles */
+void tpms_rm_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("spaces", 0400, dir, NULL, &tpms_spaces_fops);
+}

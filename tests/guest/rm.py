@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The resource manager node (/dev/tpmsafermN) from raw TPM 2.0 commands:
+isolation of spaces, virtual handles, the manager's own answers, slot
+exhaustion, bad input, close and kill leaving nothing in the TPM (read on
+the raw node), and the context gap.  TAP on stdout.
+
+usage: rm.py basics --rm /dev/tpmsafermN --raw /dev/tpmsafeN
+       rm.py kill --rm ... --raw ... [--rounds N]
+       rm.py gap --rm ... --raw ...
+       rm.py removal --rm ... --raw ... --cmd 'SHELL COMMAND'
+"""
+
+import argparse
+import errno
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpmsafe as T  # noqa: E402
+
+ST_SESSIONS = 0x8002
+CC_CREATE_PRIMARY = 0x131
+CC_CONTEXT_LOAD = 0x161
+CC_CONTEXT_SAVE = 0x162
+CC_FLUSH_CONTEXT = 0x165
+CC_READ_PUBLIC = 0x173
+CC_START_AUTH_SESSION = 0x176
+CC_POLICY_GET_DIGEST = 0x189
+CAP_HANDLES = 1
+CAP_TPM_PROPERTIES = 6
+PT_CONTEXT_GAP_MAX = 0x114
+HR_TRANSIENT = 0x80000000
+HR_LOADED_SESSION = 0x02000000
+HR_SAVED_SESSION = 0x03000000
+RH_OWNER = 0x40000001
+RH_NULL = 0x40000007
+RS_PW = 0x40000009
+RM = 0xB0000
+RC_HANDLE = 0x08B
+RC_COMMAND_SIZE = 0x142
+RC_COMMAND_CODE = 0x143
+RC_OBJECT_MEMORY = 0x902
+RC_SESSION_MEMORY = 0x903
+SLOTS = 16          # rm_objects and rm_sessions defaults
+
+tap = T.Tap()
+
+
+def pw_auth():
+    """an authorization area with one empty password session"""
+    s = struct.pack(">IHBH", RS_PW, 0, 0, 0)
+    return struct.pack(">I", len(s)) + s
+
+
+def create_primary():
+    """ECC P-256 storage key under the owner hierarchy"""
+    public = struct.pack(">HHI", 0x0023, 0x000B, 0x00030072)
+    public += struct.pack(">H", 0)                      # authPolicy
+    public += struct.pack(">HHH", 0x0006, 128, 0x0043)  # AES-128-CFB
+    public += struct.pack(">HHH", 0x0010, 0x0003, 0x0010)  # P-256
+    public += struct.pack(">HH", 0, 0)                  # unique
+    body = struct.pack(">I", RH_OWNER) + pw_auth()
+    body += struct.pack(">HHH", 4, 0, 0)                # inSensitive
+    body += struct.pack(">H", len(public)) + public
+    body += struct.pack(">HI", 0, 0)                    # outsideInfo, PCRs
+    return T.cmd(CC_CREATE_PRIMARY, body, ST_SESSIONS)
+
+
+def start_session(policy=True):
+    body = struct.pack(">II", RH_NULL, RH_NULL)
+    body += struct.pack(">H", 16) + os.urandom(16)
+    body += struct.pack(">HBHH", 0, 1 if policy else 0, 0x0010, 0x000B)
+    return T.cmd(CC_START_AUTH_SESSION, body)
+
+
+def h_cmd(cc, handle, rest=b""):
+    return T.cmd(cc, struct.pack(">I", handle) + rest)
+
+
+def get_cap(cap, prop, count=64):
+    return T.cmd(T.CC_GET_CAPABILITY, struct.pack(">III", cap, prop, count))
+
+
+class Space:
+    def __init__(self, path, flags=0):
+        self.fd = os.open(path, os.O_RDWR | flags)
+
+    def send(self, command):
+        """(rc, response), or (-errno, None)"""
+        try:
+            rsp = T.transact(self.fd, command)
+        except OSError as e:
+            return -e.errno, None
+        return T.rsp_code(rsp), rsp
+
+    def handle(self, command):
+        """the handle a successful command returns, else an exception"""
+        rc, rsp = self.send(command)
+        if rc != 0:
+            raise ValueError("rc %s" % (hex(rc) if rc > 0 else
+                                        errno.errorcode[-rc]))
+        return struct.unpack(">I", rsp[10:14])[0]
+
+    def handles(self, prop):
+        rc, rsp = self.send(get_cap(CAP_HANDLES, prop))
+        if rc:
+            raise ValueError("GetCapability: 0x%x" % rc)
+        n = struct.unpack(">I", rsp[15:19])[0]
+        return list(struct.unpack(">%dI" % n, rsp[19:19 + 4 * n]))
+
+    def close(self):
+        os.close(self.fd)
+
+
+def raw_handles(raw):
+    """every transient object and session the TPM holds, from the raw node"""
+    s = Space(raw)
+    try:
+        return (s.handles(HR_TRANSIENT) + s.handles(HR_LOADED_SESSION) +
+                s.handles(HR_SAVED_SESSION))
+    finally:
+        s.close()
+
+
+def raw_empty(raw, seconds=10):
+    return T.wait_until(lambda: not raw_handles(raw), seconds)
+
+
+def check(desc, fn):
+    try:
+        r = fn()
+        tap(r is None or r is True, desc, "" if r in (None, True) else r)
+    except Exception as e:  # noqa: BLE001 - any failure is a test failure
+        tap(False, desc, repr(e))
+
+
+def basics(a):
+    tap(not raw_handles(a.raw), "the TPM holds no object or session at the start",
+        raw_handles(a.raw))
+    A, B = Space(a.rm), Space(a.rm)
+    a1, a2 = A.handle(create_primary()), A.handle(create_primary())
+    b1 = B.handle(create_primary())
+    tap(a1 >> 24 == 0x80 and a2 >> 24 == 0x80 and a1 != a2,
+        "space A's primaries have virtual handles (0x%08x 0x%08x)" % (a1, a2))
+    tap(sorted(A.handles(HR_TRANSIENT)) == sorted([a1, a2]),
+        "A lists its 2 objects", A.handles(HR_TRANSIENT))
+    tap(B.handles(HR_TRANSIENT) == [b1], "B lists its 1 object only",
+        B.handles(HR_TRANSIENT))
+    tap(not raw_handles(a.raw),
+        "between commands the TPM holds nothing of theirs", raw_handles(a.raw))
+    rc, rsp = B.send(h_cmd(CC_READ_PUBLIC, a2))
+    tap(rc == -errno.EINVAL, "B naming A's second handle: EINVAL (%s)" % rc)
+    rc, _ = A.send(h_cmd(CC_READ_PUBLIC, a2))
+    tap(rc == 0, "A reads its own object (0x%x)" % rc)
+    for h in (0x80123456, 0x80FFFFFF, 0x80000000 + SLOTS):
+        rc, _ = A.send(h_cmd(CC_FLUSH_CONTEXT, h))
+        tap(rc == -errno.EINVAL, "forged handle 0x%08x: EINVAL (%s)" % (h, rc))
+    rc, _ = A.send(T.cmd(0x11E))
+    tap(rc == RM | RC_COMMAND_CODE,
+        "a command the TPM lacks: the manager's TPM_RC_COMMAND_CODE (0x%x)" % rc)
+    rc, _ = A.send(T.cmd(CC_FLUSH_CONTEXT))
+    tap(rc == RM | RC_COMMAND_SIZE,
+        "FlushContext with no handle: the manager's TPM_RC_COMMAND_SIZE (0x%x)" % rc)
+    rc, _ = A.send(T.cmd(CC_READ_PUBLIC, b"\x80\xff"))
+    tap(rc == RM | RC_COMMAND_SIZE,
+        "a truncated handle area: TPM_RC_COMMAND_SIZE (0x%x)" % rc)
+    big = bytearray(T.get_random(16) + bytes(4096 - 12))
+    struct.pack_into(">I", big, 2, 4096)
+    rc, _ = A.send(bytes(big))
+    tap(rc >= 0, "a 4096-byte command: a TPM answer (0x%x)" % rc)
+    check("...and the space still works", lambda: T.check_rsp(
+        T.transact(A.fd, h_cmd(CC_READ_PUBLIC, a1))) and None)
+
+    # context save and load on virtual handles, and across spaces
+    rc, blob = A.send(h_cmd(CC_CONTEXT_SAVE, a1))
+    tap(rc == 0, "ContextSave of a virtual handle (0x%x)" % rc)
+    if rc == 0:
+        blob = blob[10:]
+        rc, _ = A.send(h_cmd(CC_FLUSH_CONTEXT, a1))
+        tap(rc == 0 and a1 not in A.handles(HR_TRANSIENT),
+            "FlushContext of a virtual handle frees it (0x%x)" % rc)
+        a3 = A.handle(T.cmd(CC_CONTEXT_LOAD, blob))
+        tap(a3 in A.handles(HR_TRANSIENT),
+            "ContextLoad gives a new virtual handle (0x%08x)" % a3)
+        rc, _ = B.send(T.cmd(CC_CONTEXT_LOAD, blob))
+        tap(rc >= 0, "ContextLoad of A's blob in B: a TPM answer (0x%x)" % rc)
+        check("...B still works", lambda: B.handle(create_primary()) and None)
+        check("...A still works", lambda: T.check_rsp(
+            T.transact(A.fd, h_cmd(CC_READ_PUBLIC, a3))) and None)
+
+    # sessions: kept across commands, listed to their space only
+    s = A.handle(start_session())
+    tap(s >> 24 == 0x03, "a policy session (0x%08x)" % s)
+    ok = all(A.send(h_cmd(CC_POLICY_GET_DIGEST, s))[0] == 0 for _ in range(3))
+    tap(ok, "...used by 3 commands in a row")
+    la, lb = A.handles(HR_SAVED_SESSION), B.handles(HR_SAVED_SESSION)
+    # the TPM lists saved sessions as HMAC ones (0x02...), by their number
+    tap([h & 0xFFFFFF for h in la] == [s & 0xFFFFFF] and not lb,
+        "...listed to A (saved), not to B", "A %s B %s" % (la, lb))
+    rc, _ = B.send(h_cmd(CC_POLICY_GET_DIGEST, s))
+    tap(rc == -errno.EINVAL, "B naming A's session: EINVAL (%s)" % rc)
+    rc, _ = B.send(h_cmd(CC_FLUSH_CONTEXT, s))
+    tap(rc == -errno.EINVAL, "B flushing A's session: EINVAL (%s)" % rc)
+    tap(A.send(h_cmd(CC_POLICY_GET_DIGEST, s))[0] == 0, "...and A's session still works")
+    spaces = T.read_text("/sys/kernel/debug/tpm_safe/spaces")
+    me = [ln for ln in spaces.splitlines() if " pid %d " % os.getpid() in ln]
+    tap(len(me) >= 2 and any("0x%08x" % s in ln for ln in me),
+        "debugfs spaces lists A and B with their handles", spaces)
+    A.close()
+    B.close()
+    tap(raw_empty(a.raw, 1), "closing A and B leaves nothing in the TPM",
+        raw_handles(a.raw))
+
+    # exhaustion: SLOTS objects and sessions, then the manager's errors
+    C = Space(a.rm)
+    hs = []
+    for _ in range(SLOTS + 1):
+        rc, rsp = C.send(create_primary())
+        if rc:
+            break
+        hs.append(struct.unpack(">I", rsp[10:14])[0])
+    tap(len(hs) == SLOTS and rc == RM | RC_OBJECT_MEMORY,
+        "%d objects, then TPM_RC_OBJECT_MEMORY (0x%x after %d)" % (SLOTS, rc, len(hs)))
+    tap(C.send(h_cmd(CC_FLUSH_CONTEXT, hs[0]))[0] == 0 and
+        C.send(create_primary())[0] == 0, "...after a flush the space creates again")
+    ss = []
+    for _ in range(SLOTS + 1):
+        rc, rsp = C.send(start_session())
+        if rc:
+            break
+        ss.append(struct.unpack(">I", rsp[10:14])[0])
+    tap(len(ss) == SLOTS and rc == RM | RC_SESSION_MEMORY,
+        "%d sessions, then TPM_RC_SESSION_MEMORY (0x%x after %d)" % (SLOTS, rc, len(ss)))
+    tap(C.send(h_cmd(CC_FLUSH_CONTEXT, ss[0]))[0] == 0 and
+        C.send(start_session())[0] == 0, "...after a flush the space starts one again")
+    C.close()
+    tap(raw_empty(a.raw, 1), "closing a full space leaves nothing in the TPM",
+        raw_handles(a.raw))
+
+
+def kill(a):
+    """clients killed at random, mid-command or not"""
+    rounds = a.rounds
+    for i in range(rounds):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                S = Space(a.rm)
+                s = S.handle(start_session())
+                S.handle(create_primary())
+                while True:
+                    S.send(h_cmd(CC_POLICY_GET_DIGEST, s))
+                    S.send(create_primary())
+                    S.send(h_cmd(CC_FLUSH_CONTEXT, S.handles(HR_TRANSIENT)[-1]))
+            finally:
+                os._exit(1)
+        time.sleep(random.uniform(0.05, 0.4))   # where the kill lands
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    tap(raw_empty(a.raw, 20),
+        "%d clients killed at random: nothing left in the TPM" % rounds,
+        raw_handles(a.raw))
+
+
+def gap(a):
+    """one space keeps a policy session while another saves sessions past
+    the TPM's context gap"""
+    raw = Space(a.raw)
+    rc, rsp = raw.send(get_cap(CAP_TPM_PROPERTIES, PT_CONTEXT_GAP_MAX, 1))
+    raw.close()
+    gmax = struct.unpack(">I", rsp[23:27])[0] if rc == 0 else 0
+    tap(rc == 0 and gmax > 0, "TPM_PT_CONTEXT_GAP_MAX read (%d)" % gmax)
+    A, B = Space(a.rm), Space(a.rm)
+    s = A.handle(start_session())
+    tap(A.send(h_cmd(CC_POLICY_GET_DIGEST, s))[0] == 0, "A's policy session works")
+    t = B.handle(start_session())
+    n = gmax + 10
+    bad = 0
+    t0 = time.monotonic()
+    for _ in range(n):
+        if B.send(h_cmd(CC_POLICY_GET_DIGEST, t))[0] != 0:
+            bad += 1
+    secs = time.monotonic() - t0
+    print("FIGURE context gap: %d session saves in %.1f s" % (n, secs))
+    tap(bad == 0, "B: %d commands, each a session save, all answered (%d failed)" % (n, bad))
+    rc, _ = A.send(h_cmd(CC_POLICY_GET_DIGEST, s))
+    tap(rc == 0, "A's session still works past the gap (0x%x)" % rc)
+    A.close()
+    B.close()
+    tap(raw_empty(a.raw, 1), "nothing left in the TPM", raw_handles(a.raw))
+
+
+def removal(a):
+    """spaces holding objects and sessions while the chip goes away"""
+    sp = [Space(a.rm) for _ in range(4)]
+    for S in sp:
+        S.handle(create_primary())
+        S.handle(start_session())
+    rc = subprocess.call(a.cmd, shell=True)
+    tap(rc == 0, "removal with 4 spaces open: %s (exit %d)" % (a.cmd, rc))
+    res = [S.send(T.get_random())[0] for S in sp]
+    tap(all(r == -errno.EPIPE for r in res),
+        "...each space's next command: EPIPE (%s)" % res)
+    for S in sp:
+        S.close()
+    tap(True, "...and each closes")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("what", choices=("basics", "kill", "gap", "removal"))
+    p.add_argument("--rm", required=True)
+    p.add_argument("--raw", required=True)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--cmd")
+    a = p.parse_args()
+    try:
+        {"basics": basics, "kill": kill, "gap": gap,
+         "removal": removal}[a.what](a)
+    except Exception as e:  # noqa: BLE001 - reported, then fail
+        tap(False, "%s finished" % a.what, repr(e))
+    sys.exit(1 if tap.fails else 0)
+
+
+if __name__ == "__main__":
+    main()
