@@ -181,6 +181,8 @@ class FakeTPM:
     def answer(cc, c, code=0):
         if cc == CC_GET_CAPABILITY and struct.unpack(">I", c[10:14])[0] == 5:
             body = struct.pack(">BIIHB", 0, 5, 1, 0x000B, 3) + b"\xff\xff\xff"
+        elif cc == CC_GET_CAPABILITY and struct.unpack(">I", c[10:14])[0] == 2:
+            body = struct.pack(">BII", 0, 2, 0)     # no command list
         elif cc == CC_GET_CAPABILITY:
             body = struct.pack(">BII", 0, 6, 0)
         elif cc == CC_PCR_READ:
@@ -211,7 +213,8 @@ class FakeTPM:
             r = None
             if len(self.commands) == 1 and self.startup_delay:
                 time.sleep(self.startup_delay)
-            if len(self.commands) > 3 or cc not in (0x17A, 0x143, 0x144):
+            # registration: probe, self test, PCR banks, command list
+            if len(self.commands) > 4 or cc not in (0x17A, 0x143, 0x144):
                 r = self.behave(cc, c)
             if r is None:
                 r = [self.answer(cc, c)]
