@@ -218,13 +218,11 @@ static void tpms_rm_sess_free(struct tpms_rm_sess *s)
 static ssize_t tpms_rm_flush(struct tpms_chip *chip, u32 handle)
 {
 	struct tpms_buf b;
-	ssize_t len;
 
 	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_FLUSH_CONTEXT);
 	tpms_buf_u32(&b, handle);
-	len = tpms_buf_finish(&b);
-	return tpms_transmit_cmd(chip, chip->cmd_buf, len, 0, "flush context");
+	return tpms_tpm2_cmd(chip, &b, 0, "flush context");
 }
 
 static ssize_t tpms_rm_save(struct tpms_chip *chip, u32 handle,
@@ -237,9 +235,7 @@ static ssize_t tpms_rm_save(struct tpms_chip *chip, u32 handle,
 	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_CONTEXT_SAVE);
 	tpms_buf_u32(&b, handle);
-	rc = tpms_buf_finish(&b);
-	rc = tpms_transmit_cmd(chip, chip->cmd_buf, rc, TPMS_HDR + 1,
-			       "context save");
+	rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 1, "context save");
 	if (rc)
 		return rc;
 	n = tpms_hdr_len(chip->cmd_buf) - TPMS_HDR;
@@ -266,11 +262,7 @@ static ssize_t tpms_rm_load(struct tpms_chip *chip, const struct tpms_rm_ctx *c,
 	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_CONTEXT_LOAD);
 	tpms_buf_bytes(&b, c->data, c->len);
-	rc = tpms_buf_finish(&b);
-	if (rc < 0)
-		return rc;
-	rc = tpms_transmit_cmd(chip, chip->cmd_buf, rc, TPMS_HDR + 4,
-			       "context load");
+	rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 4, "context load");
 	if (!rc)
 		*handle = get_unaligned_be32(chip->cmd_buf + TPMS_HDR);
 	return rc;
@@ -451,6 +443,17 @@ static ssize_t tpms_rm_cap_handles(struct tpms_space *sp, u8 *rsp,
 	return tpms_build_cap_handles(rsp, size, more, list, k);
 }
 
+/* The lowest free session or object slot, or -1. */
+static int tpms_rm_free_slot(struct tpms_space *sp, bool session)
+{
+	unsigned int i;
+
+	for (i = 0; i < (session ? sp->nr_sess : sp->nr_obj); i++)
+		if (session ? !sp->sess[i].handle : !sp->obj[i].used)
+			return i;
+	return -1;
+}
+
 /* A successful answer: new handles into the space, listed ones mapped. */
 static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 			      ssize_t n, u32 cc, u32 attrs, u32 saved,
@@ -465,15 +468,18 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 		return n;
 	if ((attrs & TPMA_CC_RHANDLE) && n >= TPMS_HDR + 4) {
 		u32 ph = get_unaligned_be32(rsp + TPMS_HDR);
+		bool session = tpms_is_session(ph);
 
+		idx = tpms_rm_free_slot(sp, session);
+		if ((session || ph >> 24 == TPM2_HT_TRANSIENT) && idx < 0) {
+			/* checked before it was sent: only if the kind surprised */
+			tpms_rm_flush(sp->chip, ph);
+			return tpms_build_rc(rsp, size, TPMS_RC_RM_LAYER |
+					     (session ? TPM2_RC_SESSION_MEMORY :
+					      TPM2_RC_OBJECT_MEMORY));
+		}
+		i = idx;
 		if (ph >> 24 == TPM2_HT_TRANSIENT) {
-			for (i = 0; i < sp->nr_obj && sp->obj[i].used; i++)
-				;
-			if (i == sp->nr_obj) {
-				tpms_rm_flush(sp->chip, ph);
-				return tpms_build_rc(rsp, size, TPMS_RC_RM_LAYER |
-						     TPM2_RC_OBJECT_MEMORY);
-			}
 			sp->obj[i].used = true;
 			sp->obj[i].phandle = ph;
 			/* sequence objects change with use */
@@ -481,14 +487,7 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 					     cc == TPM2_CC_HMAC_START ||
 					     saved == TPMS_SAVED_SEQUENCE;
 			put_unaligned_be32(TPMS_RM_VHANDLE(i), rsp + TPMS_HDR);
-		} else if (tpms_is_session(ph)) {
-			for (i = 0; i < sp->nr_sess && sp->sess[i].handle; i++)
-				;
-			if (i == sp->nr_sess) {
-				tpms_rm_flush(sp->chip, ph);
-				return tpms_build_rc(rsp, size, TPMS_RC_RM_LAYER |
-						     TPM2_RC_SESSION_MEMORY);
-			}
+		} else if (session) {
 			sp->sess[i].handle = ph;
 			sp->sess[i].loaded = true;
 		}
@@ -597,23 +596,6 @@ static int tpms_rm_unload(struct tpms_space *sp)
 	return err;
 }
 
-/* A free slot for what the command will make? */
-static bool tpms_rm_room(struct tpms_space *sp, bool session)
-{
-	unsigned int i;
-
-	if (session) {
-		for (i = 0; i < sp->nr_sess; i++)
-			if (!sp->sess[i].handle)
-				return true;
-	} else {
-		for (i = 0; i < sp->nr_obj; i++)
-			if (!sp->obj[i].used)
-				return true;
-	}
-	return false;
-}
-
 /*
  * After a system resume (Startup(STATE)) the TPM has dropped whatever was
  * loaded: forget it.  Objects keep their saved contexts.
@@ -660,7 +642,7 @@ static ssize_t tpms_rm_check(struct tpms_space *sp, const u8 *buf, size_t len,
 		bool session = cc == TPM2_CC_START_AUTH_SESSION ||
 			       tpms_is_session(*saved);
 
-		if (!tpms_rm_room(sp, session))
+		if (tpms_rm_free_slot(sp, session) < 0)
 			return TPMS_RC_RM_LAYER | (session ?
 			       TPM2_RC_SESSION_MEMORY : TPM2_RC_OBJECT_MEMORY);
 	}

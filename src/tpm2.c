@@ -96,8 +96,17 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal)
 	}
 }
 
-static ssize_t tpms_tpm2_cmd(struct tpms_chip *chip, struct tpms_buf *b,
-			     size_t min_rsp, const char *what)
+/**
+ * tpms_tpm2_cmd() - finish a command built in chip->cmd_buf and transmit it
+ * @chip:    the chip, inside the fence
+ * @b:       the command
+ * @min_rsp: the shortest successful response the caller can parse
+ * @what:    command name for the log
+ *
+ * Return: as tpms_transmit_cmd().
+ */
+ssize_t tpms_tpm2_cmd(struct tpms_chip *chip, struct tpms_buf *b,
+		      size_t min_rsp, const char *what)
 {
 	ssize_t len = tpms_buf_finish(b);
 

@@ -165,6 +165,8 @@ int tpms_hwrng_register(struct tpms_chip *chip);
 void tpms_hwrng_unregister(struct tpms_chip *chip);
 
 /* tpm2.c */
+ssize_t tpms_tpm2_cmd(struct tpms_chip *chip, struct tpms_buf *b,
+		      size_t min_rsp, const char *what);
 int tpms_tpm2_probe(struct tpms_chip *chip);
 int tpms_tpm2_auto_startup(struct tpms_chip *chip);
 int tpms_tpm2_pcr_read(struct tpms_chip *chip, u16 alg, unsigned int pcr,

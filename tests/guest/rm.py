@@ -219,26 +219,19 @@ def basics(a):
 
     # exhaustion: SLOTS objects and sessions, then the manager's errors
     C = Space(a.rm)
-    hs = []
-    for _ in range(SLOTS + 1):
-        rc, rsp = C.send(create_primary())
-        if rc:
-            break
-        hs.append(struct.unpack(">I", rsp[10:14])[0])
-    tap(len(hs) == SLOTS and rc == RM | RC_OBJECT_MEMORY,
-        "%d objects, then TPM_RC_OBJECT_MEMORY (0x%x after %d)" % (SLOTS, rc, len(hs)))
-    tap(C.send(h_cmd(CC_FLUSH_CONTEXT, hs[0]))[0] == 0 and
-        C.send(create_primary())[0] == 0, "...after a flush the space creates again")
-    ss = []
-    for _ in range(SLOTS + 1):
-        rc, rsp = C.send(start_session())
-        if rc:
-            break
-        ss.append(struct.unpack(">I", rsp[10:14])[0])
-    tap(len(ss) == SLOTS and rc == RM | RC_SESSION_MEMORY,
-        "%d sessions, then TPM_RC_SESSION_MEMORY (0x%x after %d)" % (SLOTS, rc, len(ss)))
-    tap(C.send(h_cmd(CC_FLUSH_CONTEXT, ss[0]))[0] == 0 and
-        C.send(start_session())[0] == 0, "...after a flush the space starts one again")
+    for what, make, full in (("objects", create_primary, RC_OBJECT_MEMORY),
+                             ("sessions", start_session, RC_SESSION_MEMORY)):
+        hs = []
+        for _ in range(SLOTS + 1):
+            rc, rsp = C.send(make())
+            if rc:
+                break
+            hs.append(struct.unpack(">I", rsp[10:14])[0])
+        tap(len(hs) == SLOTS and rc == RM | full,
+            "%d %s, then the manager's 0x%x (0x%x after %d)"
+            % (SLOTS, what, RM | full, rc, len(hs)))
+        tap(bool(hs) and C.send(h_cmd(CC_FLUSH_CONTEXT, hs[0]))[0] == 0 and
+            C.send(make())[0] == 0, "...after a flush the space makes one again")
     C.close()
     tap(raw_empty(a.raw, 1), "closing a full space leaves nothing in the TPM",
         raw_handles(a.raw))
