@@ -565,6 +565,7 @@ static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
 	mutex_unlock(&tpms_sleep_lock);
 
 	tpms_chip_fence(chip, last_command);
+	tpms_rm_fenced(chip);
 
 	/* what the removal cut short: after it, stats/ can no longer be read */
 	if ((atomic64_read(&chip->stats.err_gone) ||

@@ -62,6 +62,16 @@ MODULE_PARM_DESC(rm_sessions, "Sessions per resource-manager space, 1 to 64 (def
 
 struct class *tpms_rm_class;
 
+static void tpms_rm_flush_orphans(struct tpms_chip *chip);
+
+/* A closer waiting for its space's flush (tpms_space_close()). */
+struct tpms_close_waiter {
+	bool done;
+};
+
+static DEFINE_SPINLOCK(tpms_close_lock);
+static DECLARE_WAIT_QUEUE_HEAD(tpms_close_wq);
+
 struct tpms_rm_ctx {
 	u8 *data;		/* a TPMS_CONTEXT from ContextSave */
 	u32 len;
@@ -86,7 +96,8 @@ struct tpms_space {
 	struct tpms_chip *chip;
 	struct list_head node;		/* chip->spaces */
 	struct work_struct close_work;
-	struct completion *closed;	/* the closer waits for the flush */
+	struct tpms_close_waiter *waiter;	/* under tpms_close_lock */
+	bool orphan;			/* closed, left for the chip to flush */
 	u64 epoch;			/* chip->rm_epoch seen last */
 	pid_t pid;			/* the opener, for debugfs */
 	unsigned int nr_obj;
@@ -161,6 +172,10 @@ static int tpms_rm_obj_index(struct tpms_space *sp, u32 vhandle)
 	return i;
 }
 
+/*
+ * A session of this space, by its number: the TPM lists saved sessions as
+ * HMAC ones (0x02), whatever their type, and takes either handle.
+ */
 static struct tpms_rm_sess *tpms_rm_sess_find(struct tpms_space *sp,
 					      u32 handle)
 {
@@ -169,26 +184,10 @@ static struct tpms_rm_sess *tpms_rm_sess_find(struct tpms_space *sp,
 	if (!tpms_is_session(handle))
 		return NULL;
 	for (i = 0; i < sp->nr_sess; i++)
-		if (sp->sess[i].handle == handle)
-			return &sp->sess[i];
-	return NULL;
-}
-
-/*
- * A session of this space, by its number: the TPM lists saved sessions as
- * HMAC ones (0x02), whatever their type.
- */
-static bool tpms_rm_sess_owned(struct tpms_space *sp, u32 handle)
-{
-	unsigned int i;
-
-	if (!tpms_is_session(handle))
-		return false;
-	for (i = 0; i < sp->nr_sess; i++)
 		if (sp->sess[i].handle &&
 		    (sp->sess[i].handle & 0xFFFFFF) == (handle & 0xFFFFFF))
-			return true;
-	return false;
+			return &sp->sess[i];
+	return NULL;
 }
 
 static void tpms_rm_ctx_free(struct tpms_rm_ctx *c)
@@ -429,7 +428,7 @@ static ssize_t tpms_rm_cap_handles(struct tpms_space *sp, u8 *rsp,
 		for (i = 0; i < nr; i++) {
 			u32 h = get_unaligned_be32(rsp + off + 4 * i);
 
-			if (!tpms_rm_sess_owned(sp, h))
+			if (!tpms_rm_sess_find(sp, h))
 				continue;
 			if (k == count || k == ARRAY_SIZE(list)) {
 				more = true;
@@ -507,7 +506,13 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 	return n;
 }
 
-/* Save a loaded session; regap at most once. */
+/*
+ * Save a loaded session; regap at most once.  One the command ended is
+ * forgotten; one the TPM cannot save is flushed and forgotten.
+ * Return: 0 (saved, or ended), TPM2_RC_CONTEXT_GAP when left loaded for a
+ * second try (@regap false), the TPM's code or -ENOMEM when it was flushed,
+ * or a transport error (left loaded).
+ */
 static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 				 bool regap)
 {
@@ -515,7 +520,7 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 
 	if (rc == TPM2_RC_CONTEXT_GAP) {
 		if (!regap)
-			return rc;	/* left loaded: saved again later */
+			return rc;
 		if (tpms_rm_regap(chip))
 			rc = tpms_rm_save(chip, s->handle, &s->ctx);
 	}
@@ -525,8 +530,12 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 	} else if (rc == TPM2_RC_REFERENCE_H0) {
 		/* ended by the command */
 		tpms_rm_sess_free(s);
+		rc = 0;
 	} else if (rc > 0 || rc == -ENOMEM) {
 		/* still loaded, and cannot be kept */
+		dev_warn_ratelimited(&chip->dev,
+				     "session 0x%08x cannot be saved (0x%zx): flushed\n",
+				     s->handle, rc);
 		tpms_rm_flush(chip, s->handle);
 		tpms_rm_sess_free(s);
 	}
@@ -535,19 +544,19 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 
 /*
  * After each command: save what is new or changed, flush what was loaded.
- * What cannot be flushed now (the chip going away) stays marked loaded:
- * the next command uses it, and closing the space flushes it.  Sessions
- * the TPM cannot save for the context gap are saved again once the others
- * are out of the TPM (the gap needs a free slot to be moved).
- * Return: -ENOMEM when an object or session was dropped for want of memory
- * (the command's answer would name it), else 0.
+ * After a transport error nothing more is sent: what is still loaded stays
+ * marked so, the next command uses it, and closing the space flushes it.
+ * Sessions the TPM cannot save for the context gap are saved again once
+ * the others are out of the TPM (the gap needs a free slot to be moved).
+ * Return: 0; else what could not be kept (flushed and forgotten): -ENOMEM,
+ * or the TPM's code for it.
  */
-static int tpms_rm_unload(struct tpms_space *sp)
+static long tpms_rm_unload(struct tpms_space *sp)
 {
 	struct tpms_chip *chip = sp->chip;
 	bool gap = false;
 	unsigned int i;
-	int err = 0;
+	long err = 0;
 	ssize_t rc;
 
 	for (i = 0; i < sp->nr_obj; i++) {
@@ -557,41 +566,41 @@ static int tpms_rm_unload(struct tpms_space *sp)
 			continue;
 		if (!o->ctx.data || o->mutable) {
 			rc = tpms_rm_save(chip, o->phandle, &o->ctx);
-			if (rc > 0 || rc == -ENOMEM) {
+			if (rc < 0 && rc != -ENOMEM)
+				return err;
+			if (rc) {
 				/*
 				 * Gone with the command (a sequence completed),
 				 * or not to be kept: the physical handle was
 				 * never seen outside, so flushing it is safe.
 				 */
-				if (rc == -ENOMEM)
-					err = -ENOMEM;
-				tpms_rm_flush(chip, o->phandle);
+				if (!tpms_rm_rc_gone(rc) && !err)
+					err = rc;
+				if (tpms_rm_flush(chip, o->phandle) < 0)
+					return err;
 				tpms_rm_obj_free(o);
 				continue;
 			}
-			if (rc < 0)
-				continue;
 		}
 		rc = tpms_rm_flush(chip, o->phandle);
+		if (rc < 0)
+			return err;
 		if (!rc || tpms_rm_rc_gone(rc))
 			o->phandle = 0;
 	}
-	for (i = 0; i < sp->nr_sess; i++) {
-		struct tpms_rm_sess *s = &sp->sess[i];
+	for (i = 0; i < 2 * sp->nr_sess; i++) {
+		struct tpms_rm_sess *s = &sp->sess[i % sp->nr_sess];
 
-		if (!s->handle || !s->loaded)
+		/* the second pass: those the gap kept from being saved */
+		if (!s->handle || !s->loaded || (i >= sp->nr_sess && !gap))
 			continue;
-		rc = tpms_rm_sess_save(chip, s, false);
-		if (rc == -ENOMEM)
-			err = -ENOMEM;
-		gap |= rc == TPM2_RC_CONTEXT_GAP;
-	}
-	for (i = 0; gap && i < sp->nr_sess; i++) {
-		struct tpms_rm_sess *s = &sp->sess[i];
-
-		/* flushed above, unless it could not be saved for the gap */
-		if (s->handle && s->loaded)
-			tpms_rm_sess_save(chip, s, true);
+		rc = tpms_rm_sess_save(chip, s, i >= sp->nr_sess);
+		if (rc == TPM2_RC_CONTEXT_GAP && i < sp->nr_sess)
+			gap = true;
+		else if (rc < 0 && rc != -ENOMEM)
+			return err;
+		else if (rc && !err)
+			err = rc;
 	}
 	return err;
 }
@@ -649,6 +658,20 @@ static ssize_t tpms_rm_check(struct tpms_space *sp, const u8 *buf, size_t len,
 	return 0;
 }
 
+/*
+ * The commands the manager answers itself, and the handles a command names.
+ * Return: 0, or a code to answer with.
+ */
+static u32 tpms_rm_parse(struct tpms_chip *chip, const u8 *buf, size_t len,
+			 u32 cc, u32 *attrs, struct tpms_cmd_handles *h)
+{
+	if (!tpms_rm_attrs(chip, cc, attrs))
+		return TPMS_RC_RM_LAYER | TPM2_RC_COMMAND_CODE;
+	if (tpms_parse_cmd_handles(buf, len, tpms_rm_nr_handles(cc, *attrs), h))
+		return TPMS_RC_RM_LAYER | TPM2_RC_COMMAND_SIZE;
+	return 0;
+}
+
 /**
  * tpms_space_transmit() - one command of a space
  * @sp:     the space
@@ -657,6 +680,9 @@ static ssize_t tpms_rm_check(struct tpms_space *sp, const u8 *buf, size_t len,
  * @len:    command length (checked by tpms_check_user_cmd())
  *
  * Called from the file's worker only (see cdev.c): never killed midway.
+ * Everything happens inside the fence, the manager's own answers too: a
+ * gone chip is -ENODEV whatever the command, and @buf is left as it came
+ * when the fence refuses (the worker may send it again).
  *
  * Return: the response length, or a negative errno: -EINVAL for a handle
  * (transient or session) this space does not have; -ENOMEM when what the
@@ -666,19 +692,35 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 			    size_t len)
 {
 	struct tpms_chip *chip = sp->chip;
-	u32 cc = tpms_hdr_code(buf), attrs, cap[3], saved;
+	u32 cc = tpms_hdr_code(buf), attrs = 0, cap[3], saved;
 	struct tpms_cmd_handles h;
 	bool get_cap = false;
 	u8 hdr[TPMS_HDR];
 	ssize_t n;
-	int rc, idx;
+	int idx;
+	long rc;
 
-	if (!tpms_rm_attrs(chip, cc, &attrs))
-		return tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER |
-				     TPM2_RC_COMMAND_CODE);
-	if (tpms_parse_cmd_handles(buf, len, tpms_rm_nr_handles(cc, attrs), &h))
-		return tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER |
-				     TPM2_RC_COMMAND_SIZE);
+	rc = tpms_get_ops(chip);
+	if (rc)
+		return rc;
+	if (sp->epoch != chip->rm_epoch)
+		tpms_rm_new_epoch(sp);
+	n = tpms_rm_parse(chip, buf, len, cc, &attrs, &h);
+	if (!n)
+		n = tpms_rm_check(sp, buf, len, cc, attrs, &h, &saved);
+	if (n) {
+		if (n > 0)
+			n = tpms_build_rc(buf, bufsiz, n);
+		goto out;
+	}
+	idx = h.nr ? tpms_rm_obj_index(sp, h.handle[0]) : -1;
+	if (cc == TPM2_CC_FLUSH_CONTEXT && idx >= 0 && !sp->obj[idx].phandle &&
+	    len == TPMS_HDR + 4 && tpms_hdr_tag(buf) == TPM2_ST_NO_SESSIONS) {
+		/* only a saved context here: nothing in the TPM to flush */
+		tpms_rm_obj_free(&sp->obj[idx]);
+		n = tpms_build_rc(buf, bufsiz, TPM2_RC_SUCCESS);
+		goto out;
+	}
 	if (cc == TPM2_CC_GET_CAPABILITY)
 		get_cap = !tpms_parse_get_cap(buf, len, &cap[0], &cap[1],
 					      &cap[2]);
@@ -689,28 +731,10 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 	if (get_cap && cap[0] == TPM2_CAP_HANDLES && tpms_is_session(cap[1]) &&
 	    tpms_hdr_tag(buf) == TPM2_ST_NO_SESSIONS && len == TPMS_HDR + 12)
 		put_unaligned_be32(TPMS_RM_ALL_HANDLES, buf + TPMS_HDR + 8);
-
-	rc = tpms_get_ops(chip);
-	if (rc)
-		return rc;
-	if (sp->epoch != chip->rm_epoch)
-		tpms_rm_new_epoch(sp);
-	n = tpms_rm_check(sp, buf, len, cc, attrs, &h, &saved);
-	if (n) {
-		if (n > 0)
-			n = tpms_build_rc(buf, bufsiz, n);
-		goto out;
-	}
-	idx = h.nr ? tpms_rm_obj_index(sp, h.handle[0]) : -1;
-	if (cc == TPM2_CC_FLUSH_CONTEXT && idx >= 0 && !sp->obj[idx].phandle) {
-		/* only a saved context here: nothing in the TPM to flush */
-		tpms_rm_obj_free(&sp->obj[idx]);
-		n = tpms_build_rc(buf, bufsiz, TPM2_RC_SUCCESS);
-		goto out;
-	}
 	n = tpms_rm_prepare(sp, buf, cc, &h);
 	if (n > 0) {
-		n = tpms_build_rc(buf, bufsiz, n);
+		/* the manager's own load failed: its layer, not the command's */
+		n = tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER | (n & 0xFFFF));
 	} else if (!n) {
 		/* an error response is only a header: the command is intact */
 		memcpy(hdr, buf, sizeof(hdr));
@@ -727,8 +751,12 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 	}
 out:
 	rc = tpms_rm_unload(sp);
+	tpms_rm_flush_orphans(chip);
 	tpms_put_ops(chip);
-	return rc && n >= 0 ? rc : n;
+	if (!rc || n < 0)
+		return n;
+	/* something the answer names could not be kept: say so instead */
+	return rc < 0 ? rc : tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER | rc);
 }
 
 struct tpms_space *tpms_space_new(struct tpms_chip *chip)
@@ -768,12 +796,11 @@ static void tpms_space_unlist(struct tpms_space *sp)
 	mutex_unlock(&chip->spaces_lock);
 }
 
-static void tpms_space_free(struct tpms_space *sp)
+static void tpms_space_destroy(struct tpms_space *sp)
 {
 	struct tpms_chip *chip = sp->chip;
 	unsigned int i;
 
-	tpms_space_unlist(sp);
 	for (i = 0; i < sp->nr_obj; i++)
 		tpms_rm_obj_free(&sp->obj[i]);
 	for (i = 0; i < sp->nr_sess; i++)
@@ -783,6 +810,12 @@ static void tpms_space_free(struct tpms_space *sp)
 	kfree(sp);
 	tpms_obj_destroyed(TPMS_OBJ_SPACE);
 	put_device(&chip->dev);
+}
+
+static void tpms_space_free(struct tpms_space *sp)
+{
+	tpms_space_unlist(sp);
+	tpms_space_destroy(sp);
 }
 
 /*
@@ -846,14 +879,70 @@ void tpms_rm_flush_chip(struct tpms_chip *chip)
 }
 
 /*
+ * Free the closed spaces left on the chip's list (orphans).  Inside the
+ * fence, each is flushed first; after unregister (ops gone, what the TPM
+ * held flushed by tpms_rm_flush_chip() or lost with it) they are only
+ * freed.
+ */
+static void tpms_rm_reap(struct tpms_chip *chip, bool flush)
+{
+	struct tpms_space *sp, *tmp;
+	bool talk = flush;
+
+	mutex_lock(&chip->spaces_lock);
+	list_for_each_entry_safe(sp, tmp, &chip->spaces, node) {
+		if (!sp->orphan)
+			continue;
+		tpms_space_flush(sp, &talk);
+		list_del_init(&sp->node);
+		chip->rm_orphans--;
+		tpms_space_destroy(sp);
+	}
+	mutex_unlock(&chip->spaces_lock);
+}
+
+/* Inside the fence: flush and free the orphans, if any. */
+static void tpms_rm_flush_orphans(struct tpms_chip *chip)
+{
+	if (READ_ONCE(chip->rm_orphans))
+		tpms_rm_reap(chip, true);
+}
+
+/**
+ * tpms_rm_fenced() - unregister is over: free the orphans
+ * @chip: the chip, ops cleared
+ */
+void tpms_rm_fenced(struct tpms_chip *chip)
+{
+	tpms_rm_reap(chip, false);
+}
+
+/* The close work is done with the closer: wake it. */
+static void tpms_space_closed(struct tpms_space *sp)
+{
+	spin_lock(&tpms_close_lock);
+	if (sp->waiter) {
+		WRITE_ONCE(sp->waiter->done, true);
+		sp->waiter = NULL;
+	}
+	spin_unlock(&tpms_close_lock);
+	wake_up_all(&tpms_close_wq);
+}
+
+/*
  * A closed space's flush, in the worker (never killed midway): it waits
  * for a suspended chip's resume (or its removal), and owns the space.
+ * When the fence refuses, the space stays listed as an orphan while the
+ * chip still has ops: an unregister under way flushes it, and so does the
+ * next command or close of another space (a failed power-up); once the
+ * chip is fenced the TPM holds nothing of it.
  */
 static void tpms_space_close_work(struct work_struct *work)
 {
 	struct tpms_space *sp = container_of(work, struct tpms_space,
 					     close_work);
 	struct tpms_chip *chip = sp->chip;
+	bool talk = true;
 	int rc;
 
 	for (;;) {
@@ -865,14 +954,28 @@ static void tpms_space_close_work(struct work_struct *work)
 				test_bit(TPMS_F_DYING, &chip->flags));
 	}
 	if (!rc) {
-		bool talk = true;
-
 		tpms_space_unlist(sp);
 		tpms_space_flush(sp, &talk);
+		tpms_rm_flush_orphans(chip);
 		tpms_put_ops(chip);
+		tpms_space_closed(sp);
+		tpms_space_destroy(sp);
+		return;
 	}
-	if (sp->closed)
-		complete(sp->closed);
+	down_read(&chip->ops_sem);
+	if (chip->ops) {
+		dev_dbg(&chip->dev, "space of pid %d: flush deferred (%d)\n",
+			sp->pid, rc);
+		mutex_lock(&chip->spaces_lock);
+		sp->orphan = true;
+		chip->rm_orphans++;
+		mutex_unlock(&chip->spaces_lock);
+		up_read(&chip->ops_sem);
+		tpms_space_closed(sp);
+		return;
+	}
+	up_read(&chip->ops_sem);
+	tpms_space_closed(sp);
 	tpms_space_free(sp);
 }
 
@@ -881,26 +984,34 @@ static void tpms_space_close_work(struct work_struct *work)
  * @sp: the space, no command of it running
  *
  * Flushes everything the space has in the TPM, from the worker, and frees
- * it.  The closer waits for the flush unless it is being killed (a client
- * that closes sees the TPM clean when close() returns).  A gone chip needs
- * nothing flushed: the space is only freed.
+ * it.  The closer waits for the flush, killable and freezable, unless it
+ * is being killed or the chip is suspended (a client that closes sees the
+ * TPM clean when close() returns).  A space with nothing in the TPM is
+ * only freed.
  */
 void tpms_space_close(struct tpms_space *sp)
 {
-	DECLARE_COMPLETION_ONSTACK(closed);
+	struct tpms_close_waiter w = { .done = false };
+	bool wait;
 
 	if (!tpms_space_in_tpm(sp)) {
 		tpms_space_free(sp);
 		return;
 	}
 	INIT_WORK(&sp->close_work, tpms_space_close_work);
-	if (fatal_signal_pending(current)) {
-		queue_work(tpms_wq, &sp->close_work);
-		return;
-	}
-	sp->closed = &closed;
+	wait = !fatal_signal_pending(current) &&
+	       !test_bit(TPMS_F_SUSPENDED, &sp->chip->flags);
+	if (wait)
+		sp->waiter = &w;
 	queue_work(tpms_wq, &sp->close_work);
-	wait_for_completion(&closed);
+	if (!wait || !wait_event_state(tpms_close_wq, READ_ONCE(w.done),
+				       (TASK_KILLABLE | TASK_FREEZABLE)))
+		return;
+	/* given up: the work must not touch @w; until it is done @sp lives */
+	spin_lock(&tpms_close_lock);
+	if (!w.done)
+		sp->waiter = NULL;
+	spin_unlock(&tpms_close_lock);
 }
 
 static void tpms_rm_dev_release(struct device *dev)

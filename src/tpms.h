@@ -111,6 +111,7 @@ struct tpms_chip {
 	struct list_head spaces;
 	u64 rm_saves;			/* session saves, under @lock */
 	u64 rm_epoch;			/* TPM2_Shutdown(STATE)s, under @lock */
+	unsigned int rm_orphans;	/* closed spaces listed, @spaces_lock */
 
 	struct tpms_stats stats;
 };
@@ -150,6 +151,7 @@ int tpms_rm_check_params(void);
 int tpms_rm_add(struct tpms_chip *chip);
 void tpms_rm_del(struct tpms_chip *chip);
 void tpms_rm_flush_chip(struct tpms_chip *chip);
+void tpms_rm_fenced(struct tpms_chip *chip);
 struct tpms_space *tpms_space_new(struct tpms_chip *chip);
 void tpms_space_close(struct tpms_space *sp);
 ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
