@@ -16,6 +16,7 @@ PKGS=(
 	dkms sparse
 	qemu-system-x86 swtpm swtpm-tools
 	tpm2-tools libtss2-tcti-device0
+	cryptsetup-bin systemd
 	busybox-static python3 gnuplot-nox
 	clang-14 libclang-rt-14-dev mmdebstrap
 )

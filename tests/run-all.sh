@@ -145,7 +145,9 @@ if [ $debug = 0 ]; then
 			cdev-poll vtpm-uffd vtpm-sleep-kill
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
-			hwrng-nowait lifecycle module-cycle vtpm-foreign rm reboot-fence
+			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
+		tier "guest-$s-rm" tests/qemu/run.sh --mode exclusive --out "$g-rm" \
+			"${k[@]}" "${cycles[@]}" rm cryptenroll
 		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 tis-smoke tis-unbind tis-stall tis-rpm tis-irqprobe
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \

@@ -19,6 +19,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -207,11 +208,31 @@ def basics(a):
     tap(rc == -errno.EINVAL, "B naming A's session: EINVAL (%s)" % rc)
     rc, _ = B.send(h_cmd(CC_FLUSH_CONTEXT, s))
     tap(rc == -errno.EINVAL, "B flushing A's session: EINVAL (%s)" % rc)
+    def rand_auth(area, size=None):
+        # GetRandom with an authorization area; its size field may lie
+        size = len(area) if size is None else size
+        return T.cmd(T.CC_GET_RANDOM, struct.pack(">I", size) + area +
+                     struct.pack(">H", 8), ST_SESSIONS)
+    rc, _ = B.send(rand_auth(struct.pack(">IHBH", s, 0, 1, 0)))
+    tap(rc == -errno.EINVAL, "B naming A's session in its auth area: EINVAL (%s)" % rc)
+    rc, _ = A.send(rand_auth(struct.pack(">IHBH", s, 0, 1, 0), 4096))
+    tap(rc > 0, "an auth area longer than the command: a TPM error (0x%x)" % rc)
+    rc, _ = A.send(rand_auth(struct.pack(">IH", s, 0)))
+    tap(rc > 0, "an auth area cut inside A's session: a TPM error (0x%x)" % rc)
     tap(A.send(h_cmd(CC_POLICY_GET_DIGEST, s))[0] == 0, "...and A's session still works")
+    la = A.handles(HR_SAVED_SESSION)
+    tap([h & 0xFFFFFF for h in la] == [s & 0xFFFFFF], "...and is still A's only one", la)
     spaces = T.read_text("/sys/kernel/debug/tpm_safe/spaces")
     me = [ln for ln in spaces.splitlines() if " pid %d " % os.getpid() in ln]
     tap(len(me) >= 2 and any("0x%08x" % s in ln for ln in me),
         "debugfs spaces lists A and B with their handles", spaces)
+    # a saved session by the handle the TPM lists it under (0x02...)
+    s2 = A.handle(start_session())
+    l2 = [h for h in A.handles(HR_SAVED_SESSION) if h & 0xFFFFFF == s2 & 0xFFFFFF]
+    rc = A.send(h_cmd(CC_FLUSH_CONTEXT, l2[0]))[0] if l2 else None
+    tap(rc == 0 and len(A.handles(HR_SAVED_SESSION)) == 1,
+        "FlushContext of a session by its listed handle (%s, 0x%x): gone" %
+        (["0x%08x" % h for h in l2], s2))
     A.close()
     B.close()
     tap(raw_empty(a.raw, 1), "closing A and B leaves nothing in the TPM",
@@ -290,17 +311,72 @@ def gap(a):
 
 
 def removal(a):
-    """spaces holding objects and sessions while the chip goes away"""
+    """spaces holding objects and sessions while the chip goes away: 4 idle
+    ones, and --busy more, each looping commands in a thread of its own"""
     sp = [Space(a.rm) for _ in range(4)]
     for S in sp:
         S.handle(create_primary())
         S.handle(start_session())
+    busy = [Space(a.rm) for _ in range(a.busy)]
+    sess = [S.handle(start_session()) for S in busy]
+    done = {}
+    rounds = [0] * a.busy
+    first = threading.Semaphore(0)
+    scale = float(os.environ.get("TIME_SCALE", "1"))
+
+    def churn(i, S):
+        def run(command):
+            rc, rsp = S.send(command)
+            if rc:
+                raise OSError(-rc if rc < 0 else 0, "rc 0x%x" % rc)
+            return rsp
+        try:
+            while True:
+                o = struct.unpack(">I", run(create_primary())[10:14])[0]
+                run(h_cmd(CC_CONTEXT_SAVE, o))
+                run(h_cmd(CC_POLICY_GET_DIGEST, sess[i]))
+                run(h_cmd(CC_FLUSH_CONTEXT, o))
+                rounds[i] += 1
+                if rounds[i] == 1:
+                    first.release()
+        except OSError as e:
+            done[i] = e.errno if e.errno else str(e)
+        except Exception as e:  # noqa: BLE001 - reported below
+            done[i] = repr(e)
+        if not rounds[i]:
+            first.release()
+    th = [threading.Thread(target=churn, args=(i, S), daemon=True)
+          for i, S in enumerate(busy)]
+    for t in th:
+        t.start()
+    for _ in th:
+        first.acquire(timeout=120 * scale)
+    # 4 more, each holding a session, closed while the removal runs
+    closers = [Space(a.rm) for _ in range(4)]
+    for S in closers:
+        S.handle(start_session())
+    ct = threading.Thread(target=lambda: [S.close() for S in closers])
+    ct.start()
     rc = subprocess.call(a.cmd, shell=True)
-    tap(rc == 0, "removal with 4 spaces open: %s (exit %d)" % (a.cmd, rc))
+    tap(rc == 0, "removal with %d spaces open, %d busy: %s (exit %d)"
+        % (len(sp) + a.busy + len(closers), a.busy, a.cmd, rc))
+    ct.join(60 * scale)
+    tap(not ct.is_alive(), "...4 spaces closed as it ran: each close returned")
     res = [S.send(T.get_random())[0] for S in sp]
+    res.append(sp[0].send(T.cmd(0x11E))[0])
     tap(all(r == -errno.EPIPE for r in res),
-        "...each space's next command: EPIPE (%s)" % res)
-    for S in sp:
+        "...each idle space's next command, and one the manager would "
+        "answer: EPIPE (%s)" % res)
+    if a.busy:
+        for t in th:
+            t.join(60 * scale)
+        ends = sorted(set(done.values()), key=str)
+        tap(len(done) == a.busy and min(rounds) > 0,
+            "...each of the %d busy spaces ran and ended (%d ended, rounds %s)"
+            % (a.busy, len(done), sorted(rounds)))
+        tap(set(ends) <= {errno.EPIPE, errno.ENODEV},
+            "...with EPIPE or ENODEV only (%s)" % ends)
+    for S in sp + busy:
         S.close()
     tap(True, "...and each closes")
 
@@ -312,6 +388,7 @@ def main():
     p.add_argument("--raw", required=True)
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--cmd")
+    p.add_argument("--busy", type=int, default=0)
     a = p.parse_args()
     try:
         {"basics": basics, "kill": kill, "gap": gap,

@@ -2,7 +2,9 @@
 # Exclusive mode: the resource-manager node of the TIS chip and of a
 # virtual TPM.  Spaces, virtual handles and the manager's own answers
 # (tests/guest/rm.py), killed clients, 8 tpm2-tools clients at once on one
-# node (RM_SECONDS, default 60), and each chip's removal with spaces open.
+# node (RM_SECONDS, default 60), a session kept past the TPM's context gap
+# on the virtual TPM, and each chip's removal with 4 idle and 16 busy
+# spaces open.
 # After each part the raw node shows nothing left in the TPM.
 . tests/guest/lib.sh
 DEV=MSFT0101:00
@@ -80,13 +82,14 @@ else
 fi
 nodes $VT_NUM
 rmpy basics $VT_NUM
+rmpy gap $VT_NUM
 rmpy kill $VT_NUM --rounds 10
-rmpy removal $VT_NUM --cmd "kill -9 $VT_PID"
+rmpy removal $VT_NUM --busy 16 --cmd "kill -9 $VT_PID"
 check "vtpm device gone" wait_for "[ ! -e /sys/bus/platform/devices/tpm_safe_vtpm.$VT_DEVID ]" 20
 check "/dev/tpmsaferm$VT_NUM gone" wait_for "[ ! -e /dev/tpmsaferm$VT_NUM ]" 10
 
 # the TIS chip unbound with spaces open, then bound again
-rmpy removal $N --cmd "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/unbind"
+rmpy removal $N --busy 16 --cmd "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/unbind"
 check "/dev/tpmsaferm$N gone" wait_for "[ ! -e /dev/tpmsaferm$N ]" 10
 check "rebind" sh -c "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/bind"
 S=$(echo $P/tpm_safe/tpmsafe*)
