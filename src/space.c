@@ -781,6 +781,7 @@ struct tpms_space *tpms_space_new(struct tpms_chip *chip)
 	get_device(&chip->dev);
 	sp->pid = task_tgid_nr(current);
 	mutex_lock(&chip->spaces_lock);
+	chip->rm_used = true;
 	list_add_tail(&sp->node, &chip->spaces);
 	mutex_unlock(&chip->spaces_lock);
 	return sp;
@@ -858,14 +859,64 @@ static void tpms_space_flush(struct tpms_space *sp, bool *talk)
 	}
 }
 
+/*
+ * Unregister of a chip whose rm node was opened: every transient object
+ * and session still in the TPM goes.  No client of the chip outlives it,
+ * and a space's command that removal cut off may have made an object or
+ * session that no one knows of.  A bounded
+ * number of rounds: a TPM that keeps listing what it was told to flush
+ * is left as it is.
+ */
+static void tpms_rm_flush_rest(struct tpms_chip *chip)
+{
+	static const u32 kinds[] = { 0x80000000u, 0x02000000u, 0x03000000u };
+	u32 list[TPMS_RM_MAX_SLOTS];
+	unsigned int k, i, round;
+	struct tpms_buf b;
+	size_t off;
+	ssize_t rc;
+	bool more;
+	u32 nr;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		for (round = 0; round < 4; round++) {
+			tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+				      TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
+			tpms_buf_u32(&b, TPM2_CAP_HANDLES);
+			tpms_buf_u32(&b, kinds[k]);
+			tpms_buf_u32(&b, ARRAY_SIZE(list));
+			rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 9, "handles");
+			if (rc < 0)
+				return;
+			if (rc || tpms_parse_cap_handles(chip->cmd_buf,
+							 tpms_hdr_len(chip->cmd_buf),
+							 &more, &nr, &off))
+				break;
+			nr = min_t(u32, nr, ARRAY_SIZE(list));
+			for (i = 0; i < nr; i++)
+				list[i] = get_unaligned_be32(chip->cmd_buf + off +
+							     4 * i);
+			if (nr)
+				dev_dbg(&chip->dev, "unregister: %u handle(s) 0x%08x... flushed\n",
+					nr, list[0]);
+			for (i = 0; i < nr; i++)
+				if (tpms_rm_flush(chip, list[i]) < 0)
+					return;
+			if (!more)
+				break;
+		}
+	}
+}
+
 /**
  * tpms_rm_flush_chip() - unregister: flush every space from the TPM
  * @chip: the chip, its write lock and chip lock held, before the last
  *        command
  *
  * The spaces' sessions and anything loaded go from the TPM, their saved
- * contexts from memory; their files get -EPIPE until closed.  Nothing of
- * them is left in the TPM after a rebind.
+ * contexts from memory; their files get -EPIPE until closed.  Then what
+ * else is transient or a session (tpms_rm_flush_rest()).  Nothing of them
+ * is left in the TPM after a rebind.
  */
 void tpms_rm_flush_chip(struct tpms_chip *chip)
 {
@@ -876,6 +927,8 @@ void tpms_rm_flush_chip(struct tpms_chip *chip)
 	list_for_each_entry(sp, &chip->spaces, node)
 		tpms_space_flush(sp, &talk);
 	mutex_unlock(&chip->spaces_lock);
+	if (talk && chip->rm_used)
+		tpms_rm_flush_rest(chip);
 }
 
 /*

@@ -112,6 +112,7 @@ struct tpms_chip {
 	u64 rm_saves;			/* session saves, under @lock */
 	u64 rm_epoch;			/* TPM2_Shutdown(STATE)s, under @lock */
 	unsigned int rm_orphans;	/* closed spaces listed, @spaces_lock */
+	bool rm_used;			/* a space was opened, @spaces_lock */
 
 	struct tpms_stats stats;
 };

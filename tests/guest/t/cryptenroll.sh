@@ -18,7 +18,7 @@ check "module loads" load_module
 S=$(echo $P/tpm_safe/tpmsafe*)
 N=${S##*tpmsafe}
 check "tpm_safe_tis bound $DEV (tpmsafe$N)" [ -e "$S" ]
-check "loop and dm_crypt load" modprobe -a loop dm_crypt
+check "loop, dm_crypt and xts load" modprobe -a loop dm_crypt xts
 rm -rf $W
 mkdir -p $W
 printf %s "tpmsafe test passphrase" > $W/pass
@@ -56,7 +56,9 @@ empty() {
 import sys
 sys.path.insert(0, 'tests/guest')
 import rm
-sys.exit(0 if rm.raw_empty('/dev/tpmsafe$1', 10) else 1)
+if rm.raw_empty('/dev/tpmsafe$1', 10):
+    sys.exit(0)
+sys.exit('left: %s' % ['0x%08x' % h for h in rm.raw_handles('/dev/tpmsafe$1')])
 "
 }
 

@@ -102,7 +102,9 @@ import rm
 s = rm.Space('/dev/tpmsaferm$N')
 s.handle(rm.create_primary())
 s.close()
-sys.exit(0 if rm.raw_empty('/dev/tpmsafe$N', 10) else 1)
+if rm.raw_empty('/dev/tpmsafe$N', 10):
+    sys.exit(0)
+sys.exit('left: %s' % ['0x%08x' % h for h in rm.raw_handles('/dev/tpmsafe$N')])
 "
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
