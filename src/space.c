@@ -62,7 +62,7 @@ MODULE_PARM_DESC(rm_sessions, "Sessions per resource-manager space, 1 to 64 (def
 
 struct class *tpms_rm_class;
 
-static void tpms_rm_flush_orphans(struct tpms_chip *chip);
+static void tpms_rm_flush_orphans(struct tpms_chip *chip, bool talk);
 
 /* A closer waiting for its space's flush (tpms_space_close()). */
 struct tpms_close_waiter {
@@ -516,7 +516,7 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 				 bool regap)
 {
-	ssize_t rc = tpms_rm_save(chip, s->handle, &s->ctx);
+	ssize_t rc = tpms_rm_save(chip, s->handle, &s->ctx), flush;
 
 	if (rc == TPM2_RC_CONTEXT_GAP) {
 		if (!regap)
@@ -527,7 +527,7 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 	if (!rc) {
 		s->loaded = false;
 		s->saved = ++chip->rm_saves;
-	} else if (rc == TPM2_RC_REFERENCE_H0) {
+	} else if (tpms_rm_rc_gone(rc)) {
 		/* ended by the command */
 		tpms_rm_sess_free(s);
 		rc = 0;
@@ -536,7 +536,9 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 		dev_warn_ratelimited(&chip->dev,
 				     "session 0x%08x cannot be saved (0x%zx): flushed\n",
 				     s->handle, rc);
-		tpms_rm_flush(chip, s->handle);
+		flush = tpms_rm_flush(chip, s->handle);
+		if (flush < 0)
+			return flush;	/* left loaded */
 		tpms_rm_sess_free(s);
 	}
 	return rc;
@@ -548,10 +550,13 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
  * marked so, the next command uses it, and closing the space flushes it.
  * Sessions the TPM cannot save for the context gap are saved again once
  * the others are out of the TPM (the gap needs a free slot to be moved).
- * Return: 0; else what could not be kept (flushed and forgotten): -ENOMEM,
- * or the TPM's code for it.
+ * Return: 0; else what new (made by the command: its answer names it)
+ * could not be kept, flushed and forgotten: -ENOMEM, or the TPM's code.
+ * A session or object the command only used and that cannot be kept is
+ * forgotten too (its next use gets -EINVAL); the answer stands.  @talk is
+ * false after a transport error.
  */
-static long tpms_rm_unload(struct tpms_space *sp)
+static long tpms_rm_unload(struct tpms_space *sp, bool *talk)
 {
 	struct tpms_chip *chip = sp->chip;
 	bool gap = false;
@@ -559,12 +564,14 @@ static long tpms_rm_unload(struct tpms_space *sp)
 	long err = 0;
 	ssize_t rc;
 
+	*talk = false;
 	for (i = 0; i < sp->nr_obj; i++) {
 		struct tpms_rm_obj *o = &sp->obj[i];
+		bool fresh = !o->ctx.data;
 
 		if (!o->used || !o->phandle)
 			continue;
-		if (!o->ctx.data || o->mutable) {
+		if (fresh || o->mutable) {
 			rc = tpms_rm_save(chip, o->phandle, &o->ctx);
 			if (rc < 0 && rc != -ENOMEM)
 				return err;
@@ -573,10 +580,12 @@ static long tpms_rm_unload(struct tpms_space *sp)
 				 * Gone with the command (a sequence completed),
 				 * or not to be kept: the physical handle was
 				 * never seen outside, so flushing it is safe.
+				 * Only a new one makes the answer an error.
 				 */
-				if (!tpms_rm_rc_gone(rc) && !err)
+				if (fresh && !tpms_rm_rc_gone(rc) && !err)
 					err = rc;
-				if (tpms_rm_flush(chip, o->phandle) < 0)
+				if (!tpms_rm_rc_gone(rc) &&
+				    tpms_rm_flush(chip, o->phandle) < 0)
 					return err;
 				tpms_rm_obj_free(o);
 				continue;
@@ -590,6 +599,7 @@ static long tpms_rm_unload(struct tpms_space *sp)
 	}
 	for (i = 0; i < 2 * sp->nr_sess; i++) {
 		struct tpms_rm_sess *s = &sp->sess[i % sp->nr_sess];
+		bool fresh = !s->ctx.data;
 
 		/* the second pass: those the gap kept from being saved */
 		if (!s->handle || !s->loaded || (i >= sp->nr_sess && !gap))
@@ -599,9 +609,10 @@ static long tpms_rm_unload(struct tpms_space *sp)
 			gap = true;
 		else if (rc < 0 && rc != -ENOMEM)
 			return err;
-		else if (rc && !err)
+		else if (rc && fresh && !err)
 			err = rc;
 	}
+	*talk = true;
 	return err;
 }
 
@@ -694,7 +705,7 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 	struct tpms_chip *chip = sp->chip;
 	u32 cc = tpms_hdr_code(buf), attrs = 0, cap[3], saved;
 	struct tpms_cmd_handles h;
-	bool get_cap = false;
+	bool get_cap = false, talk;
 	u8 hdr[TPMS_HDR];
 	ssize_t n;
 	int idx;
@@ -750,13 +761,14 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 					   &h, get_cap ? cap : NULL);
 	}
 out:
-	rc = tpms_rm_unload(sp);
-	tpms_rm_flush_orphans(chip);
+	rc = tpms_rm_unload(sp, &talk);
+	tpms_rm_flush_orphans(chip, talk);
 	tpms_put_ops(chip);
 	if (!rc || n < 0)
 		return n;
-	/* something the answer names could not be kept: say so instead */
-	return rc < 0 ? rc : tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER | rc);
+	/* something new the answer names could not be kept: say so instead */
+	return rc < 0 ? rc : tpms_build_rc(buf, bufsiz,
+					   TPMS_RC_RM_LAYER | (rc & 0xFFFF));
 }
 
 struct tpms_space *tpms_space_new(struct tpms_chip *chip)
@@ -946,18 +958,24 @@ static void tpms_rm_reap(struct tpms_chip *chip, bool flush)
 	list_for_each_entry_safe(sp, tmp, &chip->spaces, node) {
 		if (!sp->orphan)
 			continue;
+		/* after a transport error the rest wait for a later reap */
+		if (flush && !talk)
+			break;
 		tpms_space_flush(sp, &talk);
 		list_del_init(&sp->node);
-		chip->rm_orphans--;
+		WRITE_ONCE(chip->rm_orphans, chip->rm_orphans - 1);
 		tpms_space_destroy(sp);
 	}
 	mutex_unlock(&chip->spaces_lock);
 }
 
-/* Inside the fence: flush and free the orphans, if any. */
-static void tpms_rm_flush_orphans(struct tpms_chip *chip)
+/*
+ * Inside the fence, unless the caller's last command failed in transport:
+ * flush and free the orphans, if any.
+ */
+static void tpms_rm_flush_orphans(struct tpms_chip *chip, bool talk)
 {
-	if (READ_ONCE(chip->rm_orphans))
+	if (talk && READ_ONCE(chip->rm_orphans))
 		tpms_rm_reap(chip, true);
 }
 
@@ -1009,7 +1027,7 @@ static void tpms_space_close_work(struct work_struct *work)
 	if (!rc) {
 		tpms_space_unlist(sp);
 		tpms_space_flush(sp, &talk);
-		tpms_rm_flush_orphans(chip);
+		tpms_rm_flush_orphans(chip, talk);
 		tpms_put_ops(chip);
 		tpms_space_closed(sp);
 		tpms_space_destroy(sp);
@@ -1019,12 +1037,13 @@ static void tpms_space_close_work(struct work_struct *work)
 	if (chip->ops) {
 		dev_dbg(&chip->dev, "space of pid %d: flush deferred (%d)\n",
 			sp->pid, rc);
+		/* once marked it may be reaped at any time: wake first */
+		tpms_space_closed(sp);
 		mutex_lock(&chip->spaces_lock);
 		sp->orphan = true;
-		chip->rm_orphans++;
+		WRITE_ONCE(chip->rm_orphans, chip->rm_orphans + 1);
 		mutex_unlock(&chip->spaces_lock);
 		up_read(&chip->ops_sem);
-		tpms_space_closed(sp);
 		return;
 	}
 	up_read(&chip->ops_sem);
