@@ -881,7 +881,9 @@ static void tpms_space_flush(struct tpms_space *sp, bool *talk)
  */
 static void tpms_rm_flush_rest(struct tpms_chip *chip)
 {
-	static const u32 kinds[] = { 0x80000000u, 0x02000000u, 0x03000000u };
+	static const u32 kinds[] = { TPM2_HT_TRANSIENT << 24,
+				     TPM2_HT_HMAC_SESSION << 24,
+				     TPM2_HT_POLICY_SESSION << 24 };
 	u32 list[TPMS_RM_MAX_SLOTS];
 	unsigned int k, i, round;
 	struct tpms_buf b;
@@ -1033,12 +1035,12 @@ static void tpms_space_close_work(struct work_struct *work)
 		tpms_space_destroy(sp);
 		return;
 	}
+	/* once marked an orphan it may be reaped at any time: wake first */
+	tpms_space_closed(sp);
 	down_read(&chip->ops_sem);
 	if (chip->ops) {
 		dev_dbg(&chip->dev, "space of pid %d: flush deferred (%d)\n",
 			sp->pid, rc);
-		/* once marked it may be reaped at any time: wake first */
-		tpms_space_closed(sp);
 		mutex_lock(&chip->spaces_lock);
 		sp->orphan = true;
 		WRITE_ONCE(chip->rm_orphans, chip->rm_orphans + 1);
@@ -1047,7 +1049,6 @@ static void tpms_space_close_work(struct work_struct *work)
 		return;
 	}
 	up_read(&chip->ops_sem);
-	tpms_space_closed(sp);
 	tpms_space_free(sp);
 }
 
