@@ -29,7 +29,8 @@ struct device;
  * @wait:     wait until the response is ready or @timeout (jiffies) ran
  *            out.  Returns 0 when ready, -ETIME on timeout, -ENODEV when
  *            the device went away or the chip is being torn down
- *            (see tpms_chip_aborting()), -EINTR on a fatal signal.
+ *            (see tpms_chip_aborting()), -EINTR on a fatal signal (only
+ *            while tpms_chip_killable(); otherwise wait unkillable, idle).
  * @recv:     copy the response into @buf (@size bytes available).  Returns
  *            its length or a negative errno.
  * @cancel:   abandon the command in flight (after a timeout or an error);
@@ -74,6 +75,10 @@ void *tpms_chip_priv(struct tpms_chip *chip);
 int tpms_chip_num(struct tpms_chip *chip);
 const char *tpms_chip_name(struct tpms_chip *chip);
 bool tpms_chip_aborting(struct tpms_chip *chip);
+bool tpms_chip_killable(struct tpms_chip *chip);
+bool tpms_chip_killed(struct tpms_chip *chip, unsigned long *stop);
+/* how long a killed caller still waits for a command it must not cut */
+#define TPMS_KILL_GRACE_MS	5000
 
 int tpms_chip_pm_suspend(struct tpms_chip *chip);
 int tpms_chip_pm_resume(struct tpms_chip *chip);

@@ -290,12 +290,12 @@ again:
 		ret = size;
 		goto out;
 	}
-	if (f->space) {
+	ret = tpms_file_transmit(f);
+	if (ret == -EAGAIN && f->space) {
 		/*
-		 * A space's command, with what the manager loads and saves
-		 * around it, runs to its end in the worker: a caller killed
-		 * midway must not leave objects in the TPM that nobody knows.
-		 * The caller waits killable and freezable.
+		 * A space's command on a suspended chip waits in the worker
+		 * for the resume (tpms_async_work()), the caller killable
+		 * and freezable.
 		 */
 		f->queued = true;
 		queue_work(tpms_wq, &f->async_work);
@@ -312,7 +312,6 @@ again:
 		}
 		goto out;
 	}
-	ret = tpms_file_transmit(f);
 	if (ret == -EAGAIN && tpms_sleep_retry(f->chip)) {
 		/* the sleep hold began after the wait above, or just ended */
 		mutex_unlock(&f->lock);

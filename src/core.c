@@ -173,6 +173,49 @@ bool tpms_chip_aborting(struct tpms_chip *chip)
 }
 EXPORT_SYMBOL_GPL(tpms_chip_aborting);
 
+/**
+ * tpms_chip_killable() - may a fatal signal end a backend's wait?
+ * @chip: the chip, inside the fence
+ *
+ * False while a resource-manager space's command sequence runs: it goes
+ * to its end for a caller being killed, so that nothing the TPM made is
+ * lost.  Backends then wait unkillable (TASK_IDLE), checking
+ * tpms_chip_killed() between slices: a killed caller waits a grace period
+ * at most.
+ */
+bool tpms_chip_killable(struct tpms_chip *chip)
+{
+	return !chip->no_kill;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_killable);
+
+/**
+ * tpms_chip_killed() - does a fatal signal end the backend's wait now?
+ * @chip: the chip, inside the fence
+ * @stop: the wait's deadline (jiffies)
+ *
+ * While the chip is not killable (tpms_chip_killable()) a caller being
+ * killed still waits, but a grace period at most (TPMS_KILL_GRACE_MS):
+ * @stop is moved in.  A wait that ends at its deadline with a fatal
+ * signal pending returns -EINTR, not -ETIME.
+ *
+ * Return: true when the wait should end with -EINTR now.
+ */
+bool tpms_chip_killed(struct tpms_chip *chip, unsigned long *stop)
+{
+	unsigned long grace;
+
+	if (!fatal_signal_pending(current))
+		return false;
+	if (!chip->no_kill)
+		return true;
+	grace = jiffies + msecs_to_jiffies(TPMS_KILL_GRACE_MS);
+	if (time_after(*stop, grace))
+		*stop = grace;
+	return false;
+}
+EXPORT_SYMBOL_GPL(tpms_chip_killed);
+
 static int tpms_power_up(struct tpms_chip *chip)
 {
 	struct device *parent = chip->dev.parent;
@@ -230,7 +273,12 @@ enum tpms_enter_mode {
 	TPMS_ENTER_TRY,
 };
 
-static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode)
+/*
+ * @evict: flush the objects a space left loaded (tpms_rm_evict()), unless
+ * they are @keep's: false for commands that neither need nor see them.
+ */
+static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode,
+			    bool evict, struct tpms_space *keep)
 {
 	int rc = 0;
 
@@ -273,6 +321,9 @@ static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode)
 	rc = tpms_power_up(chip);
 	if (rc)
 		goto out_unlock;
+	/* objects a space left loaded go before anyone else's command */
+	if (evict && chip->rm_resident && chip->rm_resident != keep)
+		tpms_rm_evict(chip);
 	return 0;
 
 out_unlock:
@@ -294,23 +345,38 @@ out_put:
  */
 int tpms_get_ops(struct tpms_chip *chip)
 {
-	return tpms_fence_enter(chip, TPMS_ENTER_KILLABLE);
+	return tpms_fence_enter(chip, TPMS_ENTER_KILLABLE, true, NULL);
 }
 
 /**
- * tpms_try_get_ops() - enter the fence if nobody is inside or unregistering
+ * tpms_get_ops_space() - enter the fence for a command of a space
  * @chip: the chip
+ * @sp:   the space, whose objects left loaded stay so
  *
- * For callers that must not wait for another command (the hwrng core's
- * non-waiting reads): as tpms_get_ops(), but -EBUSY instead of sleeping on
- * a command in flight or an unregister in progress.  Powering up may still
- * sleep, within the backend's own timeouts.
- *
- * Return: as tpms_get_ops(), or -EBUSY; never -EINTR.
+ * Return: as tpms_get_ops().
  */
-int tpms_try_get_ops(struct tpms_chip *chip)
+int tpms_get_ops_space(struct tpms_chip *chip, struct tpms_space *sp)
 {
-	return tpms_fence_enter(chip, TPMS_ENTER_TRY);
+	return tpms_fence_enter(chip, TPMS_ENTER_KILLABLE, true, sp);
+}
+
+/**
+ * tpms_get_ops_rng() - enter the fence for TPM2_GetRandom
+ * @chip: the chip
+ * @wait: false for callers that must not wait for another command (the
+ *        hwrng core's non-waiting reads): -EBUSY instead of sleeping on a
+ *        command in flight or an unregister in progress.  Powering up may
+ *        still sleep, within the backend's own timeouts.
+ *
+ * GetRandom neither needs nor sees transient objects: a space's loaded
+ * objects stay loaded (tpms_rm_evict()).
+ *
+ * Return: as tpms_get_ops(); without @wait also -EBUSY, never -EINTR.
+ */
+int tpms_get_ops_rng(struct tpms_chip *chip, bool wait)
+{
+	return tpms_fence_enter(chip, wait ? TPMS_ENTER_KILLABLE :
+				TPMS_ENTER_TRY, false, NULL);
 }
 
 /**
@@ -325,7 +391,7 @@ int tpms_try_get_ops(struct tpms_chip *chip)
  */
 int tpms_get_ops_wait(struct tpms_chip *chip)
 {
-	return tpms_fence_enter(chip, TPMS_ENTER_WAIT);
+	return tpms_fence_enter(chip, TPMS_ENTER_WAIT, true, NULL);
 }
 
 /**
@@ -525,6 +591,7 @@ static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 		clear_bit(TPMS_F_FINAL, &chip->flags);
 		mutex_unlock(&chip->lock);
 	}
+	chip->rm_resident = NULL;
 	chip->ops = NULL;
 	up_write(&chip->ops_sem);
 }

@@ -24,7 +24,7 @@ static int tpms_hwrng_read(struct hwrng *rng, void *data, size_t max,
 	struct tpms_chip *chip = container_of(rng, struct tpms_chip, hwrng);
 	int rc;
 
-	rc = wait ? tpms_get_ops(chip) : tpms_try_get_ops(chip);
+	rc = tpms_get_ops_rng(chip, wait);
 	if (rc)	/* suspended or busy: no data now */
 		return rc == -EAGAIN || rc == -EBUSY ? 0 : rc;
 	rc = tpms_tpm2_get_random(chip, data, max);

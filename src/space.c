@@ -4,24 +4,27 @@
  *
  * Copyright (C) 2026 The tpm_safe developers
  *
- * Each open file of the rm node is a space.  Its transient objects and
- * sessions are in the TPM only while one of its commands runs.  Between
- * commands an object is a saved context kept here and named by a virtual
- * handle (0x80000000 upwards, one per slot); a session is saved in the
- * TPM (ContextSave) and keeps its handle.  A command loads only what it
- * names (its handle area and its authorization area) and runs with the
- * physical handles in place; afterwards what it loaded is flushed, saved
- * first when it is new or changes with use (sequence objects, sessions).
+ * Each open file of the rm node is a space.  An object is named by a
+ * virtual handle (0x80000000 upwards, one per slot) and kept here as a
+ * saved context, saved again after each command that made or changed it
+ * (sequence objects change with use); a session is saved in the TPM
+ * (ContextSave) after each command and keeps its handle.  A command loads
+ * only what it names (its handle area and its authorization area) and
+ * runs with the physical handles in place.  The objects of the last space
+ * that sent a command stay loaded after it (the chip's resident space):
+ * its next command finds them in place, and the fence flushes them before
+ * anyone else's command (another space's, the raw node's, the driver's
+ * own, a system sleep's), so no other user ever sees them.  A space's
+ * command flushes first what of its own it does not name.
  * Commands the TPM does not implement, commands too short for their
  * handles, and commands that would make an object or session the space has
  * no slot for, are answered here with a resource-manager error and never
  * reach the TPM; a handle of another space (transient or session) is
  * refused with -EINVAL.  When the TPM cannot save or load a session because
  * the oldest saved one is too old (TPM_RC_CONTEXT_GAP), that one is loaded
- * and saved again, whichever space owns it.  A space's commands run in the
- * file's worker (cdev.c), never killed midway, so that nothing the TPM
- * made is lost; closing a space flushes what it has in the TPM from the
- * worker too.
+ * and saved again, whichever space owns it.  A space's command sequence is
+ * never killed midway (tpms_chip_killable()), so that nothing the TPM made
+ * is lost; closing a space flushes what it has in the TPM from a worker.
  *
  * Locking: a space's commands run one at a time (its file's lock), inside
  * the chip's fence; every change to a space's tables is made inside the
@@ -81,6 +84,7 @@ struct tpms_rm_ctx {
 struct tpms_rm_obj {
 	bool used;
 	bool mutable;		/* its state changes with use: save after it */
+	bool dirty;		/* made or changed since its context was saved */
 	u32 phandle;		/* in the TPM now; 0 when only saved */
 	struct tpms_rm_ctx ctx;
 };
@@ -89,6 +93,7 @@ struct tpms_rm_sess {
 	u32 handle;		/* 0: free slot */
 	bool loaded;		/* in the TPM now; its saved context spent */
 	u64 saved;		/* chip->rm_saves when saved: oldest first */
+	u64 epoch;		/* chip->rm_epoch when saved */
 	struct tpms_rm_ctx ctx;
 };
 
@@ -203,6 +208,7 @@ static void tpms_rm_obj_free(struct tpms_rm_obj *o)
 	tpms_rm_ctx_free(&o->ctx);
 	o->used = false;
 	o->mutable = false;
+	o->dirty = false;
 	o->phandle = 0;
 }
 
@@ -283,6 +289,10 @@ static bool tpms_rm_regap(struct tpms_chip *chip)
 	ssize_t rc;
 	u32 h = 0;
 
+	/*
+	 * Chosen under the list lock; sent without it.  Inside the fence a
+	 * space is freed only under the chip lock, held here.
+	 */
 	mutex_lock(&chip->spaces_lock);
 	list_for_each_entry(sp, &chip->spaces, node) {
 		for (i = 0; i < sp->nr_sess; i++) {
@@ -293,22 +303,28 @@ static bool tpms_rm_regap(struct tpms_chip *chip)
 				old = s;
 		}
 	}
-	rc = old ? tpms_rm_load(chip, &old->ctx, &h) : -ENOENT;
+	mutex_unlock(&chip->spaces_lock);
+	if (!old)
+		return false;
+	rc = tpms_rm_load(chip, &old->ctx, &h);
 	if (!rc && h == old->handle) {
 		rc = tpms_rm_save(chip, h, &old->ctx);
-		if (!rc)
+		if (!rc) {
 			old->saved = ++chip->rm_saves;
-		else
+			old->epoch = chip->rm_epoch;
+		} else {
 			old->loaded = true;
+		}
 	} else if (!rc || tpms_rm_rc_gone(rc)) {
+		/* gone: its handle may be another session's now, not flushed */
 		dev_warn_ratelimited(&chip->dev,
-				     "context gap: session 0x%08x no longer loads (0x%zx): flushed\n",
+				     "context gap: session 0x%08x no longer loads (0x%zx): forgotten\n",
 				     old->handle, rc);
-		tpms_rm_flush(chip, rc ? old->handle : h);
+		if (!rc)
+			tpms_rm_flush(chip, h);
 		tpms_rm_sess_free(old);
 		rc = 0;
 	}
-	mutex_unlock(&chip->spaces_lock);
 	return !rc;
 }
 
@@ -325,8 +341,12 @@ static ssize_t tpms_rm_sess_load(struct tpms_space *sp, struct tpms_rm_sess *s)
 	if (s->loaded)
 		return 0;
 	rc = tpms_rm_load(sp->chip, &s->ctx, &h);
-	if (rc == TPM2_RC_CONTEXT_GAP && tpms_rm_regap(sp->chip))
+	if (rc == TPM2_RC_CONTEXT_GAP && tpms_rm_regap(sp->chip)) {
+		/* the gap's handling may have loaded or forgotten this one */
+		if (!s->handle || s->loaded)
+			return 0;
 		rc = tpms_rm_load(sp->chip, &s->ctx, &h);
+	}
 	if (tpms_rm_rc_gone(rc)) {
 		tpms_rm_sess_free(s);
 		return 0;
@@ -342,18 +362,97 @@ static ssize_t tpms_rm_sess_load(struct tpms_space *sp, struct tpms_rm_sess *s)
 	return 0;
 }
 
+/* Does the command name this virtual handle in its handle area? */
+static bool tpms_rm_names(const struct tpms_cmd_handles *h, u32 vhandle)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr; i++)
+		if (h->handle[i] == vhandle)
+			return true;
+	return false;
+}
+
+/*
+ * A loaded object out of the TPM: saved first when dirty, then flushed.
+ * One that cannot be saved (gone with its command, or refused) is
+ * forgotten; its next use gets -EINVAL.
+ * Return: 0, or a transport error (it stays loaded).
+ */
+static ssize_t tpms_rm_obj_out(struct tpms_chip *chip, struct tpms_rm_obj *o)
+{
+	ssize_t rc = 0, flush;
+
+	if (o->dirty) {
+		rc = tpms_rm_save(chip, o->phandle, &o->ctx);
+		if (rc < 0 && rc != -ENOMEM)
+			return rc;
+	}
+	if (!tpms_rm_rc_gone(rc)) {
+		flush = tpms_rm_flush(chip, o->phandle);
+		if (flush < 0)
+			return flush;
+	}
+	if (rc) {
+		dev_dbg(&chip->dev, "object 0x%08x cannot be saved (0x%zx): forgotten\n",
+			o->phandle, rc);
+		tpms_rm_obj_free(o);
+	} else {
+		o->phandle = 0;
+		o->dirty = false;
+	}
+	return 0;
+}
+
+/*
+ * The space's loaded objects the command does not name, out of the TPM.
+ * Return: how many went, or a transport error.
+ */
+static int tpms_rm_make_room(struct tpms_space *sp,
+			     const struct tpms_cmd_handles *h)
+{
+	unsigned int i;
+	int rc, n = 0;
+
+	for (i = 0; i < sp->nr_obj; i++) {
+		if (!sp->obj[i].phandle || tpms_rm_names(h, TPMS_RM_VHANDLE(i)))
+			continue;
+		rc = tpms_rm_obj_out(sp->chip, &sp->obj[i]);
+		if (rc)
+			return rc;
+		n++;
+	}
+	return n;
+}
+
 /*
  * Load what the command names and put the physical handles in place.
  * Return: 0, -errno, or a TPM code to answer the command with (an object
  * that no longer loads is dropped: TPM_RC_HANDLE for its handle number).
  */
 static ssize_t tpms_rm_prepare(struct tpms_space *sp, u8 *cmd, u32 cc,
-			       const struct tpms_cmd_handles *h)
+			       u32 attrs, const struct tpms_cmd_handles *h)
 {
+	bool room = (attrs & TPMA_CC_RHANDLE) &&
+		    cc != TPM2_CC_START_AUTH_SESSION;
 	struct tpms_rm_sess *s;
 	unsigned int i;
 	ssize_t rc;
 
+	/*
+	 * Room in the TPM for what the command makes or loads: the space's
+	 * own objects it does not name go first.
+	 */
+	for (i = 0; i < h->nr && !room; i++) {
+		int idx = tpms_rm_obj_index(sp, h->handle[i]);
+
+		room = idx >= 0 && !sp->obj[idx].phandle;
+	}
+	if (room) {
+		rc = tpms_rm_make_room(sp, h);
+		if (rc < 0)
+			return rc;
+	}
 	for (i = 0; i < h->nr; i++) {
 		int idx = tpms_rm_obj_index(sp, h->handle[i]);
 
@@ -377,6 +476,9 @@ static ssize_t tpms_rm_prepare(struct tpms_space *sp, u8 *cmd, u32 cc,
 					return rc;
 				}
 			}
+			/* a sequence object changes with the command */
+			if (o->mutable)
+				o->dirty = true;
 			put_unaligned_be32(o->phandle, cmd + TPMS_HDR + 4 * i);
 		} else if (cc != TPM2_CC_FLUSH_CONTEXT) {
 			/* a saved session is flushed as it is */
@@ -480,6 +582,7 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 		i = idx;
 		if (ph >> 24 == TPM2_HT_TRANSIENT) {
 			sp->obj[i].used = true;
+			sp->obj[i].dirty = true;
 			sp->obj[i].phandle = ph;
 			/* sequence objects change with use */
 			sp->obj[i].mutable = cc == TPM2_CC_HASH_SEQUENCE_START ||
@@ -493,7 +596,11 @@ static ssize_t tpms_rm_commit(struct tpms_space *sp, u8 *rsp, size_t size,
 	}
 	if ((cc == TPM2_CC_FLUSH_CONTEXT || cc == TPM2_CC_CONTEXT_SAVE) &&
 	    h->nr) {
-		/* flushed; or a session the client saved, now its own */
+		/*
+		 * Flushed; or a session the client saved: the client's now,
+		 * out of every space, to load again in this process or the
+		 * next (tpm2-tools pass sessions between commands that way)
+		 */
 		idx = tpms_rm_obj_index(sp, h->handle[0]);
 		s = tpms_rm_sess_find(sp, h->handle[0]);
 		if (idx >= 0 && cc == TPM2_CC_FLUSH_CONTEXT)
@@ -527,6 +634,7 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 	if (!rc) {
 		s->loaded = false;
 		s->saved = ++chip->rm_saves;
+		s->epoch = chip->rm_epoch;
 	} else if (tpms_rm_rc_gone(rc)) {
 		/* ended by the command */
 		tpms_rm_sess_free(s);
@@ -545,7 +653,8 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 }
 
 /*
- * After each command: save what is new or changed, flush what was loaded.
+ * After each command: save what is new or changed; objects stay loaded
+ * (the chip's resident space, see tpms_rm_evict()), sessions go out.
  * After a transport error nothing more is sent: what is still loaded stays
  * marked so, the next command uses it, and closing the space flushes it.
  * Sessions the TPM cannot save for the context gap are saved again once
@@ -569,33 +678,26 @@ static long tpms_rm_unload(struct tpms_space *sp, bool *talk)
 		struct tpms_rm_obj *o = &sp->obj[i];
 		bool fresh = !o->ctx.data;
 
-		if (!o->used || !o->phandle)
+		if (!o->used || !o->phandle || !o->dirty)
 			continue;
-		if (fresh || o->mutable) {
-			rc = tpms_rm_save(chip, o->phandle, &o->ctx);
-			if (rc < 0 && rc != -ENOMEM)
-				return err;
-			if (rc) {
-				/*
-				 * Gone with the command (a sequence completed),
-				 * or not to be kept: the physical handle was
-				 * never seen outside, so flushing it is safe.
-				 * Only a new one makes the answer an error.
-				 */
-				if (fresh && !tpms_rm_rc_gone(rc) && !err)
-					err = rc;
-				if (!tpms_rm_rc_gone(rc) &&
-				    tpms_rm_flush(chip, o->phandle) < 0)
-					return err;
-				tpms_rm_obj_free(o);
-				continue;
-			}
-		}
-		rc = tpms_rm_flush(chip, o->phandle);
-		if (rc < 0)
+		rc = tpms_rm_save(chip, o->phandle, &o->ctx);
+		if (rc < 0 && rc != -ENOMEM)
 			return err;
-		if (!rc || tpms_rm_rc_gone(rc))
-			o->phandle = 0;
+		if (!rc) {
+			o->dirty = false;
+			continue;
+		}
+		/*
+		 * Gone with the command (a sequence completed), or not to be
+		 * kept: the physical handle was never seen outside, so
+		 * flushing it is safe.  Only a new one makes the answer an
+		 * error.
+		 */
+		if (fresh && !tpms_rm_rc_gone(rc) && !err)
+			err = rc;
+		if (!tpms_rm_rc_gone(rc) && tpms_rm_flush(chip, o->phandle) < 0)
+			return err;
+		tpms_rm_obj_free(o);
 	}
 	for (i = 0; i < 2 * sp->nr_sess; i++) {
 		struct tpms_rm_sess *s = &sp->sess[i % sp->nr_sess];
@@ -628,6 +730,7 @@ static void tpms_rm_new_epoch(struct tpms_space *sp)
 		if (sp->obj[i].used && !sp->obj[i].ctx.data)
 			tpms_rm_obj_free(&sp->obj[i]);
 		sp->obj[i].phandle = 0;
+		sp->obj[i].dirty = false;
 	}
 	for (i = 0; i < sp->nr_sess; i++)
 		if (sp->sess[i].loaded)
@@ -683,6 +786,57 @@ static u32 tpms_rm_parse(struct tpms_chip *chip, const u8 *buf, size_t len,
 	return 0;
 }
 
+/* Has the space an object in the TPM?  Inside the fence. */
+static bool tpms_space_objs_loaded(struct tpms_space *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < sp->nr_obj; i++)
+		if (sp->obj[i].phandle)
+			return true;
+	return false;
+}
+
+/*
+ * Inside the fence: a space's loaded objects out of the TPM, each saved
+ * first if dirty.  Return: 0, or the transport error that stopped it (the
+ * rest stay loaded, as they are).
+ */
+static int tpms_space_unload_objs(struct tpms_space *sp)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < sp->nr_obj; i++) {
+		if (!sp->obj[i].phandle)
+			continue;
+		rc = tpms_rm_obj_out(sp->chip, &sp->obj[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * tpms_rm_evict() - the resident space's objects out of the TPM
+ * @chip: the chip, inside the fence, for another user than that space
+ *
+ * Each is saved first if its saved context is not current, then flushed,
+ * and loaded again when named.  When the TPM stops answering midway the
+ * space stays resident: the next entry tries again, and closing it
+ * flushes what is left.
+ */
+void tpms_rm_evict(struct tpms_chip *chip)
+{
+	bool no_kill = chip->no_kill;
+
+	/* for a caller being killed too: nothing is left half flushed */
+	chip->no_kill = true;
+	if (!tpms_space_unload_objs(chip->rm_resident))
+		chip->rm_resident = NULL;
+	chip->no_kill = no_kill;
+}
+
 /**
  * tpms_space_transmit() - one command of a space
  * @sp:     the space
@@ -690,10 +844,11 @@ static u32 tpms_rm_parse(struct tpms_chip *chip, const u8 *buf, size_t len,
  * @bufsiz: size of @buf
  * @len:    command length (checked by tpms_check_user_cmd())
  *
- * Called from the file's worker only (see cdev.c): never killed midway.
- * Everything happens inside the fence, the manager's own answers too: a
- * gone chip is -ENODEV whatever the command, and @buf is left as it came
- * when the fence refuses (the worker may send it again).
+ * Never killed midway: once inside the fence, the backend's waits ignore
+ * fatal signals (tpms_chip_killable()).  Everything happens inside the
+ * fence, the manager's own answers too: a gone chip is -ENODEV whatever
+ * the command, and @buf is left as it came when the fence refuses (the
+ * caller may send it again).
  *
  * Return: the response length, or a negative errno: -EINVAL for a handle
  * (transient or session) this space does not have; -ENOMEM when what the
@@ -711,9 +866,10 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 	int idx;
 	long rc;
 
-	rc = tpms_get_ops(chip);
+	rc = tpms_get_ops_space(chip, sp);
 	if (rc)
 		return rc;
+	chip->no_kill = true;
 	if (sp->epoch != chip->rm_epoch)
 		tpms_rm_new_epoch(sp);
 	n = tpms_rm_parse(chip, buf, len, cc, &attrs, &h);
@@ -742,7 +898,7 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 	if (get_cap && cap[0] == TPM2_CAP_HANDLES && tpms_is_session(cap[1]) &&
 	    tpms_hdr_tag(buf) == TPM2_ST_NO_SESSIONS && len == TPMS_HDR + 12)
 		put_unaligned_be32(TPMS_RM_ALL_HANDLES, buf + TPMS_HDR + 8);
-	n = tpms_rm_prepare(sp, buf, cc, &h);
+	n = tpms_rm_prepare(sp, buf, cc, attrs, &h);
 	if (n > 0) {
 		/* the manager's own load failed: its layer, not the command's */
 		n = tpms_build_rc(buf, bufsiz, TPMS_RC_RM_LAYER | (n & 0xFFFF));
@@ -756,6 +912,13 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 			memcpy(buf, hdr, sizeof(hdr));
 			n = tpms_transmit(chip, buf, bufsiz, len);
 		}
+		/* no room for what the command loads itself: make room */
+		if (n == TPMS_HDR &&
+		    tpms_hdr_code(buf) == TPM2_RC_OBJECT_MEMORY &&
+		    tpms_rm_make_room(sp, &h) > 0) {
+			memcpy(buf, hdr, sizeof(hdr));
+			n = tpms_transmit(chip, buf, bufsiz, len);
+		}
 		if (n >= TPMS_HDR)
 			n = tpms_rm_commit(sp, buf, bufsiz, n, cc, attrs, saved,
 					   &h, get_cap ? cap : NULL);
@@ -763,6 +926,16 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 out:
 	rc = tpms_rm_unload(sp, &talk);
 	tpms_rm_flush_orphans(chip, talk);
+	if (!tpms_space_objs_loaded(sp)) {
+		if (chip->rm_resident == sp)
+			chip->rm_resident = NULL;
+	} else if (!chip->rm_resident) {
+		chip->rm_resident = sp;
+	} else if (chip->rm_resident != sp && talk) {
+		/* another's are still in (the TPM stopped answering): not these */
+		tpms_space_unload_objs(sp);
+	}
+	chip->no_kill = false;
 	tpms_put_ops(chip);
 	if (!rc || n < 0)
 		return n;
@@ -832,9 +1005,8 @@ static void tpms_space_free(struct tpms_space *sp)
 }
 
 /*
- * Does the TPM hold anything of this space?  Read without the chip lock:
- * only a context gap's handling can change it meanwhile, and only by
- * forgetting a session.
+ * Does the TPM hold anything of this space?  Under the chip lock, or
+ * inside the fence.
  */
 static bool tpms_space_in_tpm(struct tpms_space *sp)
 {
@@ -851,24 +1023,66 @@ static bool tpms_space_in_tpm(struct tpms_space *sp)
 
 /*
  * Inside the fence: flush everything of the space from the TPM, and forget
- * it.  After a transport error (@talk cleared) nothing more is sent.
+ * it.  A session saved before a system sleep is loaded first and flushed
+ * by the handle the TPM then gives it (after a TPM reset its old handle
+ * may be another session's).
+ * After a transport error (@talk cleared) nothing more is sent, and what
+ * may still be in the TPM stays.
+ * Return: true when nothing of the space is left.
  */
-static void tpms_space_flush(struct tpms_space *sp, bool *talk)
+static bool tpms_space_flush(struct tpms_space *sp, bool *talk)
 {
+	struct tpms_chip *chip = sp->chip;
+	bool all = true;
 	unsigned int i;
+	ssize_t rc;
+	u32 h;
 
-	if (sp->epoch != sp->chip->rm_epoch)
+	if (chip->rm_resident == sp)
+		chip->rm_resident = NULL;
+	if (sp->epoch != chip->rm_epoch)
 		tpms_rm_new_epoch(sp);
 	for (i = 0; i < sp->nr_obj; i++) {
-		if (sp->obj[i].phandle && *talk)
-			*talk = tpms_rm_flush(sp->chip, sp->obj[i].phandle) >= 0;
-		tpms_rm_obj_free(&sp->obj[i]);
+		struct tpms_rm_obj *o = &sp->obj[i];
+
+		if (o->phandle && *talk)
+			*talk = tpms_rm_flush(chip, o->phandle) >= 0;
+		if (o->phandle && !*talk) {
+			all = false;
+			continue;
+		}
+		tpms_rm_obj_free(o);
 	}
 	for (i = 0; i < sp->nr_sess; i++) {
-		if (sp->sess[i].handle && *talk)
-			*talk = tpms_rm_flush(sp->chip, sp->sess[i].handle) >= 0;
-		tpms_rm_sess_free(&sp->sess[i]);
+		struct tpms_rm_sess *s = &sp->sess[i];
+
+		h = s->handle;
+		if (h && !s->loaded && s->epoch != chip->rm_epoch) {
+			h = 0;
+			if (s->ctx.data && *talk) {
+				rc = tpms_rm_load(chip, &s->ctx, &h);
+				if (rc < 0) {
+					*talk = false;
+				} else if (rc) {
+					h = 0;
+				} else {
+					s->handle = h;
+					s->loaded = true;
+				}
+			}
+		}
+		if (h && *talk)
+			*talk = tpms_rm_flush(chip, h) >= 0;
+		if (s->handle && !*talk) {
+			all = false;
+			continue;
+		}
+		tpms_rm_sess_free(s);
 	}
+	/* what may still be loaded goes before anyone else's command */
+	if (!all && !chip->rm_resident && tpms_space_objs_loaded(sp))
+		chip->rm_resident = sp;
+	return all;
 }
 
 /*
@@ -930,7 +1144,8 @@ static void tpms_rm_flush_rest(struct tpms_chip *chip)
  * The spaces' sessions and anything loaded go from the TPM, their saved
  * contexts from memory; their files get -EPIPE until closed.  Then what
  * else is transient or a session (tpms_rm_flush_rest()).  Nothing of them
- * is left in the TPM after a rebind.
+ * is left in the TPM after a rebind, unless the TPM stopped answering
+ * (what it may still hold stays listed, freed at close).
  */
 void tpms_rm_flush_chip(struct tpms_chip *chip)
 {
@@ -941,34 +1156,45 @@ void tpms_rm_flush_chip(struct tpms_chip *chip)
 	list_for_each_entry(sp, &chip->spaces, node)
 		tpms_space_flush(sp, &talk);
 	mutex_unlock(&chip->spaces_lock);
+	chip->rm_resident = NULL;
 	if (talk && chip->rm_used)
 		tpms_rm_flush_rest(chip);
 }
 
 /*
  * Free the closed spaces left on the chip's list (orphans).  Inside the
- * fence, each is flushed first; after unregister (ops gone, what the TPM
- * held flushed by tpms_rm_flush_chip() or lost with it) they are only
+ * fence, each is flushed first, off the list (the chip lock keeps the
+ * context gap's handling away); one the TPM stopped answering for goes
+ * back, to wait for a later reap.  After unregister (ops gone, what the
+ * TPM held flushed by tpms_rm_flush_chip() or lost with it) they are only
  * freed.
  */
 static void tpms_rm_reap(struct tpms_chip *chip, bool flush)
 {
-	struct tpms_space *sp, *tmp;
-	bool talk = flush;
+	struct tpms_space *sp;
+	bool talk = true;
 
-	mutex_lock(&chip->spaces_lock);
-	list_for_each_entry_safe(sp, tmp, &chip->spaces, node) {
-		if (!sp->orphan)
-			continue;
-		/* after a transport error the rest wait for a later reap */
-		if (flush && !talk)
-			break;
-		tpms_space_flush(sp, &talk);
+	while (talk) {
+		mutex_lock(&chip->spaces_lock);
+		list_for_each_entry(sp, &chip->spaces, node)
+			if (sp->orphan)
+				break;
+		if (list_entry_is_head(sp, &chip->spaces, node)) {
+			mutex_unlock(&chip->spaces_lock);
+			return;
+		}
 		list_del_init(&sp->node);
 		WRITE_ONCE(chip->rm_orphans, chip->rm_orphans - 1);
+		mutex_unlock(&chip->spaces_lock);
+		if (flush && !tpms_space_flush(sp, &talk)) {
+			mutex_lock(&chip->spaces_lock);
+			list_add_tail(&sp->node, &chip->spaces);
+			WRITE_ONCE(chip->rm_orphans, chip->rm_orphans + 1);
+			mutex_unlock(&chip->spaces_lock);
+			return;
+		}
 		tpms_space_destroy(sp);
 	}
-	mutex_unlock(&chip->spaces_lock);
 }
 
 /*
@@ -988,6 +1214,18 @@ static void tpms_rm_flush_orphans(struct tpms_chip *chip, bool talk)
 void tpms_rm_fenced(struct tpms_chip *chip)
 {
 	tpms_rm_reap(chip, false);
+	chip->rm_resident = NULL;
+}
+
+/* Closed, listed for the chip to flush: by ops_sem or the chip lock. */
+static void tpms_space_orphan(struct tpms_space *sp)
+{
+	struct tpms_chip *chip = sp->chip;
+
+	mutex_lock(&chip->spaces_lock);
+	sp->orphan = true;
+	WRITE_ONCE(chip->rm_orphans, chip->rm_orphans + 1);
+	mutex_unlock(&chip->spaces_lock);
 }
 
 /* The close work is done with the closer: wake it. */
@@ -1005,10 +1243,10 @@ static void tpms_space_closed(struct tpms_space *sp)
 /*
  * A closed space's flush, in the worker (never killed midway): it waits
  * for a suspended chip's resume (or its removal), and owns the space.
- * When the fence refuses, the space stays listed as an orphan while the
- * chip still has ops: an unregister under way flushes it, and so does the
- * next command or close of another space (a failed power-up); once the
- * chip is fenced the TPM holds nothing of it.
+ * When the fence refuses, or the TPM stops answering midway, the space
+ * stays listed as an orphan while the chip still has ops: an unregister
+ * under way flushes it, and so does the next command or close of another
+ * space; once the chip is fenced it is only freed.
  */
 static void tpms_space_close_work(struct work_struct *work)
 {
@@ -1027,24 +1265,29 @@ static void tpms_space_close_work(struct work_struct *work)
 				test_bit(TPMS_F_DYING, &chip->flags));
 	}
 	if (!rc) {
+		if (!tpms_space_flush(sp, &talk)) {
+			/* once it is an orphan it may be reaped: wake first */
+			tpms_space_closed(sp);
+			dev_dbg(&chip->dev, "space of pid %d: flush cut short\n",
+				sp->pid);
+			tpms_space_orphan(sp);
+			tpms_put_ops(chip);
+			return;
+		}
+		/* the closer sees it gone from the list (debugfs) */
 		tpms_space_unlist(sp);
-		tpms_space_flush(sp, &talk);
+		tpms_space_closed(sp);
 		tpms_rm_flush_orphans(chip, talk);
 		tpms_put_ops(chip);
-		tpms_space_closed(sp);
 		tpms_space_destroy(sp);
 		return;
 	}
-	/* once marked an orphan it may be reaped at any time: wake first */
 	tpms_space_closed(sp);
 	down_read(&chip->ops_sem);
 	if (chip->ops) {
 		dev_dbg(&chip->dev, "space of pid %d: flush deferred (%d)\n",
 			sp->pid, rc);
-		mutex_lock(&chip->spaces_lock);
-		sp->orphan = true;
-		WRITE_ONCE(chip->rm_orphans, chip->rm_orphans + 1);
-		mutex_unlock(&chip->spaces_lock);
+		tpms_space_orphan(sp);
 		up_read(&chip->ops_sem);
 		return;
 	}
@@ -1065,15 +1308,29 @@ static void tpms_space_close_work(struct work_struct *work)
 void tpms_space_close(struct tpms_space *sp)
 {
 	struct tpms_close_waiter w = { .done = false };
+	struct tpms_chip *chip = sp->chip;
 	bool wait;
 
-	if (!tpms_space_in_tpm(sp)) {
-		tpms_space_free(sp);
-		return;
+	/*
+	 * Nothing in the TPM: only freed.  Under the chip lock: inside the
+	 * fence others may flush this space's objects (tpms_rm_evict()) or
+	 * move its sessions (the context gap) until it is off the list.  A
+	 * command in flight: the worker's fence waits for it instead.
+	 */
+	if (mutex_trylock(&chip->lock)) {
+		bool empty = !tpms_space_in_tpm(sp);
+
+		if (empty)
+			tpms_space_unlist(sp);
+		mutex_unlock(&chip->lock);
+		if (empty) {
+			tpms_space_destroy(sp);
+			return;
+		}
 	}
 	INIT_WORK(&sp->close_work, tpms_space_close_work);
 	wait = !fatal_signal_pending(current) &&
-	       !test_bit(TPMS_F_SUSPENDED, &sp->chip->flags);
+	       !test_bit(TPMS_F_SUSPENDED, &chip->flags);
 	if (wait)
 		sp->waiter = &w;
 	queue_work(tpms_wq, &sp->close_work);

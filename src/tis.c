@@ -175,6 +175,23 @@ static bool tis_wait_over(struct tis *tis, u8 mask, bool abortable)
 }
 
 /*
+ * Sleep for the status or up to @slice: killable, or not at all (an idle
+ * sleep, no hung task) while the chip says so.
+ */
+static void tis_wait_slice(struct tis *tis, u8 mask, bool abortable,
+			   long slice)
+{
+	if (tpms_chip_killable(tis->chip))
+		wait_event_killable_timeout(tis->wq,
+					    tis_wait_over(tis, mask, abortable),
+					    slice);
+	else
+		wait_event_idle_timeout(tis->wq,
+					tis_wait_over(tis, mask, abortable),
+					slice);
+}
+
+/*
  * Wait until (status & mask) == mask, or @timeout jiffies.  With a working
  * interrupt, for what raises one (data available, status valid): sleep
  * until it fires.  Otherwise poll: 10-20 us sleeps for the first 200 us,
@@ -191,10 +208,10 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			return 0;
 		if (abortable && tpms_chip_aborting(tis->chip))
 			return -ENODEV;
-		if (time_after(jiffies, stop))
-			return -ETIME;
-		if (fatal_signal_pending(current))
+		if (tpms_chip_killed(tis->chip, &stop))
 			return -EINTR;
+		if (time_after(jiffies, stop))
+			return fatal_signal_pending(current) ? -EINTR : -ETIME;
 		if (READ_ONCE(tis->irq) > 0 && !(mask & STS_COMMAND_READY)) {
 			/* slices, so that a lost interrupt costs 10 ms at most */
 			long slice = min_t(long, max_t(long, stop - jiffies, 1),
@@ -203,10 +220,7 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			unsigned int seen = READ_ONCE(tis->irqs);
 			unsigned long t0 = jiffies;
 
-			wait_event_killable_timeout(tis->wq,
-						    tis_wait_over(tis, mask,
-								  abortable),
-						    slice);
+			tis_wait_slice(tis, mask, abortable, slice);
 			/*
 			 * Ready after a whole slice with no interrupt handled:
 			 * lost.  A few in a row (the line disabled by the

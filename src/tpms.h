@@ -113,6 +113,9 @@ struct tpms_chip {
 	u64 rm_epoch;			/* TPM2_Shutdown(STATE)s, under @lock */
 	unsigned int rm_orphans;	/* closed spaces listed, @spaces_lock */
 	bool rm_used;			/* a space was opened, @spaces_lock */
+	/* the space whose objects stay loaded after its command, @lock */
+	struct tpms_space *rm_resident;
+	bool no_kill;			/* the sequence under way ends, @lock */
 
 	struct tpms_stats stats;
 };
@@ -128,8 +131,10 @@ extern dev_t tpms_devt;
 extern struct class *tpms_rm_class;
 extern bool tpms_hwrng_enable;
 int tpms_get_ops(struct tpms_chip *chip);
-int tpms_try_get_ops(struct tpms_chip *chip);
+int tpms_get_ops_rng(struct tpms_chip *chip, bool wait);
 int tpms_get_ops_wait(struct tpms_chip *chip);
+struct tpms_space;
+int tpms_get_ops_space(struct tpms_chip *chip, struct tpms_space *sp);
 void tpms_put_ops(struct tpms_chip *chip);
 int tpms_wait_awake(struct tpms_chip *chip);
 ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
@@ -147,12 +152,12 @@ int tpms_cdev_init(void);
 void tpms_cdev_exit(void);
 
 /* space.c */
-struct tpms_space;
 int tpms_rm_check_params(void);
 int tpms_rm_add(struct tpms_chip *chip);
 void tpms_rm_del(struct tpms_chip *chip);
 void tpms_rm_flush_chip(struct tpms_chip *chip);
 void tpms_rm_fenced(struct tpms_chip *chip);
+void tpms_rm_evict(struct tpms_chip *chip);
 struct tpms_space *tpms_space_new(struct tpms_chip *chip);
 void tpms_space_close(struct tpms_space *sp);
 ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,

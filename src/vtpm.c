@@ -40,6 +40,9 @@
 #include "tpms.h"
 #include "tpm_safe_ioctl.h"
 
+/* a wait that must not be cut checks for a kill this often */
+#define TPMS_VTPM_SLICE	(HZ / 4)
+
 #define TPMS_VTPM_NAME	"tpm_safe_vtpm"
 
 static unsigned int tpms_vtpm_autosuspend_ms = 200;
@@ -128,16 +131,37 @@ static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	return rc;
 }
 
+/* The response is in, the server left, or the chip is going away. */
+static bool tpms_vtpm_answered(struct tpms_chip *chip)
+{
+	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
+
+	return READ_ONCE(vtpm->rsp_ready) || READ_ONCE(vtpm->server_gone) ||
+	       tpms_chip_aborting(chip);
+}
+
 static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
 {
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
-	long rc;
+	unsigned long stop = jiffies + timeout;
+	long rc = 0;
 
-	rc = wait_event_killable_timeout(vtpm->cli_wq,
-					 READ_ONCE(vtpm->rsp_ready) ||
-					 READ_ONCE(vtpm->server_gone) ||
-					 tpms_chip_aborting(chip),
-					 timeout);
+	if (tpms_chip_killable(chip)) {
+		rc = wait_event_killable_timeout(vtpm->cli_wq,
+						 tpms_vtpm_answered(chip),
+						 timeout);
+	} else {
+		/* unkillable, but a killed caller waits a grace period at most */
+		while (!tpms_vtpm_answered(chip) &&
+		       !tpms_chip_killed(chip, &stop) &&
+		       time_before(jiffies, stop))
+			wait_event_idle_timeout(vtpm->cli_wq,
+						tpms_vtpm_answered(chip),
+						min_t(long, stop - jiffies,
+						      TPMS_VTPM_SLICE));
+		if (!tpms_vtpm_answered(chip) && fatal_signal_pending(current))
+			rc = -EINTR;
+	}
 	if (READ_ONCE(vtpm->rsp_ready))
 		return 0;
 	if (rc < 0)

@@ -3,7 +3,8 @@
 """The resource manager node (/dev/tpmsafermN) from raw TPM 2.0 commands:
 isolation of spaces, virtual handles, the manager's own answers, slot
 exhaustion, bad input, close and kill leaving nothing in the TPM (read on
-the raw node), and the context gap.  TAP on stdout.
+the raw node), the context gap, and the objects a space leaves loaded between its
+commands.  TAP on stdout.
 
 usage: rm.py basics --rm /dev/tpmsafermN --raw /dev/tpmsafeN
        rm.py kill --rm ... --raw ... [--rounds N]
@@ -26,7 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tpmsafe as T  # noqa: E402
 
 ST_SESSIONS = 0x8002
+CC_EVICT_CONTROL = 0x120
 CC_CREATE_PRIMARY = 0x131
+CC_CREATE = 0x153
+CC_LOAD = 0x157
 CC_CONTEXT_LOAD = 0x161
 CC_CONTEXT_SAVE = 0x162
 CC_FLUSH_CONTEXT = 0x165
@@ -71,6 +75,42 @@ def create_primary():
     body += struct.pack(">H", len(public)) + public
     body += struct.pack(">HI", 0, 0)                    # outsideInfo, PCRs
     return T.cmd(CC_CREATE_PRIMARY, body, ST_SESSIONS)
+
+
+def sign_public():
+    """ECDSA P-256 signing key template"""
+    public = struct.pack(">HHIH", 0x0023, 0x000B, 0x00040072, 0)
+    public += struct.pack(">HHHHH", 0x0010, 0x0018, 0x000B, 0x0003, 0x0010)
+    public += struct.pack(">HH", 0, 0)
+    return struct.pack(">H", len(public)) + public
+
+
+def create(parent):
+    body = struct.pack(">I", parent) + pw_auth()
+    body += struct.pack(">HHH", 4, 0, 0) + sign_public()
+    body += struct.pack(">HI", 0, 0)
+    return T.cmd(CC_CREATE, body, ST_SESSIONS)
+
+
+def created(rsp):
+    """outPrivate and outPublic (each with its size) of a Create answer"""
+    off = 14
+    n = struct.unpack(">H", rsp[off:off + 2])[0]
+    priv = rsp[off:off + 2 + n]
+    off += 2 + n
+    n = struct.unpack(">H", rsp[off:off + 2])[0]
+    return priv, rsp[off:off + 2 + n]
+
+
+def load(parent, priv, pub):
+    body = struct.pack(">I", parent) + pw_auth() + priv + pub
+    return T.cmd(CC_LOAD, body, ST_SESSIONS)
+
+
+def evict_control(obj, persistent):
+    body = struct.pack(">II", RH_OWNER, obj) + pw_auth()
+    return T.cmd(CC_EVICT_CONTROL, body + struct.pack(">I", persistent),
+                 ST_SESSIONS)
 
 
 def start_session(policy=True):
@@ -238,6 +278,28 @@ def basics(a):
     tap(raw_empty(a.raw, 1), "closing A and B leaves nothing in the TPM",
         raw_handles(a.raw))
 
+    # a session its client saves (ContextSave) is the client's: loaded
+    # again, handed to another space, or by the next process (tpm2-tools)
+    D, E = Space(a.rm), Space(a.rm)
+    s3 = D.handle(start_session())
+    rc, rsp = D.send(h_cmd(CC_CONTEXT_SAVE, s3))
+    tap(rc == 0, "D's client saves its session (0x%x)" % rc)
+    rc, rsp = D.send(T.cmd(CC_CONTEXT_LOAD, rsp[10:] if rsp else b""))
+    h3 = struct.unpack(">I", rsp[10:14])[0] if rc == 0 else 0
+    tap(rc == 0 and h3 & 0xFFFFFF == s3 & 0xFFFFFF and
+        D.send(h_cmd(CC_POLICY_GET_DIGEST, h3))[0] == 0,
+        "...loads it again and it works (0x%x, 0x%08x)" % (rc, h3))
+    rc, rsp = D.send(h_cmd(CC_CONTEXT_SAVE, h3))
+    D.close()
+    tap(rc == 0, "...saves it again and closes (0x%x)" % rc)
+    rc, rsp = E.send(T.cmd(CC_CONTEXT_LOAD, rsp[10:])) if rc == 0 else (rc, None)
+    he = struct.unpack(">I", rsp[10:14])[0] if rc == 0 else 0
+    tap(rc == 0 and E.send(h_cmd(CC_POLICY_GET_DIGEST, he))[0] == 0,
+        "E, opened before, loads it after D closed: it works (0x%x)" % rc)
+    E.close()
+    tap(raw_empty(a.raw, 1), "E's close flushes it: nothing left in the TPM",
+        raw_handles(a.raw))
+
     # exhaustion: SLOTS objects and sessions, then the manager's errors
     C = Space(a.rm)
     for what, make, full in (("objects", create_primary, RC_OBJECT_MEMORY),
@@ -255,6 +317,82 @@ def basics(a):
             C.send(make())[0] == 0, "...after a flush the space makes one again")
     C.close()
     tap(raw_empty(a.raw, 1), "closing a full space leaves nothing in the TPM",
+        raw_handles(a.raw))
+    resident(a)
+
+
+def resident(a):
+    """a space's objects stay loaded after its command, until anyone
+    else's command (another space's, the raw node's) flushes them first"""
+    num = int(a.raw.rsplit("tpmsafe", 1)[1])
+
+    def commands():
+        with open("/sys/class/tpm_safe/tpmsafe%d/stats/commands" % num) as f:
+            return int(f.read())
+
+    def loaded():
+        """{number of objects: number loaded} of this process's spaces"""
+        me = "tpmsafe%d space pid %d objects" % (num, os.getpid())
+        out = {}
+        for ln in T.read_text("/sys/kernel/debug/tpm_safe/spaces").splitlines():
+            if ln.startswith(me + " "):
+                objs = ln[len(me):].split(" sessions")[0].split()
+                out[len(objs)] = sum("(loaded)" in o for o in objs)
+        return out
+
+    A, B = Space(a.rm), Space(a.rm)
+    k = A.handle(create_primary())
+    tap(loaded() == {1: 1, 0: 0}, "A's new object stays loaded after its command",
+        loaded())
+    B.handle(create_primary())
+    B.handle(create_primary())
+    tap(loaded() == {1: 0, 2: 1},
+        "B's commands flushed A's object, B's second one B's first",
+        loaded())
+    rc = A.send(h_cmd(CC_READ_PUBLIC, k))[0]
+    tap(rc == 0 and loaded() == {1: 1, 2: 0},
+        "A's next command flushed B's and loaded A's again (0x%x)" % rc,
+        loaded())
+    # the fewest of 3 tries: a hwrng read in between costs a flush and load
+    fewest = None
+    for _ in range(3):
+        c0 = commands()
+        bad = sum(A.send(h_cmd(CC_READ_PUBLIC, k))[0] != 0 for _ in range(3))
+        n = commands() - c0
+        fewest = n if fewest is None else min(fewest, n)
+    tap(bad == 0 and fewest == 3,
+        "3 commands on A's loaded object reach the TPM as 3 commands, "
+        "nothing loaded, saved or flushed (fewest of 3 tries: %s)" % fewest)
+    tap(not raw_handles(a.raw),
+        "a raw-node command finds nothing of theirs in the TPM",
+        raw_handles(a.raw))
+    tap(loaded() == {1: 0, 2: 0}, "...it flushed A's object first", loaded())
+    rc = A.send(h_cmd(CC_READ_PUBLIC, k))[0]
+    tap(rc == 0, "A's object loads again when named (0x%x)" % rc)
+    B.close()
+
+    # two of A's objects loaded, and a command that loads a persistent key
+    # and needs a slot of its own: the TPM's 3 slots are not enough until
+    # the manager takes out what the command does not name
+    pers = 0x81000F00
+    rc = A.send(evict_control(k, pers))[0]
+    tap(rc == 0, "A's primary made persistent (0x%08x, 0x%x)" % (pers, rc))
+    try:
+        p2 = A.handle(create_primary())
+        rc, rsp = A.send(create(p2))
+        k2 = A.handle(load(p2, *created(rsp))) if rc == 0 else None
+        tap(k2 is not None and loaded() == {3: 2},
+            "A loaded a key under its second primary: two of its objects "
+            "loaded (0x%x)" % rc, loaded())
+        rc = A.send(create(pers))[0]
+        tap(rc == 0, "...a Create under the persistent key succeeds (0x%x)" % rc)
+        rc = A.send(h_cmd(CC_READ_PUBLIC, k2))[0] if k2 else None
+        tap(rc == 0, "...and A's key still works (%s)" % rc)
+    finally:
+        rc = A.send(evict_control(pers, pers))[0]
+        tap(rc == 0, "the persistent key removed (0x%x)" % rc)
+    A.close()
+    tap(raw_empty(a.raw, 1), "closing A (resident) and B leaves nothing in the TPM",
         raw_handles(a.raw))
 
 
