@@ -3,7 +3,9 @@
 # one boot, on the built-in tpm_tis, tpm_safe_tis (polling, irq=5), the
 # kernel's tpm_vtpm_proxy, tpm_safe_vtpm, and swtpm's own socket (the floor);
 # and the resource managers: /dev/tpmrmN against /dev/tpmsafermN, each
-# with GetRandom and a keyed sign (one ContextLoad per command).
+# with GetRandom and a keyed sign (one client: upstream loads, saves and
+# flushes the key around each sign, tpm_safe keeps it loaded; and two
+# clients at once, each sign after the other's: both load and flush it).
 . tests/guest/lib.sh
 N=${BENCH_N:-1000}
 J=/tmp/results/bench.json
@@ -16,10 +18,17 @@ all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 all3 --dev /dev/tpm0 --path tpm_tis --label "built-in tpm_tis"
 rm2() { for c in getrandom sign; do lat --cmd $c "$@"; done; }
 rm2 --dev /dev/tpmrm0 --path tpmrm_tis --label "built-in tpm_tis, /dev/tpmrm0"
+# two spaces signing at once: each sign meets the other's key in the TPM
+two() {
+	python3 tests/guest/latency.py --n $N --json $J --cmd sign --path "$1" \
+		--label "$1, 2 spaces" --dev "$2,$2" | sed 's/^/# /'
+}
+two tpmrm_tis-2spaces /dev/tpmrm0
 check "module loads" load_module
 check "QEMU TPM moved to tpm_safe_tis" sh -c "echo -n $DEV > $P/drivers/tpm_tis/unbind && echo -n $DEV > $P/drivers/tpm_safe_tis/bind"
 all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-poll --label "tpm_safe_tis polling"
 rm2 --dev /dev/tpmsaferm0 --path tpm_safe_rm_tis --label "tpm_safe_tis polling, /dev/tpmsaferm0"
+two tpm_safe_rm_tis-2spaces /dev/tpmsaferm0
 check "reload with irq=5" sh -c "rmmod tpm_safe && insmod ${KO:-tpm_safe.ko} irq=5"
 wait_for "[ -e /dev/tpmsafe0 ]" 10
 check "interrupts in use" sh -c "dmesg | tail -n 5 | grep -q 'using IRQ 5'"
@@ -40,10 +49,12 @@ check "swtpm --vtpm-proxy created $vp" [ -n "$vp" ]
 all3 --dev "$vp" --path vtpm_proxy --label "kernel tpm_vtpm_proxy"
 rm2 --dev "${vp%/tpm*}/tpmrm${vp##*/tpm}" --path tpmrm_vtpm_proxy \
 	--label "kernel tpm_vtpm_proxy, its tpmrm node"
+two tpmrm_vtpm_proxy-2spaces "${vp%/tpm*}/tpmrm${vp##*/tpm}"
 
 vtpm_start /tmp/bench-vtpm || nok "swtpm attaches to tpm_safe_vtpm"
 all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
 rm2 --dev /dev/tpmsaferm$VT_NUM --path tpm_safe_rm_vtpm --label "tpm_safe_vtpm, /dev/tpmsaferm$VT_NUM"
+two tpm_safe_rm_vtpm-2spaces /dev/tpmsaferm$VT_NUM
 
 # four clients, each on its own virtual TPM, as threads of one process
 multi() {
