@@ -76,9 +76,7 @@ int tpms_chip_num(struct tpms_chip *chip);
 const char *tpms_chip_name(struct tpms_chip *chip);
 bool tpms_chip_aborting(struct tpms_chip *chip);
 bool tpms_chip_killable(struct tpms_chip *chip);
-bool tpms_chip_killed(struct tpms_chip *chip, unsigned long *stop);
-/* how long a killed caller still waits for a command it must not cut */
-#define TPMS_KILL_GRACE_MS	5000
+bool tpms_chip_killed(struct tpms_chip *chip);
 
 int tpms_chip_pm_suspend(struct tpms_chip *chip);
 int tpms_chip_pm_resume(struct tpms_chip *chip);

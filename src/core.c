@@ -179,9 +179,8 @@ EXPORT_SYMBOL_GPL(tpms_chip_aborting);
  *
  * False while a resource-manager space's command sequence runs: it goes
  * to its end for a caller being killed, so that nothing the TPM made is
- * lost.  Backends then wait unkillable (TASK_IDLE), checking
- * tpms_chip_killed() between slices: a killed caller waits a grace period
- * at most.
+ * lost.  Backends then wait unkillable (TASK_IDLE) to the command's
+ * timeout, as upstream's TPM core always does.
  */
 bool tpms_chip_killable(struct tpms_chip *chip)
 {
@@ -192,27 +191,12 @@ EXPORT_SYMBOL_GPL(tpms_chip_killable);
 /**
  * tpms_chip_killed() - does a fatal signal end the backend's wait now?
  * @chip: the chip, inside the fence
- * @stop: the wait's deadline (jiffies)
  *
- * While the chip is not killable (tpms_chip_killable()) a caller being
- * killed still waits, but a grace period at most (TPMS_KILL_GRACE_MS):
- * @stop is moved in.  A wait that ends at its deadline with a fatal
- * signal pending returns -EINTR, not -ETIME.
- *
- * Return: true when the wait should end with -EINTR now.
+ * Return: true when the caller is being killed and the chip is killable.
  */
-bool tpms_chip_killed(struct tpms_chip *chip, unsigned long *stop)
+bool tpms_chip_killed(struct tpms_chip *chip)
 {
-	unsigned long grace;
-
-	if (!fatal_signal_pending(current))
-		return false;
-	if (!chip->no_kill)
-		return true;
-	grace = jiffies + msecs_to_jiffies(TPMS_KILL_GRACE_MS);
-	if (time_after(*stop, grace))
-		*stop = grace;
-	return false;
+	return !chip->no_kill && fatal_signal_pending(current);
 }
 EXPORT_SYMBOL_GPL(tpms_chip_killed);
 
@@ -321,9 +305,17 @@ static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode,
 	rc = tpms_power_up(chip);
 	if (rc)
 		goto out_unlock;
-	/* objects a space left loaded go before anyone else's command */
-	if (evict && chip->rm_resident && chip->rm_resident != keep)
-		tpms_rm_evict(chip);
+	/*
+	 * Objects a space left loaded go before anyone else's command; a TPM
+	 * that stops answering midway keeps the others out.
+	 */
+	if (evict && chip->rm_resident && chip->rm_resident != keep) {
+		rc = tpms_rm_evict(chip);
+		if (rc) {
+			tpms_power_down(chip);
+			goto out_unlock;
+		}
+	}
 	return 0;
 
 out_unlock:
@@ -582,12 +574,15 @@ static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 	    !test_bit(TPMS_F_SUSPENDED, &chip->flags)) {
 		mutex_lock(&chip->lock);
 		set_bit(TPMS_F_FINAL, &chip->flags);
+		/* a killed unbind or rmmod still leaves nothing behind */
+		chip->no_kill = true;
 		if (!tpms_power_up(chip)) {
 			/* the resource manager's spaces leave nothing behind */
 			tpms_rm_flush_chip(chip);
 			tpms_tpm2_shutdown(chip, TPM2_SU_CLEAR);
 			tpms_power_down(chip);
 		}
+		chip->no_kill = false;
 		clear_bit(TPMS_F_FINAL, &chip->flags);
 		mutex_unlock(&chip->lock);
 	}

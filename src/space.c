@@ -823,18 +823,30 @@ static int tpms_space_unload_objs(struct tpms_space *sp)
  *
  * Each is saved first if its saved context is not current, then flushed,
  * and loaded again when named.  When the TPM stops answering midway the
- * space stays resident: the next entry tries again, and closing it
- * flushes what is left.
+ * space stays resident: the caller's entry fails, the next one tries
+ * again, and closing the space flushes what is left.  Handles from before
+ * a system sleep are only forgotten (the TPM dropped them).
+ *
+ * Return: 0, or the transport error.
  */
-void tpms_rm_evict(struct tpms_chip *chip)
+int tpms_rm_evict(struct tpms_chip *chip)
 {
+	struct tpms_space *sp = chip->rm_resident;
 	bool no_kill = chip->no_kill;
+	int rc = 0;
 
+	if (sp->epoch != chip->rm_epoch) {
+		tpms_rm_new_epoch(sp);
+		chip->rm_resident = NULL;
+		return 0;
+	}
 	/* for a caller being killed too: nothing is left half flushed */
 	chip->no_kill = true;
-	if (!tpms_space_unload_objs(chip->rm_resident))
+	rc = tpms_space_unload_objs(sp);
+	if (!rc)
 		chip->rm_resident = NULL;
 	chip->no_kill = no_kill;
+	return rc;
 }
 
 /**
@@ -1063,8 +1075,11 @@ static bool tpms_space_flush(struct tpms_space *sp, bool *talk)
 				rc = tpms_rm_load(chip, &s->ctx, &h);
 				if (rc < 0) {
 					*talk = false;
-				} else if (rc) {
+				} else if (tpms_rm_rc_gone(rc)) {
 					h = 0;
+				} else if (rc) {
+					/* still valid: its handle is its own */
+					h = s->handle;
 				} else {
 					s->handle = h;
 					s->loaded = true;

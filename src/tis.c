@@ -208,10 +208,10 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			return 0;
 		if (abortable && tpms_chip_aborting(tis->chip))
 			return -ENODEV;
-		if (tpms_chip_killed(tis->chip, &stop))
-			return -EINTR;
 		if (time_after(jiffies, stop))
-			return fatal_signal_pending(current) ? -EINTR : -ETIME;
+			return -ETIME;
+		if (tpms_chip_killed(tis->chip))
+			return -EINTR;
 		if (READ_ONCE(tis->irq) > 0 && !(mask & STS_COMMAND_READY)) {
 			/* slices, so that a lost interrupt costs 10 ms at most */
 			long slice = min_t(long, max_t(long, stop - jiffies, 1),

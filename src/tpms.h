@@ -157,7 +157,7 @@ int tpms_rm_add(struct tpms_chip *chip);
 void tpms_rm_del(struct tpms_chip *chip);
 void tpms_rm_flush_chip(struct tpms_chip *chip);
 void tpms_rm_fenced(struct tpms_chip *chip);
-void tpms_rm_evict(struct tpms_chip *chip);
+int tpms_rm_evict(struct tpms_chip *chip);
 struct tpms_space *tpms_space_new(struct tpms_chip *chip);
 void tpms_space_close(struct tpms_space *sp);
 ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,

@@ -40,9 +40,6 @@
 #include "tpms.h"
 #include "tpm_safe_ioctl.h"
 
-/* a wait that must not be cut checks for a kill this often */
-#define TPMS_VTPM_SLICE	(HZ / 4)
-
 #define TPMS_VTPM_NAME	"tpm_safe_vtpm"
 
 static unsigned int tpms_vtpm_autosuspend_ms = 200;
@@ -143,7 +140,6 @@ static bool tpms_vtpm_answered(struct tpms_chip *chip)
 static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
 {
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
-	unsigned long stop = jiffies + timeout;
 	long rc = 0;
 
 	if (tpms_chip_killable(chip)) {
@@ -151,16 +147,8 @@ static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
 						 tpms_vtpm_answered(chip),
 						 timeout);
 	} else {
-		/* unkillable, but a killed caller waits a grace period at most */
-		while (!tpms_vtpm_answered(chip) &&
-		       !tpms_chip_killed(chip, &stop) &&
-		       time_before(jiffies, stop))
-			wait_event_idle_timeout(vtpm->cli_wq,
-						tpms_vtpm_answered(chip),
-						min_t(long, stop - jiffies,
-						      TPMS_VTPM_SLICE));
-		if (!tpms_vtpm_answered(chip) && fatal_signal_pending(current))
-			rc = -EINTR;
+		wait_event_idle_timeout(vtpm->cli_wq, tpms_vtpm_answered(chip),
+					timeout);
 	}
 	if (READ_ONCE(vtpm->rsp_ready))
 		return 0;
