@@ -367,7 +367,7 @@ static bool tpms_rm_names(const struct tpms_cmd_handles *h, u32 vhandle)
 {
 	unsigned int i;
 
-	for (i = 0; i < h->nr; i++)
+	for (i = 0; h && i < h->nr; i++)
 		if (h->handle[i] == vhandle)
 			return true;
 	return false;
@@ -405,11 +405,13 @@ static ssize_t tpms_rm_obj_out(struct tpms_chip *chip, struct tpms_rm_obj *o)
 }
 
 /*
- * The space's loaded objects the command does not name, out of the TPM.
- * Return: how many went, or a transport error.
+ * Inside the fence: the space's loaded objects out of the TPM, each saved
+ * first if dirty, but for those the command @h names (NULL: none).
+ * Return: how many went, or the transport error that stopped it (the rest
+ * stay loaded, as they are).
  */
-static int tpms_rm_make_room(struct tpms_space *sp,
-			     const struct tpms_cmd_handles *h)
+static int tpms_rm_objs_out(struct tpms_space *sp,
+			    const struct tpms_cmd_handles *h)
 {
 	unsigned int i;
 	int rc, n = 0;
@@ -449,7 +451,7 @@ static ssize_t tpms_rm_prepare(struct tpms_space *sp, u8 *cmd, u32 cc,
 		room = idx >= 0 && !sp->obj[idx].phandle;
 	}
 	if (room) {
-		rc = tpms_rm_make_room(sp, h);
+		rc = tpms_rm_objs_out(sp, h);
 		if (rc < 0)
 			return rc;
 	}
@@ -797,26 +799,6 @@ static bool tpms_space_objs_loaded(struct tpms_space *sp)
 	return false;
 }
 
-/*
- * Inside the fence: a space's loaded objects out of the TPM, each saved
- * first if dirty.  Return: 0, or the transport error that stopped it (the
- * rest stay loaded, as they are).
- */
-static int tpms_space_unload_objs(struct tpms_space *sp)
-{
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < sp->nr_obj; i++) {
-		if (!sp->obj[i].phandle)
-			continue;
-		rc = tpms_rm_obj_out(sp->chip, &sp->obj[i]);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 /**
  * tpms_rm_evict() - the resident space's objects out of the TPM
  * @chip: the chip, inside the fence, for another user than that space
@@ -842,9 +824,11 @@ int tpms_rm_evict(struct tpms_chip *chip)
 	}
 	/* for a caller being killed too: nothing is left half flushed */
 	chip->no_kill = true;
-	rc = tpms_space_unload_objs(sp);
-	if (!rc)
+	rc = tpms_rm_objs_out(sp, NULL);
+	if (rc >= 0) {
 		chip->rm_resident = NULL;
+		rc = 0;
+	}
 	chip->no_kill = no_kill;
 	return rc;
 }
@@ -927,7 +911,7 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 		/* no room for what the command loads itself: make room */
 		if (n == TPMS_HDR &&
 		    tpms_hdr_code(buf) == TPM2_RC_OBJECT_MEMORY &&
-		    tpms_rm_make_room(sp, &h) > 0) {
+		    tpms_rm_objs_out(sp, &h) > 0) {
 			memcpy(buf, hdr, sizeof(hdr));
 			n = tpms_transmit(chip, buf, bufsiz, len);
 		}
@@ -945,7 +929,7 @@ out:
 		chip->rm_resident = sp;
 	} else if (chip->rm_resident != sp && talk) {
 		/* another's are still in (the TPM stopped answering): not these */
-		tpms_space_unload_objs(sp);
+		tpms_rm_objs_out(sp, NULL);
 	}
 	chip->no_kill = false;
 	tpms_put_ops(chip);
