@@ -99,6 +99,7 @@ if [ "$mode" = all ] && ! "$QEMU_BPO/usr/bin/qemu-system-x86_64" --version >/dev
 	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root -t bookworm-backports \
 		qemu-system-x86 qemu-system-common qemu-system-data)
 	rm -rf "$QEMU_BPO.new"
+	mkdir -p "$(dirname "$QEMU_BPO")"	# a fresh machine has no cache yet
 	for f in "$tmp"/*.deb; do dpkg-deb -x "$f" "$QEMU_BPO.new"; done
 	rm -rf "$tmp" "$QEMU_BPO"
 	mv "$QEMU_BPO.new" "$QEMU_BPO"
