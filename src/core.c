@@ -259,7 +259,8 @@ enum tpms_enter_mode {
 
 /*
  * @evict: flush the objects a space left loaded (tpms_rm_evict()), unless
- * they are @keep's: false for commands that neither need nor see them.
+ * they are @keep's: false for commands that neither need nor see them, and
+ * for the sleep paths (whose eviction, if any, must not fail the entry).
  */
 static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode,
 			    bool evict, struct tpms_space *keep)
@@ -309,8 +310,8 @@ static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode,
 	 * Objects a space left loaded go before anyone else's command; a TPM
 	 * that stops answering midway keeps the others out.
 	 */
-	if (evict && chip->rm_resident && chip->rm_resident != keep) {
-		rc = tpms_rm_evict(chip);
+	if (evict && READ_ONCE(chip->rm_used)) {
+		rc = tpms_rm_evict(chip, keep);
 		if (rc) {
 			tpms_power_down(chip);
 			goto out_unlock;
@@ -375,9 +376,8 @@ int tpms_get_ops_rng(struct tpms_chip *chip, bool wait)
  * tpms_get_ops_wait() - enter the fence, waiting for the chip regardless
  * @chip: the chip
  *
- * For the system sleep paths (a command in flight always finishes first,
- * even when the task that began the sleep transition is being killed) and
- * for the cleanup of a closed space.
+ * For the cleanup of a closed space: a command in flight always finishes
+ * first, even when the closing task is being killed.
  *
  * Return: as tpms_get_ops(), never -EINTR.
  */
@@ -586,7 +586,6 @@ static void tpms_chip_fence(struct tpms_chip *chip, bool last_command)
 		clear_bit(TPMS_F_FINAL, &chip->flags);
 		mutex_unlock(&chip->lock);
 	}
-	chip->rm_resident = NULL;
 	chip->ops = NULL;
 	up_write(&chip->ops_sem);
 }
@@ -663,8 +662,12 @@ static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
 			int rc;
 
 			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
-			/* fails when gone or already suspended */
-			rc = tpms_get_ops_wait(chip);
+			/*
+			 * Waits out a command in flight; fails when gone or
+			 * already suspended.  The server keeps what is loaded.
+			 */
+			rc = tpms_fence_enter(chip, TPMS_ENTER_WAIT, false,
+					      NULL);
 			set_bit(TPMS_F_SUSPENDED, &chip->flags);
 			if (!rc)
 				tpms_put_ops(chip);
@@ -781,9 +784,11 @@ EXPORT_SYMBOL_GPL(tpms_chip_unregister);
  * tpms_chip_pm_suspend() - system sleep: fence the chip as suspended
  * @chip: the chip
  *
- * Enters the fence, sends TPM2_Shutdown(STATE) and marks the chip
- * suspended: from then on every entry point refuses (-EAGAIN; the hwrng
- * returns no data) without touching the backend.  Never fails: a TPM that
+ * Enters the fence, saves and flushes what a space left loaded (its saved
+ * contexts outlive the sleep), sends TPM2_Shutdown(STATE) whether or not
+ * that worked, and marks the chip suspended: from then on every entry
+ * point refuses (-EAGAIN; the hwrng returns no data) without touching the
+ * backend.  Never fails: a TPM that
  * does not answer must not abort system suspend.  A process-served chip
  * is already held suspended by then (tpms_pm_notify()), and gets no
  * TPM2_Shutdown: its server keeps its state.
@@ -795,7 +800,8 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	int rc;
 
 	set_bit(TPMS_F_DEV_ASLEEP, &chip->flags);
-	rc = tpms_get_ops_wait(chip);
+	/* a failed eviction must not keep TPM2_Shutdown from being sent */
+	rc = tpms_fence_enter(chip, TPMS_ENTER_WAIT, false, NULL);
 	if (rc) {
 		/* gone, or held since sleep prepare: nothing reaches the TPM */
 		set_bit(TPMS_F_SUSPENDED, &chip->flags);
@@ -804,6 +810,13 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	/* a userspace server is frozen by now: it cannot answer */
 	if (test_bit(TPMS_F_TPM2, &chip->flags) &&
 	    !(chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO)) {
+		/*
+		 * Saved contexts outlive Startup(STATE): a space's loaded
+		 * objects are saved first.  What a TPM that stops answering
+		 * keeps is forgotten at the next entry (the new epoch).
+		 */
+		if (READ_ONCE(chip->rm_used))
+			tpms_rm_evict(chip, NULL);
 		tpms_tpm2_shutdown(chip, TPM2_SU_STATE);
 		/* what is loaded now is gone after Startup(STATE) */
 		chip->rm_epoch++;

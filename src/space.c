@@ -14,8 +14,9 @@
  * that sent a command stay loaded after it (the chip's resident space):
  * its next command finds them in place, and the fence flushes them before
  * anyone else's command (another space's, the raw node's, the driver's
- * own, a system sleep's), so no other user ever sees them.  A space's
- * command flushes first what of its own it does not name.
+ * own), so no other user ever sees them; a system sleep saves and flushes
+ * them before TPM2_Shutdown(STATE).  A space's command flushes first what
+ * of its own it does not name.
  * Commands the TPM does not implement, commands too short for their
  * handles, and commands that would make an object or session the space has
  * no slot for, are answered here with a resource-manager error and never
@@ -387,6 +388,9 @@ static ssize_t tpms_rm_obj_out(struct tpms_chip *chip, struct tpms_rm_obj *o)
 		rc = tpms_rm_save(chip, o->phandle, &o->ctx);
 		if (rc < 0 && rc != -ENOMEM)
 			return rc;
+		/* saved: current, whatever becomes of the flush */
+		if (!rc)
+			o->dirty = false;
 	}
 	if (!tpms_rm_rc_gone(rc)) {
 		flush = tpms_rm_flush(chip, o->phandle);
@@ -399,7 +403,6 @@ static ssize_t tpms_rm_obj_out(struct tpms_chip *chip, struct tpms_rm_obj *o)
 		tpms_rm_obj_free(o);
 	} else {
 		o->phandle = 0;
-		o->dirty = false;
 	}
 	return 0;
 }
@@ -656,7 +659,7 @@ static ssize_t tpms_rm_sess_save(struct tpms_chip *chip, struct tpms_rm_sess *s,
 
 /*
  * After each command: save what is new or changed; objects stay loaded
- * (the chip's resident space, see tpms_rm_evict()), sessions go out.
+ * until another's command (tpms_rm_evict()), sessions go out.
  * After a transport error nothing more is sent: what is still loaded stays
  * marked so, the next command uses it, and closing the space flushes it.
  * Sessions the TPM cannot save for the context gap are saved again once
@@ -722,17 +725,20 @@ static long tpms_rm_unload(struct tpms_space *sp, bool *talk)
 
 /*
  * After a system resume (Startup(STATE)) the TPM has dropped whatever was
- * loaded: forget it.  Objects keep their saved contexts.
+ * loaded: forget it.  Objects keep their saved contexts, unless they
+ * changed since (a saved context behind the object is stale: forgotten).
  */
 static void tpms_rm_new_epoch(struct tpms_space *sp)
 {
 	unsigned int i;
 
 	for (i = 0; i < sp->nr_obj; i++) {
-		if (sp->obj[i].used && !sp->obj[i].ctx.data)
-			tpms_rm_obj_free(&sp->obj[i]);
-		sp->obj[i].phandle = 0;
-		sp->obj[i].dirty = false;
+		struct tpms_rm_obj *o = &sp->obj[i];
+
+		if (o->used && (!o->ctx.data || o->dirty))
+			tpms_rm_obj_free(o);
+		o->phandle = 0;
+		o->dirty = false;
 	}
 	for (i = 0; i < sp->nr_sess; i++)
 		if (sp->sess[i].loaded)
@@ -800,35 +806,55 @@ static bool tpms_space_objs_loaded(struct tpms_space *sp)
 }
 
 /**
- * tpms_rm_evict() - the resident space's objects out of the TPM
- * @chip: the chip, inside the fence, for another user than that space
+ * tpms_rm_evict() - other spaces' objects out of the TPM
+ * @chip: the chip, inside the fence
+ * @keep: the space whose objects stay loaded (the caller's), or NULL
  *
- * Each is saved first if its saved context is not current, then flushed,
- * and loaded again when named.  When the TPM stops answering midway the
- * space stays resident: the caller's entry fails, the next one tries
- * again, and closing the space flushes what is left.  Handles from before
- * a system sleep are only forgotten (the TPM dropped them).
+ * A space's objects stay loaded after its command; before anyone else's
+ * each is saved first if its saved context is not current, then flushed,
+ * and loaded again when named.  At most one space has objects loaded; the
+ * walk finds it wherever it is, a closed one included, with no other
+ * bookkeeping than @chip->rm_loaded.  What a TPM that stops answering
+ * keeps stays as it is: the caller's entry fails, the next one tries
+ * again, and closing a space flushes what is left.  Handles from before a
+ * system sleep are only forgotten (the TPM dropped them).
  *
  * Return: 0, or the transport error.
  */
-int tpms_rm_evict(struct tpms_chip *chip)
+int tpms_rm_evict(struct tpms_chip *chip, struct tpms_space *keep)
 {
-	struct tpms_space *sp = chip->rm_resident;
 	bool no_kill = chip->no_kill;
+	struct tpms_space *sp;
 	int rc = 0;
 
-	if (sp->epoch != chip->rm_epoch) {
-		tpms_rm_new_epoch(sp);
-		chip->rm_resident = NULL;
+	if (!chip->rm_loaded)
 		return 0;
-	}
 	/* for a caller being killed too: nothing is left half flushed */
 	chip->no_kill = true;
-	rc = tpms_rm_objs_out(sp, NULL);
-	if (rc >= 0) {
-		chip->rm_resident = NULL;
+	for (;;) {
+		/*
+		 * Chosen under the list lock; sent without it.  Inside the
+		 * fence a space is freed only under the chip lock, held here.
+		 */
+		mutex_lock(&chip->spaces_lock);
+		list_for_each_entry(sp, &chip->spaces, node)
+			if (sp != keep && tpms_space_objs_loaded(sp))
+				break;
+		mutex_unlock(&chip->spaces_lock);
+		if (list_entry_is_head(sp, &chip->spaces, node))
+			break;
+		if (sp->epoch != chip->rm_epoch) {
+			tpms_rm_new_epoch(sp);
+			continue;
+		}
+		/* with no handle named, all go or the TPM stopped answering */
+		rc = tpms_rm_objs_out(sp, NULL);
+		if (rc < 0)
+			break;
 		rc = 0;
 	}
+	if (!rc)
+		chip->rm_loaded = keep && tpms_space_objs_loaded(keep);
 	chip->no_kill = no_kill;
 	return rc;
 }
@@ -920,17 +946,11 @@ ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
 					   &h, get_cap ? cap : NULL);
 	}
 out:
+	/* the space's objects stay loaded (tpms_rm_evict()) */
 	rc = tpms_rm_unload(sp, &talk);
 	tpms_rm_flush_orphans(chip, talk);
-	if (!tpms_space_objs_loaded(sp)) {
-		if (chip->rm_resident == sp)
-			chip->rm_resident = NULL;
-	} else if (!chip->rm_resident) {
-		chip->rm_resident = sp;
-	} else if (chip->rm_resident != sp && talk) {
-		/* another's are still in (the TPM stopped answering): not these */
-		tpms_rm_objs_out(sp, NULL);
-	}
+	if (tpms_space_objs_loaded(sp))
+		chip->rm_loaded = true;
 	chip->no_kill = false;
 	tpms_put_ops(chip);
 	if (!rc || n < 0)
@@ -962,7 +982,7 @@ struct tpms_space *tpms_space_new(struct tpms_chip *chip)
 	get_device(&chip->dev);
 	sp->pid = task_tgid_nr(current);
 	mutex_lock(&chip->spaces_lock);
-	chip->rm_used = true;
+	WRITE_ONCE(chip->rm_used, true);
 	list_add_tail(&sp->node, &chip->spaces);
 	mutex_unlock(&chip->spaces_lock);
 	return sp;
@@ -1034,8 +1054,6 @@ static bool tpms_space_flush(struct tpms_space *sp, bool *talk)
 	ssize_t rc;
 	u32 h;
 
-	if (chip->rm_resident == sp)
-		chip->rm_resident = NULL;
 	if (sp->epoch != chip->rm_epoch)
 		tpms_rm_new_epoch(sp);
 	for (i = 0; i < sp->nr_obj; i++) {
@@ -1078,9 +1096,7 @@ static bool tpms_space_flush(struct tpms_space *sp, bool *talk)
 		}
 		tpms_rm_sess_free(s);
 	}
-	/* what may still be loaded goes before anyone else's command */
-	if (!all && !chip->rm_resident && tpms_space_objs_loaded(sp))
-		chip->rm_resident = sp;
+	/* what is still loaded goes before anyone else's command (evict) */
 	return all;
 }
 
@@ -1155,7 +1171,6 @@ void tpms_rm_flush_chip(struct tpms_chip *chip)
 	list_for_each_entry(sp, &chip->spaces, node)
 		tpms_space_flush(sp, &talk);
 	mutex_unlock(&chip->spaces_lock);
-	chip->rm_resident = NULL;
 	if (talk && chip->rm_used)
 		tpms_rm_flush_rest(chip);
 }
@@ -1213,7 +1228,6 @@ static void tpms_rm_flush_orphans(struct tpms_chip *chip, bool talk)
 void tpms_rm_fenced(struct tpms_chip *chip)
 {
 	tpms_rm_reap(chip, false);
-	chip->rm_resident = NULL;
 }
 
 /* Closed, listed for the chip to flush: by ops_sem or the chip lock. */

@@ -113,8 +113,7 @@ struct tpms_chip {
 	u64 rm_epoch;			/* TPM2_Shutdown(STATE)s, under @lock */
 	unsigned int rm_orphans;	/* closed spaces listed, @spaces_lock */
 	bool rm_used;			/* a space was opened, @spaces_lock */
-	/* the space whose objects stay loaded after its command, @lock */
-	struct tpms_space *rm_resident;
+	bool rm_loaded;			/* a space's objects may be, @lock */
 	bool no_kill;			/* the sequence under way ends, @lock */
 
 	struct tpms_stats stats;
@@ -157,7 +156,7 @@ int tpms_rm_add(struct tpms_chip *chip);
 void tpms_rm_del(struct tpms_chip *chip);
 void tpms_rm_flush_chip(struct tpms_chip *chip);
 void tpms_rm_fenced(struct tpms_chip *chip);
-int tpms_rm_evict(struct tpms_chip *chip);
+int tpms_rm_evict(struct tpms_chip *chip, struct tpms_space *keep);
 struct tpms_space *tpms_space_new(struct tpms_chip *chip);
 void tpms_space_close(struct tpms_space *sp);
 ssize_t tpms_space_transmit(struct tpms_space *sp, u8 *buf, size_t bufsiz,
