@@ -9,6 +9,7 @@
 #   make test-debug   the QEMU tests on the debug kernel (KASAN, lockdep, ...)
 #   make demo         dkms-install and show the driver serving a TPM (QEMU)
 #   make bench        latency benchmarks against the kernel's own drivers
+#   make deb          the Debian package tpm-safe-dkms (dh-dkms), lintian-checked
 #   make dkms-install / dkms-remove
 
 # KVER is a kernel release or a series (6.1, 6.12, 7.3: its newest installed
@@ -40,7 +41,7 @@ SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
 .PHONY: all kernel-ok module debug check style matrix clean install dkms-install torture-long torture-long-debug \
 	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench \
-	fuzz tpm-symbols
+	fuzz tpm-symbols deb
 
 all: module
 
@@ -138,6 +139,11 @@ test-sleep: module
 
 demo:
 	tests/demo.sh
+
+# the Debian package tpm-safe-dkms (scripts/debian/), lintian-checked
+DEB_OUT ?= results/deb
+deb:
+	scripts/make-deb.sh $(DEB_OUT)
 
 bench: deps
 	tests/bench/run.sh

@@ -30,4 +30,5 @@ rc=0
 tests/qemu/run.sh --kver "$kver" --out "$top/results/demo" --timeout 300 demo || rc=$?
 echo "== guest console of the demo:"
 grep -v '^#' "$top/results/demo/share/guest.log" | grep -vE '^(ok|not ok) ' || true
+echo "== the manual: man -l scripts/man/tpm_safe.4 (installed as tpm_safe(4) by make deb's package)"
 exit $rc

@@ -68,6 +68,11 @@ tier() {
 		echo "not ok - $name exited $rc"
 		echo "$log" | tail -n 30 | sed 's/^/#   /'
 		n_nok=1
+	elif [ "$n_ok" -eq 0 ] && [ "$n_nok" -eq 0 ]; then
+		# a tier that asserted nothing tested nothing
+		echo "not ok - $name exited $rc with no TAP line"
+		echo "$log" | tail -n 30 | sed 's/^/#   /'
+		n_nok=1
 	fi
 	passed=$((passed + n_ok))
 	failed=$((failed + n_nok))
@@ -160,6 +165,9 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
 	done
+	# the Debian package, here and in the trixie root (after the dkms
+	# tiers: it starts from a clean slate and leaves one)
+	tier deb tests/deb.sh
 	tier dkms-unsupported tap_cmd "dkms reports Linux 5.10 unsupported, installs nothing" \
 		scripts/dkms-install.sh --refuses 5.10.0-30-amd64
 	tier dkms-remove tap_cmd "dkms remove cleans up, on every kernel" dkms_clean
