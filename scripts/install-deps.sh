@@ -70,7 +70,7 @@ fi
 
 missing=()
 for p in "${want[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 		missing+=("$p")
 done
 
@@ -103,7 +103,8 @@ if [ "$mode" = all ] && ! "$QEMU_BPO/usr/bin/qemu-system-x86_64" --version >/dev
 	for f in "$tmp"/*.deb; do dpkg-deb -x "$f" "$QEMU_BPO.new"; done
 	rm -rf "$tmp" "$QEMU_BPO"
 	mv "$QEMU_BPO.new" "$QEMU_BPO"
-	"$QEMU_BPO/usr/bin/qemu-system-x86_64" --version | head -n 1
+	v=$("$QEMU_BPO/usr/bin/qemu-system-x86_64" --version)
+	echo "${v%%$'\n'*}"
 fi
 
 # 7.3: the trixie root with its kernel, headers, source and userland.

@@ -19,6 +19,9 @@ pat="$pat|Object already free|Redzone overwritten|lock held when returning to us
 pat="$pat|suspicious RCU usage|Leaked|pagealloc: memory corruption|nobody cared"
 pat="$pat|Disabling IRQ #|hard LOCKUP|printk messages dropped|cannot create duplicate filename"
 pat="$pat|kmemleak: .*(disabled|[Cc]annot|fail)|kmemleak: Kernel memory leak detector disabled"
+# kmemleak's warnings about its own object tree (kmemleak_warn())
+pat="$pat|kmemleak: (Found object by alias|Freeing unknown object|Trying to color unknown object)"
+pat="$pat|kmemleak: (Scan area larger than object|Unknown object at|Partially freeing unknown object)"
 
 # Not a splat: under the fault sweep (failslab) kmemleak's own scan-area
 # allocation may fail; it then scans the whole object, stays enabled, and
