@@ -50,6 +50,13 @@ HEADERS_FOUND = $(shell ls -d /usr/src/linux-headers-*-amd64 \
 	$(if $(KERNELS),$(shell scripts/trixie-root.sh --print-dir)/usr/src/linux-headers-*-amd64) \
 	2>/dev/null | sed 's|.*/linux-headers-||')
 kernel-ok:
+	@test -n "$(KVER)" || { \
+		echo "tpm_safe: no kernel headers installed: install linux-headers-$$(uname -r)" \
+			"(the running kernel's) or a supported series' (scripts/install-deps.sh)"; exit 1; }
+	@case "$(KVER)" in *.*.*) ;; *) \
+		echo "tpm_safe: no headers of series $(KVER) installed" \
+			"(scripts/install-deps.sh installs 6.1, 6.12 and 7.3)"; \
+		echo "tpm_safe: headers found: $(or $(HEADERS_FOUND),none)"; exit 1 ;; esac
 	@case "$$(printf '%s\n' 6.1 "$(KVER)" | sort -V | head -n 1)" in 6.1) ;; *) \
 		echo "tpm_safe: Linux $(KVER) is older than 6.1, the oldest series" \
 			"tpm_safe supports (6.1, 6.12, 7.3)"; \

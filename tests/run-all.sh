@@ -92,8 +92,26 @@ tap_cmd() {
 }
 
 # static checks that do not depend on the kernel
+# make_refuses TEXT KVER: make refuses KVER, saying TEXT and the headers
+make_refuses() {
+	local out
+	if out=$(make -s module KVER="$2" 2>&1); then
+		echo "make module KVER=$2 built"
+		return 1
+	fi
+	[[ $out == *"$1"* && ( $out == *"headers found: "* || -z $2 ) ]] || { echo "$out"; return 1; }
+}
+
 static_tier() {
 	tap_cmd "make style (checkpatch --strict)" make -s style
+	tap_cmd "make KVER=5.10.0-30-amd64: older than 6.1, the headers found listed" \
+		make_refuses "is older than 6.1" 5.10.0-30-amd64
+	tap_cmd "make KVER=8.1.0-1-amd64 (no headers): names linux-headers-8.1.0-1-amd64" \
+		make_refuses "install linux-headers-8.1.0-1-amd64" 8.1.0-1-amd64
+	tap_cmd "make KVER=6.99 (a series not installed): says so" \
+		make_refuses "no headers of series 6.99 installed" 6.99
+	tap_cmd "make KVER= (none found): names linux-headers-\$(uname -r)" \
+		make_refuses "install linux-headers-$(uname -r)" ""
 }
 
 # kernel_tier S KVER KO: check, matrix and the guest module for one kernel
@@ -120,6 +138,21 @@ dkms_clean() {
 		left=$(scripts/in-root.sh dkms status -m tpm_safe 2>/dev/null)
 		[ -z "$left" ] || { echo "trixie root: $left"; return 1; }
 	fi
+}
+
+# dkms_all: every series' kernel has the module installed at once (7.3's
+# by the trixie root's dkms)
+dkms_all() {
+	local s k st
+	for s in "${series[@]}"; do
+		k=$(scripts/kernels.sh resolve "$s")
+		if [ "$(scripts/kernels.sh root "$k")" = / ]; then
+			st=$(dkms status -m tpm_safe -k "$k" 2>&1)
+		else
+			st=$(scripts/in-root.sh dkms status -m tpm_safe -k "$k" 2>&1)
+		fi
+		[[ $st == *": installed"* ]] || { echo "$s ($k): ${st:-nothing}"; return 1; }
+	done
 }
 
 if [ ${#series[@]} -eq 0 ]; then
@@ -165,6 +198,7 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
 	done
+	tier dkms-all tap_cmd "dkms status: installed for ${series[*]} at once" dkms_all
 	# the Debian package, here and in the trixie root (after the dkms
 	# tiers: it starts from a clean slate and leaves one)
 	tier deb tests/deb.sh
