@@ -310,7 +310,7 @@ static int tpms_fence_enter(struct tpms_chip *chip, enum tpms_enter_mode mode,
 	 * Objects a space left loaded go before anyone else's command; a TPM
 	 * that stops answering midway keeps the others out.
 	 */
-	if (evict && READ_ONCE(chip->rm_used)) {
+	if (evict) {
 		rc = tpms_rm_evict(chip, keep);
 		if (rc) {
 			tpms_power_down(chip);
@@ -788,10 +788,10 @@ EXPORT_SYMBOL_GPL(tpms_chip_unregister);
  * contexts outlive the sleep), sends TPM2_Shutdown(STATE) whether or not
  * that worked, and marks the chip suspended: from then on every entry
  * point refuses (-EAGAIN; the hwrng returns no data) without touching the
- * backend.  Never fails: a TPM that
- * does not answer must not abort system suspend.  A process-served chip
- * is already held suspended by then (tpms_pm_notify()), and gets no
- * TPM2_Shutdown: its server keeps its state.
+ * backend.  Never fails: a TPM that does not answer must not abort system
+ * suspend.  A process-served chip is already held suspended by then
+ * (tpms_pm_notify()), and gets no TPM2_Shutdown: its server keeps its
+ * state.
  *
  * Return: 0.
  */
@@ -815,8 +815,7 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 		 * objects are saved first.  What a TPM that stops answering
 		 * keeps is forgotten at the next entry (the new epoch).
 		 */
-		if (READ_ONCE(chip->rm_used))
-			tpms_rm_evict(chip, NULL);
+		tpms_rm_evict(chip, NULL);
 		tpms_tpm2_shutdown(chip, TPM2_SU_STATE);
 		/* what is loaded now is gone after Startup(STATE) */
 		chip->rm_epoch++;

@@ -827,6 +827,7 @@ int tpms_rm_evict(struct tpms_chip *chip, struct tpms_space *keep)
 	struct tpms_space *sp;
 	int rc = 0;
 
+	/* the fast path: no space's command left anything loaded */
 	if (!chip->rm_loaded)
 		return 0;
 	/* for a caller being killed too: nothing is left half flushed */
