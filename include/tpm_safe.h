@@ -67,6 +67,7 @@ struct tpms_backend_ops {
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,
 				  void *priv, unsigned int flags);
+void tpms_chip_set_max_cmd(struct tpms_chip *chip, size_t max);
 int tpms_chip_register(struct tpms_chip *chip);
 void tpms_chip_unregister(struct tpms_chip *chip);
 void tpms_chip_put(struct tpms_chip *chip);

@@ -111,6 +111,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->backend_ops = ops;
 	chip->priv = priv;
 	chip->backend_flags = flags;
+	chip->max_cmd = TPMS_BUFSIZE;
 
 	device_initialize(&chip->dev);
 	chip->dev.class = tpms_class;
@@ -129,6 +130,17 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	return chip;
 }
 EXPORT_SYMBOL_GPL(tpms_chip_alloc);
+
+/**
+ * tpms_chip_set_max_cmd() - the longest command the backend can take
+ * @chip: the chip, before tpms_chip_register()
+ * @max:  bytes (at most TPMS_BUFSIZE; a longer command gets -E2BIG)
+ */
+void tpms_chip_set_max_cmd(struct tpms_chip *chip, size_t max)
+{
+	chip->max_cmd = min_t(size_t, max, TPMS_BUFSIZE);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_set_max_cmd);
 
 /**
  * tpms_chip_put() - drop the backend's reference from tpms_chip_alloc()
@@ -507,6 +519,9 @@ ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 	rc = tpms_check_cmd(buf, len);
 	if (rc)
 		return rc;
+	/* the backend's buffer is smaller: refused whole, nothing is sent */
+	if (len > chip->max_cmd)
+		return -E2BIG;
 	/*
 	 * A retry response is only a header, so only those bytes need
 	 * restoring; a longer one overwrote the command and is returned.

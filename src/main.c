@@ -134,9 +134,14 @@ static int __init tpms_init(void)
 	rc = tpms_tis_init();
 	if (rc)
 		goto err_vtpm;
+	rc = tpms_crb_init();
+	if (rc)
+		goto err_tis;
 	pr_info("version %s loaded\n", TPMS_VERSION);
 	return tpms_plant();
 
+err_tis:
+	tpms_tis_exit();
 err_vtpm:
 	tpms_vtpm_exit();
 err_cdev:
@@ -151,6 +156,7 @@ static void __exit tpms_exit(void)
 {
 	int i;
 
+	tpms_crb_exit();
 	tpms_tis_exit();
 	tpms_vtpm_exit();
 	/*

@@ -77,6 +77,7 @@ struct tpms_chip {
 
 	void *priv;
 	unsigned int backend_flags;
+	size_t max_cmd;			/* longest command the backend takes */
 	int num;
 
 	unsigned long timeout[4];	/* A..D, jiffies */
@@ -193,6 +194,10 @@ void tpms_vtpm_exit(void);
 /* tis.c */
 int tpms_tis_init(void);
 void tpms_tis_exit(void);
+
+/* crb.c */
+int tpms_crb_init(void);
+void tpms_crb_exit(void);
 
 /* main.c: object accounting, so a test can prove nothing leaked */
 enum tpms_obj {

@@ -161,3 +161,47 @@ tpm_smoke_set() {
 	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh ||
 		nok "Linux TPM 2.0 selftests on $1 (exit status)"
 }
+
+# builtin_crb DEV: the sysfs folder of the kernel's CRB driver bound to DEV
+# (an ACPI driver, tpm_crb, up to 6.12; a platform driver, tpm_crb_acpi,
+# later), or nothing
+builtin_crb() {
+	for _d in /sys/bus/acpi/devices/$1/driver /sys/bus/platform/devices/$1/driver; do
+		[ -e "$_d" ] || continue
+		_d=$(readlink -f "$_d")
+		case "${_d##*/}" in tpm_safe_*) ;; *) echo "$_d"; return 0 ;; esac
+	done
+	return 1
+}
+
+# write_errno FILE VALUE: write VALUE to FILE in one write(); print OK or
+# the errno's name (dash's echo says "I/O error" for every failure)
+write_errno() {
+	python3 -c '
+import errno, os, sys
+try:
+    fd = os.open(sys.argv[1], os.O_WRONLY)
+    os.write(fd, sys.argv[2].encode())
+    print("OK")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$1" "$2"
+}
+
+# quick_rng NODE: one TPM2_GetRandom(8) from a shell (no interpreter to
+# start): the response must be 20 bytes, success, 8 random bytes
+quick_rng() {
+	exec 3<>"$1" || return 1
+	printf '\200\001\000\000\000\014\000\000\001\173\000\010' >&3 || { exec 3<&-; return 1; }
+	_r=$(dd bs=4096 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' \n')
+	exec 3<&-
+	case $_r in 80010000001400000000*) [ ${#_r} -eq 40 ] ;; *) return 1 ;; esac
+}
+
+# crb_release_builtin: a guest with -device tpm-crb boots with the kernel's
+# CRB driver bound (coexist): it lets the device go, so that the test starts
+# as with the built-in driver kept off
+crb_release_builtin() {
+	[ "${IFACE:-tis}" = crb ] || return 0
+	_b=$(builtin_crb MSFT0101:00) || return 0
+	echo -n MSFT0101:00 > $_b/unbind
+}

@@ -14,6 +14,8 @@
 #   --mode M          coexist (built-in tpm_tis keeps the device) or
 #                     exclusive (built-in TPM drivers kept off at boot)
 #   --tpm V           2 (default) or 1.2
+#   --iface I         tis (default: -device tpm-tis) or crb (-device tpm-crb)
+#   --qemu PATH       the emulator (default: the system's qemu-system-x86_64)
 #   --timeout S       whole-run limit in seconds (default 900)
 #   --out DIR         results folder (default results/qemu-<time>)
 #   --ko PATH         unstripped module used to symbolise (default ./tpm_safe.ko)
@@ -30,6 +32,8 @@ kernel=""
 root=""
 mode=coexist
 tpm=2
+iface=tis
+qemu=${TPMSAFE_QEMU:-qemu-system-x86_64}
 timeout_s=900
 out=""
 ko="$top/tpm_safe.ko"
@@ -44,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--root) root=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
 	--tpm) tpm=$2; shift 2 ;;
+	--iface) iface=$2; shift 2 ;;
+	--qemu) qemu=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
@@ -90,6 +96,7 @@ done
 	echo "TESTS=\"$*\""
 	echo "MODE=$mode"
 	echo "TPM=$tpm"
+	echo "IFACE=$iface"
 	echo "HOST_STOP=$host_stop"
 	for e in "${envs[@]}"; do echo "$e"; done
 } > "$out/share/plan"
@@ -167,13 +174,13 @@ fi
 
 start=$(date +%s.%N)
 set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+timeout -k 10 "$timeout_s" "$qemu" \
 	-machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-serial "file:$out/console.log" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
-	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" \
 	-trace enable=tpm_tis_new_active_locality -D "$out/share/qemu-trace.log" \
 	-virtfs "local,path=$root,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	"${share_repo[@]}" \
@@ -232,18 +239,22 @@ if [ -f "$out/share/fence-expected" ]; then
 fi
 # QEMU 7.2's multi-threaded TCG can run a stale translated block that still
 # holds the int3 of a kernel text patch (static keys flipped at boot), and
-# the kernel oopses in int3 before init.  That is the emulator, not the
-# module, which is not loaded yet: boot once more, and say so.  A splat
-# after init started is never retried.
-if [ "$verdict" = 1 ] && [ -z "${TPMSAFE_BOOT_RETRY:-}" ] &&
-	grep -qa 'Oops: int3' "$out/console.log" &&
+# the kernel oopses before init; the first oops may be another one the stale
+# code caused.  The module is not loaded before init (the initramfs holds
+# only 9p), so a kernel that died before init says nothing about it: boot
+# again, at most twice, and say so.  A splat after init started is never
+# retried.
+boots=${TPMSAFE_BOOT_RETRY:-1}
+if [ "$verdict" = 1 ] && [ "$boots" -lt 3 ] &&
+	grep -qaE 'Oops: |Kernel panic|BUG: ' "$out/console.log" &&
 	! grep -qa 'tpmsafe-init: running' "$out/console.log"; then
-	echo "# boot failed in the emulator (int3 oops before init, QEMU TCG): booting once more"
+	echo "# boot $boots failed in the emulator (the kernel died before init): booting again"
+	grep -aE 'Oops: |Kernel panic|BUG: |RIP: ' "$out/console.log" | head -n 4 | sed 's/^/#   /'
 	cleanup
 	trap - EXIT
-	rm -rf "$out.boot-failure"
-	mv "$out" "$out.boot-failure"
-	exec env TPMSAFE_BOOT_RETRY=1 "$0" "${args[@]}"
+	rm -rf "$out.boot-failure-$boots"
+	mv "$out" "$out.boot-failure-$boots"
+	exec env TPMSAFE_BOOT_RETRY=$((boots + 1)) "$0" "${args[@]}"
 fi
 if [ "$verdict" = 0 ]; then
 	echo "# PASS ($out)"

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-# swtpm (behind QEMU's TIS) SIGSTOPped mid-command: the command fails with
+# swtpm (behind QEMU's TIS, or its CRB in a guest with -device tpm-crb)
+# SIGSTOPped mid-command: the command fails with
 # ETIME within its duration and is cancelled; after SIGCONT the chip works;
 # unbind and module unload while a command is stuck finish within the
 # timeouts, never hang.  Bounds are liveness bounds, multiplied by
 # TIME_SCALE on slow kernels (the debug kernel).  No hwrng (hwrng=0): the
 # commands counted in flight are the client's.
 . tests/guest/lib.sh
+crb_release_builtin
 DEV=MSFT0101:00
-DRV=/sys/bus/platform/drivers/tpm_safe_tis
+DRV=/sys/bus/platform/drivers/tpm_safe_${IFACE:-tis}
 SCALE=${TIME_SCALE:-1}
 # tis_chip: S and NODE of the chip on $DEV (a rebind may get a new number
 # while the old chip's release is still pending)
@@ -74,8 +76,8 @@ wait
 set -- $(cat /tmp/one.out)
 echo "FIGURE stalled command: $1 after $2 ms"
 check "stalled command fails with ETIME" [ "$1" = ETIME ]
-# The driver gives up after the 2 s duration, but its cancel (commandReady)
-# blocks QEMU, and the guest with it, until swtpm runs again: at most
+# The driver gives up after the 2 s duration, but its cancel (TIS
+# commandReady, CRB cancel) blocks QEMU, and the guest with it, until swtpm runs again: at most
 # HOST_STOP s after the stop.
 bound=$((HOST_STOP * 1000 + 2000 * SCALE))
 check "...once swtpm runs again, plus slack ($2 ms <= $bound)" [ "$2" -le $bound ]
