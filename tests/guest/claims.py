@@ -97,7 +97,7 @@ def header_only(code):
 
 def defaults():
     want = {"stale_ms": "120000", "vtpm_autosuspend_ms": "200",
-            "tis_autosuspend_ms": "200", "hwrng": "Y",
+            "tis_autosuspend_ms": "200", "crb_autosuspend_ms": "200", "hwrng": "Y",
             "rm_objects": "16", "rm_sessions": "16"}
     got = {}
     for name in want:
