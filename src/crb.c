@@ -101,7 +101,7 @@ MODULE_PARM_DESC(crb_autosuspend_ms, "Runtime-PM autosuspend delay of CRB device
  * does (a buffer outside the resource, of size 0, or overlapping another).
  */
 static char *crb_test_layout;
-module_param_named(crb_test_layout, crb_test_layout, charp, 0644);
+module_param_named(crb_test_layout, crb_test_layout, charp, 0444);
 MODULE_PARM_DESC(crb_test_layout, "Test builds: override the CRB buffer layout (cmd_pa:cmd_size:rsp_pa:rsp_size, hex)");
 #endif
 
@@ -119,7 +119,10 @@ struct crb {
 	void __iomem *rsp;
 	u32 cmd_size;
 	u32 rsp_size;
-	u8 sm;				/* start method */
+	u32 sm;				/* start method */
+	u64 resv_pa;			/* locality registers and control area */
+	u32 resv_size;
+	bool busy;			/* a command of ours holds START */
 	struct resource *res[CRB_MAX_RES];
 	void __iomem *map[CRB_MAX_RES];
 	unsigned int nr_res;
@@ -145,14 +148,19 @@ static bool crb_has_idle(struct crb *crb)
 	return crb->sm == CRB_SM_CRB;
 }
 
+/* what ends a poll early, besides its condition and its timeout */
+enum crb_poll_mode {
+	CRB_POLL_PLAIN,		/* nothing */
+	CRB_POLL_ABORT,		/* the chip torn down: -ENODEV */
+	CRB_POLL_CMD,		/* that, a fatal signal (-EINTR), tpmSts (-EIO) */
+};
+
 /*
- * Poll until (@reg & @mask) == @value, or @timeout ms: 10-20 us sleeps for
- * the first 200 us, then up to 100-200 us, then 1 ms.  @chip_wait: a
- * command's wait, which ends early when the chip is torn down (-ENODEV)
- * or, while the chip allows it, on a fatal signal (-EINTR).
+ * Poll until (@reg & @mask) == @value, or @timeout jiffies: 10-20 us sleeps
+ * for the first 200 us, then up to 100-200 us, then 1 ms.
  */
 static int crb_poll(struct crb *crb, u32 reg, u32 mask, u32 value,
-		    unsigned long timeout, bool chip_wait)
+		    unsigned long timeout, enum crb_poll_mode mode)
 {
 	unsigned long stop = jiffies + timeout;
 	unsigned int slept_us = 0;
@@ -160,11 +168,14 @@ static int crb_poll(struct crb *crb, u32 reg, u32 mask, u32 value,
 	for (;;) {
 		if ((crb_ctrl_read(crb, reg) & mask) == value)
 			return 0;
-		if (chip_wait && tpms_chip_aborting(crb->chip))
+		if (mode != CRB_POLL_PLAIN && tpms_chip_aborting(crb->chip))
 			return -ENODEV;
+		if (mode == CRB_POLL_CMD &&
+		    (crb_ctrl_read(crb, CRB_CTRL_STS) & STS_ERROR))
+			return -EIO;
 		if (time_after(jiffies, stop))
 			return -ETIME;
-		if (chip_wait && tpms_chip_killed(crb->chip))
+		if (mode == CRB_POLL_CMD && tpms_chip_killed(crb->chip))
 			return -EINTR;
 		if (slept_us < 200) {
 			usleep_range(10, 20);
@@ -178,14 +189,43 @@ static int crb_poll(struct crb *crb, u32 reg, u32 mask, u32 value,
 	}
 }
 
-/* Locality 0 is ours: assigned, valid, active locality 0. */
+/*
+ * Locality 0 is ours: assigned, valid, active locality 0.  The ACPI start
+ * method (8) has no locality registers: always ours.
+ */
 static bool crb_locality_held(struct crb *crb)
 {
-	u32 st = ioread32(crb->regs + CRB_LOC_STATE);
+	u32 st;
 
+	if (!crb->regs)
+		return true;
+	st = ioread32(crb->regs + CRB_LOC_STATE);
 	return (st & (LOC_STATE_ASSIGNED | LOC_STATE_VALID |
 		      LOC_STATE_ACTIVE)) ==
 	       (LOC_STATE_ASSIGNED | LOC_STATE_VALID);
+}
+
+static bool crb_locality_gone(struct crb *crb)
+{
+	return !(ioread32(crb->regs + CRB_LOC_STATE) & LOC_STATE_ASSIGNED);
+}
+
+/* Give locality 0 up and wait until the TPM has taken it back. */
+static void crb_relinquish_locality(struct crb *crb)
+{
+	unsigned long stop = jiffies + msecs_to_jiffies(CRB_TIMEOUT_C);
+
+	if (!crb->regs || crb_locality_gone(crb))
+		return;
+	iowrite32(LOC_CTRL_RELINQUISH, crb->regs + CRB_LOC_CTRL);
+	while (!crb_locality_gone(crb)) {
+		if (time_after(jiffies, stop)) {
+			dev_err_ratelimited(crb->dev, "locality 0 not given up (state 0x%08x)\n",
+					    ioread32(crb->regs + CRB_LOC_STATE));
+			return;
+		}
+		usleep_range(20, 50);
+	}
 }
 
 static int crb_request_locality(struct crb *crb)
@@ -201,36 +241,36 @@ static int crb_request_locality(struct crb *crb)
 			return 0;
 		usleep_range(20, 50);
 	} while (time_before(jiffies, stop));
-	/* withdrawn, so that the TPM does not grant it later to nobody */
-	iowrite32(LOC_CTRL_RELINQUISH, crb->regs + CRB_LOC_CTRL);
 	dev_err_ratelimited(crb->dev, "locality 0 not granted (state 0x%08x)\n",
 			    ioread32(crb->regs + CRB_LOC_STATE));
+	/* withdrawn, so that the TPM does not grant it later to nobody */
+	crb_relinquish_locality(crb);
 	return -EBUSY;
 }
 
-static void crb_relinquish_locality(struct crb *crb)
-{
-	if (ioread32(crb->regs + CRB_LOC_STATE) & LOC_STATE_ASSIGNED)
-		iowrite32(LOC_CTRL_RELINQUISH, crb->regs + CRB_LOC_CTRL);
-}
-
-/* cmdReady, when the TPM idles; the caller holds the locality */
+/*
+ * cmdReady (sent whatever tpmIdle says: some TPMs report it late), counted
+ * when the TPM reported idle; the caller holds the locality.
+ */
 static int crb_cmd_ready(struct crb *crb)
 {
+	bool idle;
 	int rc;
 
-	if (!crb_has_idle(crb) || !(crb_ctrl_read(crb, CRB_CTRL_STS) & STS_IDLE))
+	if (!crb_has_idle(crb))
 		return 0;
+	idle = crb_ctrl_read(crb, CRB_CTRL_STS) & STS_IDLE;
 	crb_ctrl_write(crb, CRB_CTRL_REQ, REQ_CMD_READY);
 	rc = crb_poll(crb, CRB_CTRL_REQ, REQ_CMD_READY, 0,
-		      msecs_to_jiffies(CRB_TIMEOUT_C), false);
+		      msecs_to_jiffies(CRB_TIMEOUT_C), CRB_POLL_PLAIN);
 	if (!rc && (crb_ctrl_read(crb, CRB_CTRL_STS) & STS_IDLE))
 		rc = -ETIME;
 	if (rc) {
 		dev_err_ratelimited(crb->dev, "cmdReady not taken: %d\n", rc);
 		return -EBUSY;
 	}
-	atomic_inc(&crb->cmd_readys);
+	if (idle)
+		atomic_inc(&crb->cmd_readys);
 	return 0;
 }
 
@@ -241,7 +281,7 @@ static void crb_go_idle(struct crb *crb)
 		return;
 	crb_ctrl_write(crb, CRB_CTRL_REQ, REQ_GO_IDLE);
 	if (crb_poll(crb, CRB_CTRL_REQ, REQ_GO_IDLE, 0,
-		     msecs_to_jiffies(CRB_TIMEOUT_C), false)) {
+		     msecs_to_jiffies(CRB_TIMEOUT_C), CRB_POLL_PLAIN)) {
 		dev_err_ratelimited(crb->dev, "goIdle not taken\n");
 		return;
 	}
@@ -253,12 +293,17 @@ static int crb_acpi_start(struct crb *crb)
 {
 	union acpi_object *obj;
 
+	int rc = -ENXIO;
+
 	obj = acpi_evaluate_dsm(ACPI_HANDLE(crb->dev), &crb_start_guid,
 				CRB_START_DSM_REV, CRB_START_DSM_FN, NULL);
 	if (!obj)
-		return -ENXIO;
+		return rc;
+	/* started: an integer 0 */
+	if (obj->type == ACPI_TYPE_INTEGER && obj->integer.value == 0)
+		rc = 0;
 	ACPI_FREE(obj);
-	return 0;
+	return rc;
 }
 #else
 static int crb_acpi_start(struct crb *crb)
@@ -280,11 +325,12 @@ static int crb_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	/* a cancelled command the TPM has not given up yet */
 	if (crb_ctrl_read(crb, CRB_CTRL_START) & START_INVOKE) {
 		rc = crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0,
-			      msecs_to_jiffies(CRB_TIMEOUT_C), false);
+			      msecs_to_jiffies(CRB_TIMEOUT_C), CRB_POLL_ABORT);
 		if (rc) {
 			dev_err_ratelimited(crb->dev, "TPM still busy with a cancelled command\n");
-			return -EBUSY;
+			return rc == -ENODEV ? rc : -EBUSY;
 		}
+		crb->busy = false;
 	}
 	/* a cancel left set would cancel this command */
 	crb_ctrl_write(crb, CRB_CTRL_CANCEL, 0);
@@ -292,6 +338,7 @@ static int crb_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	/* the whole command is in the buffer before the TPM is told */
 	wmb();
 	crb_ctrl_write(crb, CRB_CTRL_START, START_INVOKE);
+	crb->busy = true;
 	if (crb->sm == CRB_SM_CRB_ACPI) {
 		rc = crb_acpi_start(crb);
 		if (rc) {
@@ -308,9 +355,15 @@ static int crb_wait(struct tpms_chip *chip, unsigned long timeout)
 	struct crb *crb = tpms_chip_priv(chip);
 	int rc;
 
-	rc = crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0, timeout, true);
+	rc = crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0, timeout,
+		      CRB_POLL_CMD);
+	if (rc == -EIO) {
+		dev_err_ratelimited(crb->dev, "TPM reports a fatal error\n");
+		return rc;
+	}
 	if (rc)
 		return rc;
+	crb->busy = false;
 	if (crb_ctrl_read(crb, CRB_CTRL_STS) & STS_ERROR) {
 		dev_err_ratelimited(crb->dev, "TPM reports a fatal error\n");
 		return -EIO;
@@ -337,20 +390,27 @@ static int crb_recv(struct tpms_chip *chip, u8 *buf, size_t size)
 }
 
 /*
- * Ask the TPM to abandon the command; it clears START when it has.  A TPM
- * that does not within TIMEOUT_B fails the next send with -EBUSY.
+ * Ask the TPM to abandon our command in flight; it clears START when it
+ * has.  One that does not within TIMEOUT_B (or before the chip is torn
+ * down) fails the next send with -EBUSY.  Nothing in flight: nothing to do.
  */
 static void crb_cancel(struct tpms_chip *chip)
 {
 	struct crb *crb = tpms_chip_priv(chip);
 
-	if (!(crb_ctrl_read(crb, CRB_CTRL_START) & START_INVOKE))
+	if (!crb->busy)
 		return;
+	if (!(crb_ctrl_read(crb, CRB_CTRL_START) & START_INVOKE)) {
+		crb->busy = false;
+		return;
+	}
 	crb_ctrl_write(crb, CRB_CTRL_CANCEL, CANCEL_INVOKE);
 	if (crb->sm == CRB_SM_CRB_ACPI && crb_acpi_start(crb))
 		dev_err_ratelimited(crb->dev, "ACPI start method failed at cancel\n");
-	if (crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0,
-		     msecs_to_jiffies(CRB_TIMEOUT_B), false))
+	if (!crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0,
+		      msecs_to_jiffies(CRB_TIMEOUT_B), CRB_POLL_ABORT))
+		crb->busy = false;
+	else
 		dev_err_ratelimited(crb->dev, "cancel not taken\n");
 }
 
@@ -409,26 +469,128 @@ static void __iomem *crb_map(struct crb *crb, u64 pa, u32 size)
 	return NULL;
 }
 
+/* [a, a + alen) and [b, b + blen) share a byte (no sum can wrap) */
 static bool crb_overlap(u64 a, u32 alen, u64 b, u32 blen)
 {
-	return a < b + blen && b < a + alen;
+	return a >= b ? a - b < blen : b - a < alen;
 }
 
 static int crb_check_buf(struct crb *crb, const char *what,
-			 const struct crb_buf *b, u64 ctrl_pa)
+			 const struct crb_buf *b)
 {
 	if (b->size < TPMS_HEADER_SIZE) {
 		dev_err(crb->dev, "%s buffer at %#llx has size %u: firmware bug, not used\n",
 			what, b->pa, b->size);
 		return -ENODEV;
 	}
-	if (crb_overlap(b->pa, b->size, ctrl_pa, CRB_CTRL_SIZE)) {
-		dev_err(crb->dev, "%s buffer [%#llx+%#x] overlaps the control area at %#llx: firmware bug, not used\n",
-			what, b->pa, b->size, ctrl_pa);
+	if (crb_overlap(b->pa, b->size, crb->resv_pa, crb->resv_size)) {
+		dev_err(crb->dev, "%s buffer [%#llx+%#x] overlaps the control area or the locality registers [%#llx+%#x]: firmware bug, not used\n",
+			what, b->pa, b->size, crb->resv_pa, crb->resv_size);
 		return -ENODEV;
 	}
 	return 0;
 }
+
+/*
+ * Start method 7: locality 0's registers sit just before the control area,
+ * and both must lie in one resource.  Start method 8 has no locality
+ * registers: the control area alone.
+ */
+static int crb_map_ctrl(struct crb *crb, u64 ctrl_pa)
+{
+	void __iomem *p;
+
+	if (crb->sm == CRB_SM_CRB) {
+		if (ctrl_pa < CRB_REGS_SIZE) {
+			dev_err(crb->dev, "control area at %#llx leaves no room for the locality registers: firmware bug, not used\n",
+				ctrl_pa);
+			return -ENODEV;
+		}
+		crb->resv_pa = ctrl_pa - CRB_REGS_SIZE;
+		crb->resv_size = CRB_REGS_SIZE + CRB_CTRL_SIZE;
+	} else {
+		crb->resv_pa = ctrl_pa;
+		crb->resv_size = CRB_CTRL_SIZE;
+	}
+	p = crb_map(crb, crb->resv_pa, crb->resv_size);
+	if (IS_ERR(p))
+		return PTR_ERR(p);	/* logged by devm */
+	if (!p) {
+		dev_err(crb->dev, "control area%s [%#llx+%#x] is outside the device's memory: firmware bug, not used\n",
+			crb->sm == CRB_SM_CRB ? " and locality registers" : "",
+			crb->resv_pa, crb->resv_size);
+		return -ENODEV;
+	}
+	if (crb->sm == CRB_SM_CRB) {
+		crb->regs = p;
+		crb->ctrl = p + CRB_REGS_SIZE;
+	} else {
+		crb->ctrl = p;
+	}
+	return 0;
+}
+
+/*
+ * The buffer addresses may read as zero while the TPM idles (upstream saw
+ * it on Intel PTT): they are read with the locality held, after cmdReady.
+ * A START an earlier owner left set is cancelled.
+ */
+static int crb_read_layout(struct crb *crb, struct crb_buf *cmd,
+			   struct crb_buf *rsp)
+{
+	int rc;
+
+	rc = crb_request_locality(crb);
+	if (rc)
+		return rc;
+	rc = crb_cmd_ready(crb);
+	if (rc)
+		goto out;
+	cmd->pa = ((u64)crb_ctrl_read(crb, CRB_CTRL_CMD_HADDR) << 32) |
+		  crb_ctrl_read(crb, CRB_CTRL_CMD_LADDR);
+	cmd->size = crb_ctrl_read(crb, CRB_CTRL_CMD_SIZE);
+	rsp->pa = ((u64)crb_ctrl_read(crb, CRB_CTRL_RSP_ADDR + 4) << 32) |
+		  crb_ctrl_read(crb, CRB_CTRL_RSP_ADDR);
+	rsp->size = crb_ctrl_read(crb, CRB_CTRL_RSP_SIZE);
+	if (crb_ctrl_read(crb, CRB_CTRL_START) & START_INVOKE) {
+		crb_ctrl_write(crb, CRB_CTRL_CANCEL, CANCEL_INVOKE);
+		if (crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0,
+			     msecs_to_jiffies(CRB_TIMEOUT_B), CRB_POLL_PLAIN)) {
+			dev_err(crb->dev, "a command left by an earlier owner does not end\n");
+			rc = -EBUSY;
+		}
+	}
+	crb_ctrl_write(crb, CRB_CTRL_CANCEL, 0);
+out:
+	crb_relinquish_locality(crb);
+	return rc;
+}
+
+#ifdef TPMS_TEST
+static void crb_test_override(struct crb *crb, struct crb_buf *cmd,
+			      struct crb_buf *rsp)
+{
+	struct crb_buf c, r;
+
+	if (!crb_test_layout || !*crb_test_layout)
+		return;
+	if (sscanf(crb_test_layout, "%llx:%x:%llx:%x", &c.pa, &c.size,
+		   &r.pa, &r.size) != 4) {
+		dev_err(crb->dev, "test layout '%s' not understood\n",
+			crb_test_layout);
+		return;
+	}
+	*cmd = c;
+	*rsp = r;
+	dev_info(crb->dev, "test layout: command %#llx+%#x, response %#llx+%#x\n",
+		 cmd->pa, cmd->size, rsp->pa, rsp->size);
+}
+#else
+static void crb_test_override(struct crb *crb, struct crb_buf *cmd,
+			      struct crb_buf *rsp)
+{
+}
+#endif
 
 static int crb_setup(struct crb *crb, u64 ctrl_pa)
 {
@@ -436,46 +598,15 @@ static int crb_setup(struct crb *crb, u64 ctrl_pa)
 	void __iomem *p;
 	int rc;
 
-	p = crb_map(crb, ctrl_pa, CRB_CTRL_SIZE);
-	if (IS_ERR_OR_NULL(p)) {
-		if (!p)
-			dev_err(crb->dev, "control area at %#llx is outside the device's memory: firmware bug, not used\n",
-				ctrl_pa);
-		return p ? PTR_ERR(p) : -ENODEV;
-	}
-	crb->ctrl = p;
-	/* the locality registers open the first resource */
-	p = crb_map(crb, crb->res[0]->start, CRB_REGS_SIZE);
-	if (IS_ERR_OR_NULL(p)) {
-		if (!p)
-			dev_err(crb->dev, "no room for the locality registers in %pR: firmware bug, not used\n",
-				crb->res[0]);
-		return p ? PTR_ERR(p) : -ENODEV;
-	}
-	crb->regs = p;
-	if (crb_overlap(ctrl_pa, CRB_CTRL_SIZE, crb->res[0]->start,
-			CRB_REGS_SIZE)) {
-		dev_err(crb->dev, "control area at %#llx overlaps the locality registers: firmware bug, not used\n",
-			ctrl_pa);
-		return -ENODEV;
-	}
-
-	cmd.pa = ((u64)crb_ctrl_read(crb, CRB_CTRL_CMD_HADDR) << 32) |
-		 crb_ctrl_read(crb, CRB_CTRL_CMD_LADDR);
-	cmd.size = crb_ctrl_read(crb, CRB_CTRL_CMD_SIZE);
-	rsp.pa = ((u64)crb_ctrl_read(crb, CRB_CTRL_RSP_ADDR + 4) << 32) |
-		 crb_ctrl_read(crb, CRB_CTRL_RSP_ADDR);
-	rsp.size = crb_ctrl_read(crb, CRB_CTRL_RSP_SIZE);
-#ifdef TPMS_TEST
-	if (crb_test_layout && *crb_test_layout &&
-	    sscanf(crb_test_layout, "%llx:%x:%llx:%x", &cmd.pa, &cmd.size,
-		   &rsp.pa, &rsp.size) == 4)
-		dev_info(crb->dev, "test layout: command %#llx+%#x, response %#llx+%#x\n",
-			 cmd.pa, cmd.size, rsp.pa, rsp.size);
-#endif
-	rc = crb_check_buf(crb, "command", &cmd, ctrl_pa);
+	rc = crb_map_ctrl(crb, ctrl_pa);
 	if (!rc)
-		rc = crb_check_buf(crb, "response", &rsp, ctrl_pa);
+		rc = crb_read_layout(crb, &cmd, &rsp);
+	if (rc)
+		return rc;
+	crb_test_override(crb, &cmd, &rsp);
+	rc = crb_check_buf(crb, "command", &cmd);
+	if (!rc)
+		rc = crb_check_buf(crb, "response", &rsp);
 	if (rc)
 		return rc;
 	/* one buffer for both, or two apart */
@@ -507,7 +638,7 @@ static int crb_setup(struct crb *crb, u64 ctrl_pa)
 	return 0;
 }
 
-static int crb_probe_common(struct device *dev, u8 sm, u64 ctrl_pa)
+static int crb_probe_common(struct device *dev, u32 sm, u64 ctrl_pa)
 {
 	struct platform_device *pdev = to_platform_device(dev);
 	struct tpms_chip *chip;
@@ -542,15 +673,6 @@ static int crb_probe_common(struct device *dev, u8 sm, u64 ctrl_pa)
 	tpms_chip_set_max_cmd(chip, crb->cmd_size);
 	dev_set_drvdata(dev, crb);
 
-	/* a TPM an earlier owner left busy or with a cancel set */
-	rc = crb_request_locality(crb);
-	if (rc) {
-		tpms_chip_put(chip);
-		return rc;
-	}
-	crb_ctrl_write(crb, CRB_CTRL_CANCEL, 0);
-	crb_relinquish_locality(crb);
-
 	/* as tpm_safe_tis: out of the ACPI PM domain, never powered off */
 	dev_pm_set_driver_flags(dev, DPM_FLAG_NO_DIRECT_COMPLETE);
 	pm_runtime_set_active(dev);
@@ -567,7 +689,8 @@ static int crb_probe_common(struct device *dev, u8 sm, u64 ctrl_pa)
 		return rc;
 	}
 	dev_info(dev, "%s: CRB device, interface 0x%08x, start method %u, command %u / response %u bytes%s, polling\n",
-		 tpms_chip_name(chip), ioread32(crb->regs + CRB_INTF_ID), sm,
+		 tpms_chip_name(chip),
+		 crb->regs ? ioread32(crb->regs + CRB_INTF_ID) : 0, sm,
 		 crb->cmd_size, crb->rsp_size,
 		 crb->cmd == crb->rsp ? " (one buffer)" : "");
 	return 0;
@@ -693,13 +816,19 @@ static int crb_plat_probe(struct platform_device *pdev)
 	struct acpi_table_tpm2 *tbl;
 	acpi_status st;
 	u64 ctrl_pa;
-	u8 sm;
+	u32 sm;
 
 	if (!adev)
 		return -ENODEV;
 	st = acpi_get_table(ACPI_SIG_TPM2, 1, (struct acpi_table_header **)&tbl);
 	if (ACPI_FAILURE(st)) {
 		dev_err(dev, "no ACPI TPM2 table\n");
+		return -ENODEV;
+	}
+	if (tbl->header.length < sizeof(*tbl)) {
+		dev_err(dev, "ACPI TPM2 table too short (%u bytes): firmware bug, not used\n",
+			tbl->header.length);
+		acpi_put_table((struct acpi_table_header *)tbl);
 		return -ENODEV;
 	}
 	sm = tbl->start_method;

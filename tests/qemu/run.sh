@@ -181,7 +181,8 @@ timeout -k 10 "$timeout_s" "$qemu" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" \
-	-trace enable=tpm_tis_new_active_locality -D "$out/share/qemu-trace.log" \
+	-trace enable=tpm_tis_new_active_locality -trace enable=tpm_crb_mmio_write \
+	-D "$out/share/qemu-trace.log" \
 	-virtfs "local,path=$root,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	"${share_repo[@]}" \
 	-virtfs "local,path=$out/share,mount_tag=results,security_model=none,multidevs=remap" \

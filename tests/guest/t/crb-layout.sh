@@ -2,7 +2,7 @@
 # A CRB control area that firmware got wrong is refused at probe with one
 # message and ENODEV, and nothing is created; the sane layout then binds.
 # QEMU's layout is always sane: the test build of the module (KO_TEST,
-# built with TPMS_TEST=1) replaces the buffer addresses and sizes it reads
+# built with TPMS_TEST=y) replaces the buffer addresses and sizes it reads
 # with crb_test_layout=cmd_pa:cmd_size:rsp_pa:rsp_size.  QEMU: resource
 # 0xFED40000+0x1000, control area 0xFED40040+0x30, one buffer 0xFED40080+0xF80.
 . tests/guest/lib.sh
@@ -10,7 +10,9 @@ crb_release_builtin
 DEV=MSFT0101:00
 PW=/sys/bus/platform/devices/$DEV
 DRV=/sys/bus/platform/drivers/tpm_safe_crb
-bugs() { dmesg | grep -c "$DEV: .*firmware bug, not used"; }
+# every line the driver (or the driver core about it) logs for the device,
+# but the test build's own "test layout" line
+bugs() { dmesg | grep "tpm_safe_crb $DEV: " | grep -vc ": test layout: "; }
 no_chip() { ! ls -d /sys/class/tpm_safe/tpmsafe[0-9]* >/dev/null 2>&1 && [ ! -e $PW/driver ]; }
 
 n0=$(bugs)
@@ -53,8 +55,12 @@ check "a buffer past the end of the resource" \
 	refused fed40800:1000:fed40800:1000 "outside the device.s memory"
 check "a response buffer outside, the command inside" \
 	refused fed40080:800:fed50000:800 "response buffer .* outside"
+check "a buffer over the locality registers" \
+	refused fed40000:40:fed40080:f80 "overlaps the control area or the locality registers"
+check "a buffer whose end wraps around 2^64" \
+	refused ffffffffffffff80:100:ffffffffffffff80:100 "command buffer .* outside"
 n=$(wc -l < /tmp/refused)
-check "$n of 6 layouts refused" [ "$n" -eq 6 ]
+check "$n of 8 layouts refused" [ "$n" -eq 8 ]
 
 check "the test build with the layout QEMU gives binds" insmod "$KO_TEST"
 check "...and works" $TPY check --dev /dev/tpmsafe0

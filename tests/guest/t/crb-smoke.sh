@@ -12,6 +12,8 @@ status() { cat $PW/power/runtime_status; }
 cnt() { cat $PW/$1; }
 no_builtin() { crb_release_builtin && ! builtin_crb $DEV; }
 check "no built-in driver owns $DEV (kept off or unbound)" no_builtin
+declined() { dmesg | grep -c 'tpm_safe_tis MSFT0101:00: TPM2 start method 7 is not TIS/MMIO'; }
+d0=$(declined)
 check "module loads" load_module hwrng=0
 check "tpm_safe_crb bound $DEV by itself" sh -c \
 	"[ \"\$(basename \$(readlink $PW/driver))\" = tpm_safe_crb ]"
@@ -22,8 +24,8 @@ echo "# probe: $line"
 # QEMU: one 3968-byte buffer at 0xFED40080, start method 7
 check "the probe names start method 7 and one 3968-byte buffer" sh -c \
 	"echo '$line' | grep -q 'start method 7, command 3968 / response 3968 bytes (one buffer), polling'"
-check "tpm_safe_tis declined it (start method 7 is not TIS)" sh -c \
-	"dmesg | grep -q 'TPM2 start method 7 is not TIS/MMIO'"
+check "tpm_safe_tis declined it at this load (start method 7 is not TIS)" \
+	[ "$(declined)" -eq $((d0 + 1)) ]
 tpm_smoke_set $NODE
 latency "3000 commands on $NODE (crb)" 3000 $NODE \
 	--label "FIGURE tpm_safe_crb polling" --json /tmp/results/latency.json
@@ -45,14 +47,18 @@ check "...no command counted ($c0 -> $(cat $S/stats/commands))" [ "$(cat $S/stat
 check "...and the chip works" $TPY check --dev $NODE
 
 # runtime PM: goIdle when idle, cmdReady before the next command
-s0=$(cnt rpm_suspends) g0=$(cnt go_idles)
+# QEMU's own trace of the control area's request register (CTRL_REQ, 0x40):
+# goIdle is a write of 2, cmdReady a write of 1
+qreq() { grep -c "CRB write 0x0*40 len:4 val: 0x$1\$" $R/qemu-trace.log; }
+s0=$(cnt rpm_suspends) g0=$(cnt go_idles) qg0=$(qreq 2)
 check "tpm2_createprimary leaves a transient object loaded" \
 	tpm2_createprimary -T device:$NODE -C o -c /tmp/crb-prim.ctx
 h=$(tpm2_getcap -T device:$NODE handles-transient | sed -n 's/^- \(0x[0-9A-Fa-f]*\)$/\1/p' | head -n 1)
 check "its handle is listed (${h:-none})" [ -n "$h" ]
 check "idle: runtime-suspended with goIdle taken (autosuspend 200 ms)" \
 	wait_for "[ \"\$(status)\" = suspended ] && [ \"\$(cnt go_idles)\" -gt $g0 ]" 5
-c0=$(cnt cmd_readys) r0=$(cnt rpm_resumes)
+check "...QEMU saw the goIdle write ($qg0 -> $(qreq 2))" [ "$(qreq 2)" -gt "$qg0" ]
+c0=$(cnt cmd_readys) r0=$(cnt rpm_resumes) qc0=$(qreq 1)
 check "the object survives goIdle: TPM2_ReadPublic($h) answers" python3 -c "
 import os, struct, sys
 sys.path.insert(0, 'tests/guest')
@@ -63,19 +69,24 @@ T.check_rsp(T.transact(fd, T.cmd(0x173, struct.pack('>I', int('$h', 16)))))
 # cmdReady is counted only when the TPM reported idle: the goIdle held
 check "...after a resume and a cmdReady (TPM was idle)" \
 	[ "$(cnt rpm_resumes)" -gt "$r0" -a "$(cnt cmd_readys)" -gt "$c0" ]
+check "...QEMU saw the cmdReady write ($qc0 -> $(qreq 1))" [ "$(qreq 1)" -gt "$qc0" ]
 check "tpm2_flushcontext" tpm2_flushcontext -T device:$NODE -t
 echo on > $PW/power/control
 check "control=on: active" [ "$(status)" = active ]
-g1=$(cnt go_idles)
+g1=$(cnt go_idles) qg1=$(qreq 2)
 $TPY check --dev $NODE > /dev/null
-check "...a command with the device kept active sends no goIdle" [ "$(cnt go_idles)" = "$g1" ]
+check "...a command with the device kept active sends no goIdle" \
+	[ "$(cnt go_idles)" = "$g1" -a "$(qreq 2)" = "$qg1" ]
 echo auto > $PW/power/control
 s0=$(cnt rpm_suspends) r0=$(cnt rpm_resumes) g0=$(cnt go_idles) c0=$(cnt cmd_readys)
 echo 0 > $PW/power/autosuspend_delay_ms
 latency "300 commands, goIdle after each" 300 $NODE \
 	--label "FIGURE tpm_safe_crb runtime PM at every command"
 echo "FIGURE tpm_safe_crb runtime PM at every command: $(( $(cnt rpm_suspends) - s0 )) suspends, $(( $(cnt go_idles) - g0 )) goIdle, $(( $(cnt rpm_resumes) - r0 )) resumes, $(( $(cnt cmd_readys) - c0 )) cmdReady"
-check "...at least 300 cmdReady ($(( $(cnt cmd_readys) - c0 )))" [ $(( $(cnt cmd_readys) - c0 )) -ge 300 ]
+# a suspend the next command's resume overtakes is dropped (no goIdle, and
+# the cmdReady finds the TPM ready): most commands, not all
+check "...at least 150 goIdle and cmdReady pairs ($(( $(cnt cmd_readys) - c0 )))" \
+	[ $(( $(cnt cmd_readys) - c0 )) -ge 150 -a $(( $(cnt go_idles) - g0 )) -ge 150 ]
 echo 200 > $PW/power/autosuspend_delay_ms
 echo "# runtime PM of $DEV: $(cnt rpm_suspends) suspends, $(cnt go_idles) goIdle, $(cnt rpm_resumes) resumes, $(cnt cmd_readys) cmdReady"
 check "unbind" sh -c "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_crb/unbind"
