@@ -224,7 +224,8 @@ if ! grep -qx "PASS" "$out/share/verdict" 2>/dev/null; then
 	echo "# FAIL: no PASS marker from the guest"
 	[ -f "$out/share/verdict" ] && sed 's/^/#   /' "$out/share/verdict"
 	echo "# last lines of the guest log:"
-	tail -n 25 "$out/share/guest.log" 2>/dev/null | sed 's/^/#   /'
+	# none when the kernel died before init (set -e: not a reason to stop)
+	tail -n 25 "$out/share/guest.log" 2>/dev/null | sed 's/^/#   /' || true
 	verdict=1
 fi
 # the power-off fence (tests/guest/t/reboot-fence.sh): the last command
