@@ -21,6 +21,9 @@ else
 	kdir=/lib/modules/$kver/build
 	[ "$("$top/scripts/kernels.sh" root "$kver")" = / ] || in_root=("$top/scripts/in-root.sh")
 	plants=(warn null leak)
+	# the leak is this module's own message, the same on every kernel:
+	# TPMSAFE_PLANTS narrows the set (make test: on the newest series only)
+	[ -z "${TPMSAFE_PLANTS:-}" ] || read -ra plants <<< "$TPMSAFE_PLANTS"
 	boot=(--kver "$kver")
 fi
 n=0

@@ -212,7 +212,11 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" tis-tpm12
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
-		tier "harness-selftest-$s" tests/harness-selftest.sh "$kver"
+		# the leak plant (a message of this module's own, alike on every
+		# kernel) on the newest series only
+		pl=()
+		[ "$s" = "$newest" ] || pl=(env "TPMSAFE_PLANTS=warn null")
+		tier "harness-selftest-$s" "${pl[@]}" tests/harness-selftest.sh "$kver"
 	done
 	tier dkms-all tap_cmd "dkms status: installed for ${series[*]} at once" dkms_all
 	# the Debian package, here and in the trixie root (after the dkms
