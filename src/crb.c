@@ -288,6 +288,15 @@ static void crb_go_idle(struct crb *crb)
 	atomic_inc(&crb->go_idles);
 }
 
+/* goIdle with the locality taken for it and given back (not in a command) */
+static void crb_idle(struct crb *crb)
+{
+	if (!crb_request_locality(crb)) {
+		crb_go_idle(crb);
+		crb_relinquish_locality(crb);
+	}
+}
+
 #ifdef CONFIG_ACPI
 static int crb_acpi_start(struct crb *crb)
 {
@@ -703,10 +712,7 @@ static void crb_remove_common(struct device *dev)
 	tpms_chip_unregister(crb->chip);
 	pm_runtime_disable(dev);
 	pm_runtime_dont_use_autosuspend(dev);
-	if (!crb_request_locality(crb)) {
-		crb_go_idle(crb);
-		crb_relinquish_locality(crb);
-	}
+	crb_idle(crb);
 	tpms_chip_put(crb->chip);
 }
 
@@ -716,10 +722,7 @@ static int crb_runtime_suspend(struct device *dev)
 	struct crb *crb = dev_get_drvdata(dev);
 
 	atomic_inc(&crb->rpm_suspends);
-	if (!crb_request_locality(crb)) {
-		crb_go_idle(crb);
-		crb_relinquish_locality(crb);
-	}
+	crb_idle(crb);
 	return 0;
 }
 
@@ -740,10 +743,7 @@ static int crb_suspend(struct device *dev)
 	rc = tpms_chip_pm_suspend(crb->chip);
 	if (rc)
 		return rc;
-	if (!crb_request_locality(crb)) {
-		crb_go_idle(crb);
-		crb_relinquish_locality(crb);
-	}
+	crb_idle(crb);
 	return 0;
 }
 
@@ -758,47 +758,38 @@ static int crb_resume(struct device *dev)
 	return tpms_chip_pm_resume(crb->chip);
 }
 
-/* Counters, read-only, for tests and the curious. */
-static ssize_t crb_counter(struct device *dev, char *buf, size_t off)
+/* Counters, read-only, for tests and the curious: one show for all. */
+struct crb_count_attr {
+	struct device_attribute attr;
+	size_t off;			/* of the atomic_t in struct crb */
+};
+
+static ssize_t crb_count_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
 {
 	struct crb *crb = dev_get_drvdata(dev);
+	size_t off = container_of(attr, struct crb_count_attr, attr)->off;
 
 	return sysfs_emit(buf, "%d\n", atomic_read((atomic_t *)((u8 *)crb + off)));
 }
 
-static ssize_t rpm_suspends_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return crb_counter(dev, buf, offsetof(struct crb, rpm_suspends));
+#define CRB_COUNT(_name) {						\
+	.attr = __ATTR(_name, 0444, crb_count_show, NULL),		\
+	.off = offsetof(struct crb, _name),				\
 }
-static DEVICE_ATTR_RO(rpm_suspends);
 
-static ssize_t rpm_resumes_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	return crb_counter(dev, buf, offsetof(struct crb, rpm_resumes));
-}
-static DEVICE_ATTR_RO(rpm_resumes);
-
-static ssize_t go_idles_show(struct device *dev,
-			     struct device_attribute *attr, char *buf)
-{
-	return crb_counter(dev, buf, offsetof(struct crb, go_idles));
-}
-static DEVICE_ATTR_RO(go_idles);
-
-static ssize_t cmd_readys_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return crb_counter(dev, buf, offsetof(struct crb, cmd_readys));
-}
-static DEVICE_ATTR_RO(cmd_readys);
+static struct crb_count_attr crb_counts[] = {
+	CRB_COUNT(rpm_suspends),
+	CRB_COUNT(rpm_resumes),
+	CRB_COUNT(go_idles),
+	CRB_COUNT(cmd_readys),
+};
 
 static struct attribute *crb_attrs[] = {
-	&dev_attr_rpm_suspends.attr,
-	&dev_attr_rpm_resumes.attr,
-	&dev_attr_go_idles.attr,
-	&dev_attr_cmd_readys.attr,
+	&crb_counts[0].attr.attr,
+	&crb_counts[1].attr.attr,
+	&crb_counts[2].attr.attr,
+	&crb_counts[3].attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(crb);
