@@ -205,9 +205,12 @@ static bool crb_locality_held(struct crb *crb)
 	       (LOC_STATE_ASSIGNED | LOC_STATE_VALID);
 }
 
+/* Locality 0 is not ours: none assigned, or another one active. */
 static bool crb_locality_gone(struct crb *crb)
 {
-	return !(ioread32(crb->regs + CRB_LOC_STATE) & LOC_STATE_ASSIGNED);
+	u32 st = ioread32(crb->regs + CRB_LOC_STATE);
+
+	return !(st & LOC_STATE_ASSIGNED) || (st & LOC_STATE_ACTIVE);
 }
 
 /* Give locality 0 up and wait until the TPM has taken it back. */
@@ -243,8 +246,11 @@ static int crb_request_locality(struct crb *crb)
 	} while (time_before(jiffies, stop));
 	dev_err_ratelimited(crb->dev, "locality 0 not granted (state 0x%08x)\n",
 			    ioread32(crb->regs + CRB_LOC_STATE));
-	/* withdrawn, so that the TPM does not grant it later to nobody */
-	crb_relinquish_locality(crb);
+	/*
+	 * Withdrawn, so that the TPM does not grant it later to nobody:
+	 * written whatever LOC_STATE says (not granted means not assigned).
+	 */
+	iowrite32(LOC_CTRL_RELINQUISH, crb->regs + CRB_LOC_CTRL);
 	return -EBUSY;
 }
 
@@ -351,6 +357,9 @@ static int crb_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	if (crb->sm == CRB_SM_CRB_ACPI) {
 		rc = crb_acpi_start(crb);
 		if (rc) {
+			/* the firmware never saw it: nothing to cancel */
+			crb_ctrl_write(crb, CRB_CTRL_START, 0);
+			crb->busy = false;
 			dev_err_ratelimited(crb->dev, "ACPI start method failed: %d\n",
 					    rc);
 			return -EIO;
@@ -563,6 +572,9 @@ static int crb_read_layout(struct crb *crb, struct crb_buf *cmd,
 	rsp->size = crb_ctrl_read(crb, CRB_CTRL_RSP_SIZE);
 	if (crb_ctrl_read(crb, CRB_CTRL_START) & START_INVOKE) {
 		crb_ctrl_write(crb, CRB_CTRL_CANCEL, CANCEL_INVOKE);
+		/* the ACPI start method's firmware looks only when called */
+		if (crb->sm == CRB_SM_CRB_ACPI)
+			crb_acpi_start(crb);
 		if (crb_poll(crb, CRB_CTRL_START, START_INVOKE, 0,
 			     msecs_to_jiffies(CRB_TIMEOUT_B), CRB_POLL_PLAIN)) {
 			dev_err(crb->dev, "a command left by an earlier owner does not end\n");
