@@ -98,8 +98,8 @@ wait_for "[ \"\$(status)\" = suspended ]" 5
 echo 2000 > $PD/resume_delay_ms
 python3 tests/guest/tpmsafe.py check --dev $D > /tmp/resuming.out 2>&1 &
 # the state seen by the wait itself: a second read may come after the
-# resume on a busy guest
-if wait_for "[ \"\$(status)\" = resuming ]" 5; then
+# resume on a busy guest; the client's python can take seconds to start
+if wait_for "[ \"\$(status)\" = resuming ]" 30; then
 	ok "a resume is in progress"
 else
 	nok "a resume is in progress (status $(status))"
