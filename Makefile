@@ -117,8 +117,8 @@ install: module
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	$(IN_ROOT) depmod -a $(KVER)
 
-# Copy exactly the sources dkms needs (not tests/) and install through dkms.
-DKMS_FILES := dkms.conf Makefile Kbuild LICENSE src include
+# Copy exactly the sources dkms needs (scripts/dkms-sources.sh) and install
+# through dkms.
 dkms-install:
 	scripts/dkms-install.sh $(KVER)
 

@@ -17,7 +17,6 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 src=/usr/src/tpm_safe-$ver
-files=("$top/dkms.conf" "$top/Makefile" "$top/Kbuild" "$top/LICENSE" "$top/src" "$top/include")
 
 # -n "$(...)" rather than a pipe into grep -q, which would SIGPIPE dkms and
 # fail under pipefail
@@ -45,7 +44,7 @@ install_rules() {
 add_current() {
 	local new
 	new=$(mktemp -d)
-	cp -r "${files[@]}" "$new/"
+	"$top/scripts/dkms-sources.sh" "$new"
 	if ! added || ! diff -qr "$new" "$src" >/dev/null 2>&1; then
 		remove_here
 		mv "$new" "$src"

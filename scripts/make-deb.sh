@@ -29,7 +29,8 @@ trap 'rm -rf "$work"' EXIT
 [ -z "${TPMSAFE_KEEP_DEB_BUILD:-}" ] || trap - EXIT
 d=$work/tpm-safe-$ver
 mkdir -p "$d/scripts" "$out"
-(cd "$top" && cp -r dkms.conf Makefile Kbuild LICENSE README.md src include "$d/")
+"$top/scripts/dkms-sources.sh" "$d"
+cp "$top/README.md" "$d/"
 (cd "$top/scripts" && cp -r udev modprobe man "$d/scripts/")
 cp -r "$top/scripts/debian" "$d/debian"
 if [ -n "$over" ]; then
