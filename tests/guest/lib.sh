@@ -97,14 +97,25 @@ dmesg_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|KASAN|refcount_t|circular locking|unreferenced object'
 }
 
-# host_req stop|cont: ask the host to SIGSTOP/SIGCONT the swtpm behind
-# QEMU's TIS, and wait for its answer.
+# host_req stop|cont|lastcmd: ask the host to SIGSTOP/SIGCONT the swtpm
+# behind QEMU's TPM, or for the last command it read (code and two bytes,
+# printed: needs the run's swtpm log at level 20, see tests/qemu/run.sh),
+# and wait for its answer.
 HOST_REQS=0
 host_req() {
 	HOST_REQS=$((HOST_REQS + 1))
 	_id=$$-$HOST_REQS-$(date +%s%N)
 	echo "$1" > $R/.host-req.$_id && mv $R/.host-req.$_id $R/host-req.$_id &&
-		wait_for "[ -f $R/host-ack.$_id ]" 10
+		wait_for "[ -f $R/host-ack.$_id ]" 10 || return 1
+	[ "$1" != lastcmd ] || cat $R/host-ack.$_id
+}
+
+# shutdown_last NAME: TPM2_Shutdown(CLEAR) was the last command the TPM
+# behind QEMU's device read (after NAME's unbind)
+shutdown_last() {
+	_last=$(host_req lastcmd)
+	check "$1: the TPM's last command was TPM2_Shutdown(CLEAR) (${_last:-none})" \
+		[ "$_last" = "00000145 0000" ]
 }
 
 # latency DESC N DEV ARGS...: a tests/guest/latency.py run of N commands on

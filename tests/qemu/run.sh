@@ -102,9 +102,16 @@ done
 } > "$out/share/plan"
 
 # --- swtpm on the host, behind QEMU's TIS ---
-# level 20 logs every command (for the power-off fence check below)
+# level 20 logs every command: for the power-off fence check below, and
+# for the guest's "lastcmd" requests (the last command after an unbind)
 swtpm_log=1
-case " $* " in *" reboot-fence "*) swtpm_log=20 ;; esac
+case " $* " in *" reboot-fence "* | *" tis-smoke "* | *" crb-smoke "*) swtpm_log=20 ;; esac
+# swtpm_last_cmd: the last command swtpm read: its code and the first two
+# bytes after the header ("00000145 0000": TPM2_Shutdown(CLEAR)), or nothing
+swtpm_last_cmd() {
+	awk '/SWTPM_IO_Read/ { getline; c = $7 $8 $9 $10 " " $11 $12 }
+		END { print c }' "$out/swtpm/swtpm.log"
+}
 swtpm_args=(socket --tpmstate "dir=$out/swtpm"
 	--ctrl "type=unixio,path=$out/swtpm/sock" --terminate
 	--log "file=$out/swtpm/swtpm.log,level=$swtpm_log" --pid "file=$out/swtpm/pid" -d)
@@ -125,12 +132,14 @@ host_agent() {
 			[ -f "$f" ] || continue
 			req=$(cat "$f")
 			rm -f "$f"
+			ans=$req
 			case $req in
 			stop) kill -STOP "$pid"; stopped=$SECONDS ;;
 			cont) kill -CONT "$pid"; stopped=0 ;;
+			lastcmd) ans=$(swtpm_last_cmd) ;;
 			esac
-			echo "$(date +%T.%N) $req (${f##*/})" >> "$out/host-agent.log"
-			echo "$req" > "$out/share/host-ack.${f##*.}"
+			echo "$(date +%T.%N) $req (${f##*/}): $ans" >> "$out/host-agent.log"
+			echo "$ans" > "$out/share/host-ack.${f##*.}"
 		done
 		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge "$host_stop" ]; then
 			kill -CONT "$pid"
@@ -231,8 +240,7 @@ fi
 # the power-off fence (tests/guest/t/reboot-fence.sh): the last command
 # swtpm read is TPM2_Shutdown(CLEAR), sent while the guest powered off
 if [ -f "$out/share/fence-expected" ]; then
-	last=$(awk '/SWTPM_IO_Read/ { getline; c = $7 $8 $9 $10 " " $11 $12 }
-		END { print c }' "$out/swtpm/swtpm.log")
+	last=$(swtpm_last_cmd)
 	echo "# power-off fence: the last command swtpm read: ${last:-none}"
 	if [ "$last" != "00000145 0000" ]; then
 		echo "# FAIL: the last command before power-off was not TPM2_Shutdown(CLEAR)"

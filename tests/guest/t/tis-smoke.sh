@@ -44,6 +44,7 @@ check "runtime PM: control=on keeps it active" sh -c "[ \$(cat $PW/power/runtime
 echo auto > $PW/power/control
 echo "# runtime PM of $DEV: $(rpm suspends) suspends, $(rpm resumes) resumes"
 check "unbind" sh -c "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/unbind"
+shutdown_last unbind
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
 finish
