@@ -189,13 +189,8 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
 			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
-		# cryptenroll on the newest series only: on 6.1 and 6.12 its checks
-		# pass but the guest's exit stalls evicting a 9p inode (soft lockup
-		# in page poisoning), which fails the console check
-		ce=()
-		[ "$s" != "$newest" ] || ce=(cryptenroll)
 		tier "guest-$s-rm" tests/qemu/run.sh --mode exclusive --out "$g-rm" \
-			"${k[@]}" "${cycles[@]}" rm "${ce[@]}"
+			"${k[@]}" "${cycles[@]}" rm cryptenroll
 		# the stall and runtime-PM tests with interrupts on the newest
 		# series only (the older ones run them polling, and CI's time is short)
 		irqt=(tis-smoke tis-unbind tis-irqprobe)
@@ -212,6 +207,8 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" tis-tpm12
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
+		tier "guest-$s-sleep-crb" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --iface crb \
+			--out "$g-sleep-crb"
 		# the leak plant (a message of this module's own, alike on every
 		# kernel) on the newest series only
 		pl=()
