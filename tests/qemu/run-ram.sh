@@ -5,8 +5,11 @@
 # TPM and swtpm serves a vtpm inside the guest.  pm_test cycles (freeze and
 # mem; devices and platform) under load, an injected failing resume, then
 # three real S3 cycles woken through the QEMU monitor (--no-s3: none).
+# --iface crb: the firmware TPM is QEMU's CRB device, owned by tpm_safe_crb
+# (its goIdle at each suspend and cmdReady at each resume counted too).
 # usage: tests/qemu/run-ram.sh [--cycles N] [--no-s3] [--out DIR] [--ko PATH]
 #                              [--kver KVER | --kernel BZIMAGE] [--timeout S]
+#                              [--iface tis|crb]
 # swtpm and its libraries come from the root KVER is installed in (the
 # host's, or the trixie root for 7.3); with --kernel, from the host.
 set -euo pipefail
@@ -18,6 +21,7 @@ limit=300
 out=$top/results/guest-sleep
 ko=$top/tpm_safe.ko
 kernel=""
+iface=tis
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cycles) cycles=$2; shift 2 ;;
@@ -28,9 +32,14 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
 	--timeout) limit=$2; shift 2 ;;
+	--iface) iface=$2; shift 2 ;;
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+case $iface in
+tis | crb) ;;
+*) echo "run-ram.sh: --iface tis or crb" >&2; exit 2 ;;
+esac
 # QEMU from bookworm-backports (scripts/install-deps.sh): the 7.3 kernel
 # does not come back from a real S3 under bookworm's QEMU 7.2
 qemu=${SLEEP_QEMU:-/var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64}
@@ -149,9 +158,9 @@ timeout -k 10 "$limit" "$qemu" -pidfile "$out/qemu.pid" -machine q35 -accel "${S
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
+	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
-	-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 > "$out/qemu.log" 2>&1
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" > "$out/qemu.log" 2>&1
 rc=$?
 set -e
 echo "# sleep guest run took $((SECONDS - start)) s (qemu exit $rc)"
