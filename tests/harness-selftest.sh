@@ -33,7 +33,7 @@ for plant in "${plants[@]}"; do
 	dir=$top/results/plant-$kver-$plant
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/src" "$top/include" "$dir/"
+	"$top/scripts/dkms-sources.sh" "$dir"
 	if ! "${in_root[@]}" make -s -C "$kdir" M="$dir" TPMS_PLANT=$plant modules >/dev/null 2>&1; then
 		echo "not ok $n - planted $plant: module did not build"
 		fails=$((fails + 1))

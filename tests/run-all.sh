@@ -230,7 +230,7 @@ else
 	dbg=$results/debug-build
 	rm -rf "$dbg"
 	mkdir -p "$dbg"
-	cp -r Kbuild Makefile dkms.conf src include "$dbg/"
+	scripts/dkms-sources.sh "$dbg"
 	tier debug-module tap_cmd "module builds against the debug kernel" \
 		make -s -C "$dir" M="$dbg" modules
 	dkver=$(cat "$dir/include/config/kernel.release")
@@ -243,8 +243,8 @@ else
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
 		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
-	# its context gap alone (65545 session saves) takes about 12 minutes
-	# there, the whole rm test more than the 30 minutes of one test
+	# the whole rm test (context gap, 16 busy spaces) took more than the
+	# 30 minutes of one test there
 	tier guest-debug-rm tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug-rm" \
 		--env TEST_TIMEOUT=$((2 * lim[2])) kmemleak-clear rm kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \

@@ -139,7 +139,8 @@ host_agent() {
 			lastcmd) ans=$(swtpm_last_cmd) ;;
 			esac
 			echo "$(date +%T.%N) $req (${f##*/}): $ans" >> "$out/host-agent.log"
-			echo "$ans" > "$out/share/host-ack.${f##*.}"
+			echo "$ans" > "$out/share/.host-ack.${f##*.}"
+			mv "$out/share/.host-ack.${f##*.}" "$out/share/host-ack.${f##*.}"
 		done
 		if [ $stopped -gt 0 ] && [ $((SECONDS - stopped)) -ge "$host_stop" ]; then
 			kill -CONT "$pid"
