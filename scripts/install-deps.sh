@@ -15,7 +15,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	dkms sparse
 	qemu-system-x86 swtpm swtpm-tools
-	tpm2-tools libtss2-tcti-device0
+	tpm2-tools libtss2-tcti-device0 trousers tpm-tools
 	cryptsetup-bin systemd
 	busybox-static python3 gnuplot-nox
 	clang-14 libclang-rt-14-dev mmdebstrap

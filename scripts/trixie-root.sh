@@ -16,7 +16,7 @@ ROOT=${TPMSAFE_TRIXIE_ROOT:-/var/cache/tpm_safe/trixie-root}
 PKGS=(build-essential bc bison flex kmod cpio xz-utils zstd libelf-dev
 	libssl-dev openssl dkms sparse python3 swtpm swtpm-tools tpm2-tools
 	libtss2-tcti-device0t64 procps psmisc util-linux busybox-static
-	ca-certificates cryptsetup-bin systemd-cryptsetup)
+	ca-certificates cryptsetup-bin systemd-cryptsetup trousers tpm-tools)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "trixie-root: must run as root" >&2

@@ -145,6 +145,28 @@ int tpms_check_rsp(const u8 *buf, ssize_t len)
 	return 0;
 }
 
+/*
+ * Does a response's tag belong to the TPM's family (@family 2 or 1; 0
+ * while the probe has not told)?  A TPM 2.0 answers a command with a TPM
+ * 1.2 tag in kind (TPM_ST_RSP_COMMAND, TPM_RC_BAD_TAG); a TPM 1.2 never
+ * uses a TPM 2.0 tag.
+ */
+bool tpms_rsp_tag_ok(const u8 *rsp, int family)
+{
+	switch (tpms_hdr_tag(rsp)) {
+	case TPM2_ST_NO_SESSIONS:
+	case TPM2_ST_SESSIONS:
+		return family != 1;
+	case TPM1_TAG_RSP_COMMAND:
+		return true;
+	case TPM1_TAG_RSP_AUTH1:
+	case TPM1_TAG_RSP_AUTH2:
+		return family != 2;
+	default:
+		return false;
+	}
+}
+
 static int tpms_rsp_body(struct tpms_rd *r, const u8 *rsp, size_t len)
 {
 	if (tpms_check_rsp(rsp, len))
@@ -376,4 +398,23 @@ ssize_t tpms_build_rc(u8 *rsp, size_t size, u32 rc)
 
 	tpms_buf_init(&b, rsp, size, TPM2_ST_NO_SESSIONS, rc);
 	return tpms_buf_finish(&b);
+}
+
+/*
+ * A TPM 1.2 response whose body starts with a 32-bit size and that many
+ * bytes (TPM_GetCapability's resp, TPM_GetRandom's randomBytes).  Returns
+ * the size, with *@data at the bytes, or -EIO.
+ */
+int tpms_parse_tpm1_sized(const u8 *rsp, size_t len, const u8 **data)
+{
+	struct tpms_rd r;
+	u32 n;
+
+	if (tpms_rsp_body(&r, rsp, len))
+		return -EIO;
+	n = tpms_rd_u32(&r);
+	if (r.bad || n > TPMS_MAX_CMD)
+		return -EIO;
+	*data = tpms_rd_bytes(&r, n);
+	return *data ? (int)n : -EIO;
 }

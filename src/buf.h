@@ -26,6 +26,8 @@
 #define TPM2_ST_SESSIONS	0x8002
 #define TPM1_TAG_RQU_COMMAND	0x00C1
 #define TPM1_TAG_RSP_COMMAND	0x00C4
+#define TPM1_TAG_RSP_AUTH1	0x00C5
+#define TPM1_TAG_RSP_AUTH2	0x00C6
 
 #define TPM2_SU_CLEAR		0x0000
 #define TPM2_SU_STATE		0x0001
@@ -123,6 +125,8 @@ static inline u32 tpms_hdr_code(const u8 *b)
 int tpms_check_user_cmd(const u8 *buf, size_t count);
 int tpms_check_cmd(const u8 *buf, size_t len);
 int tpms_check_rsp(const u8 *buf, ssize_t len);
+bool tpms_rsp_tag_ok(const u8 *rsp, int family);
+int tpms_parse_tpm1_sized(const u8 *rsp, size_t len, const u8 **data);
 int tpms_parse_pcr_banks(const u8 *rsp, size_t len, u16 *banks,
 			 unsigned int max);
 int tpms_parse_random(const u8 *rsp, size_t len, const u8 **data);

@@ -170,18 +170,28 @@ const char *tpms_chip_name(struct tpms_chip *chip)
 }
 EXPORT_SYMBOL_GPL(tpms_chip_name);
 
+/* A cancel asked for the command in the backend now (sysfs cancel). */
+static bool tpms_chip_cancelling(struct tpms_chip *chip)
+{
+	unsigned long seq = READ_ONCE(chip->cmd_seq);
+
+	return (seq & 1) && READ_ONCE(chip->cancel_seq) == seq;
+}
+
 /**
  * tpms_chip_aborting() - should a backend give up waiting?
  * @chip: the chip
  *
  * True once unregister has started, except for unregister's own last
- * command.  Backends test it in their wait condition; the core wakes them
- * through ops->abort() after setting it.
+ * command, and while the command in the backend is to be cancelled
+ * (sysfs cancel).  Backends test it in their wait condition; the core
+ * wakes them through ops->abort() after setting it.
  */
 bool tpms_chip_aborting(struct tpms_chip *chip)
 {
-	return test_bit(TPMS_F_DYING, &chip->flags) &&
-	       !test_bit(TPMS_F_FINAL, &chip->flags);
+	return (test_bit(TPMS_F_DYING, &chip->flags) &&
+		!test_bit(TPMS_F_FINAL, &chip->flags)) ||
+	       tpms_chip_cancelling(chip);
 }
 EXPORT_SYMBOL_GPL(tpms_chip_aborting);
 
@@ -435,6 +445,8 @@ static unsigned long tpms_duration(struct tpms_chip *chip, u32 ordinal)
 		return msecs_to_jiffies(TPMS_SLOW_START_MS);
 	if (test_bit(TPMS_F_TPM2, &chip->flags))
 		return tpms_tpm2_duration(chip, ordinal);
+	if (test_bit(TPMS_F_TPM1, &chip->flags))
+		return tpms_tpm1_duration(chip, ordinal);
 	return chip->duration[TPMS_DUR_LONG];
 }
 
@@ -445,8 +457,16 @@ static void tpms_count_gone(struct tpms_chip *chip)
 		atomic64_inc(&chip->stats.err_gone);
 }
 
-static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
-				 size_t bufsiz, size_t len)
+/* the family whose response tags are expected: 2, 1, or 0 (probing) */
+static int tpms_family(struct tpms_chip *chip)
+{
+	if (test_bit(TPMS_F_TPM2, &chip->flags))
+		return 2;
+	return test_bit(TPMS_F_TPM1, &chip->flags) ? 1 : 0;
+}
+
+static ssize_t tpms_backend_transmit(struct tpms_chip *chip, u8 *buf,
+				     size_t bufsiz, size_t len)
 {
 	const struct tpms_backend_ops *ops = chip->ops;
 	u32 ordinal = tpms_hdr_code(buf);
@@ -467,6 +487,14 @@ static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 					    ordinal);
 			break;
 		case -ENODEV:
+			if (tpms_chip_cancelling(chip) &&
+			    !test_bit(TPMS_F_DYING, &chip->flags)) {
+				dev_info_ratelimited(&chip->dev,
+						     "command 0x%x cancelled through sysfs\n",
+						     ordinal);
+				rc = -ECANCELED;
+				break;
+			}
 			tpms_count_gone(chip);
 			break;
 		case -EINTR:
@@ -483,6 +511,9 @@ static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 
 	n = ops->recv(chip, buf, bufsiz);
 	rc = tpms_check_rsp(buf, n);
+	/* a TPM 1.2 answering with a TPM 2.0 tag, or the other way round */
+	if (!rc && !tpms_rsp_tag_ok(buf, tpms_family(chip)))
+		rc = -EIO;
 	if (rc) {
 		ops->cancel(chip);
 		if (rc == -ENODEV) {
@@ -496,6 +527,55 @@ static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
 		return rc;
 	}
 	return n;
+}
+
+/* the sequence number is odd while the command is in the backend */
+static ssize_t tpms_try_transmit(struct tpms_chip *chip, u8 *buf,
+				 size_t bufsiz, size_t len)
+{
+	ssize_t n;
+
+	WRITE_ONCE(chip->cmd_seq, chip->cmd_seq + 1);
+	n = tpms_backend_transmit(chip, buf, bufsiz, len);
+	WRITE_ONCE(chip->cmd_seq, chip->cmd_seq + 1);
+	return n;
+}
+
+/**
+ * tpms_chip_cancel() - cancel the command in the backend (sysfs cancel)
+ * @chip: the chip
+ *
+ * Enters the fence only as far as ops (the chip lock is the command's):
+ * marks the command in flight, if any, to be cancelled and wakes its
+ * waiter through ops->abort(), which does no I/O.  The command's own
+ * caller, inside the fence, cancels it in the backend (ops->cancel()) and
+ * gets -ECANCELED.  A command that starts later is not affected.
+ *
+ * Return: 0, or -ENODEV when the chip is gone or going.
+ */
+int tpms_chip_cancel(struct tpms_chip *chip)
+{
+	unsigned long seq;
+	int rc = 0;
+
+	get_device(&chip->dev);
+	down_read(&chip->ops_sem);
+	if (!chip->ops || test_bit(TPMS_F_DYING, &chip->flags)) {
+		atomic64_inc(&chip->stats.refused_gone);
+		rc = -ENODEV;
+	} else {
+		seq = READ_ONCE(chip->cmd_seq);
+		if (seq & 1) {
+			WRITE_ONCE(chip->cancel_seq, seq);
+			/* the waiter re-checks after its wake-up */
+			smp_mb();
+			if (chip->ops->abort)
+				chip->ops->abort(chip);
+		}
+	}
+	up_read(&chip->ops_sem);
+	put_device(&chip->dev);
+	return rc;
 }
 
 /**
@@ -737,10 +817,12 @@ int tpms_chip_register(struct tpms_chip *chip)
 	}
 	set_bit(TPMS_F_STARTING, &chip->flags);
 	rc = tpms_tpm2_probe(chip);
-	if (rc > 0)
-		rc = tpms_tpm1_refuse(chip);
-	else if (!rc)
+	if (rc > 0) {
+		set_bit(TPMS_F_TPM1, &chip->flags);
+		rc = tpms_tpm1_auto_startup(chip);
+	} else if (!rc) {
 		rc = tpms_tpm2_auto_startup(chip);
+	}
 	clear_bit(TPMS_F_STARTING, &chip->flags);
 	tpms_put_ops(chip);
 	if (rc) {
@@ -759,7 +841,8 @@ int tpms_chip_register(struct tpms_chip *chip)
 		return rc;
 	}
 	set_bit(TPMS_F_ADDED, &chip->flags);
-	rc = tpms_rm_add(chip);
+	/* no resource manager for TPM 1.2 */
+	rc = test_bit(TPMS_F_TPM2, &chip->flags) ? tpms_rm_add(chip) : 0;
 	if (rc) {
 		tpms_chip_stop(chip, true);
 		return rc;
@@ -773,8 +856,12 @@ int tpms_chip_register(struct tpms_chip *chip)
 		}
 		set_bit(TPMS_F_HWRNG, &chip->flags);
 	}
-	dev_info(&chip->dev, "TPM 2.0 on %s, %u PCR bank(s)\n",
-		 dev_name(chip->dev.parent), chip->nr_banks);
+	if (test_bit(TPMS_F_TPM2, &chip->flags))
+		dev_info(&chip->dev, "TPM 2.0 on %s, %u PCR bank(s)\n",
+			 dev_name(chip->dev.parent), chip->nr_banks);
+	else
+		dev_info(&chip->dev, "TPM 1.2 on %s, %u PCRs\n",
+			 dev_name(chip->dev.parent), chip->nr_pcrs);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(tpms_chip_register);
@@ -801,7 +888,8 @@ EXPORT_SYMBOL_GPL(tpms_chip_unregister);
  *
  * Enters the fence, saves and flushes what a space left loaded (its saved
  * contexts outlive the sleep), sends TPM2_Shutdown(STATE) whether or not
- * that worked, and marks the chip suspended: from then on every entry
+ * that worked (a TPM 1.2 gets TPM_SaveState), and marks the chip
+ * suspended: from then on every entry
  * point refuses (-EAGAIN; the hwrng returns no data) without touching the
  * backend.  Never fails: a TPM that does not answer must not abort system
  * suspend.  A process-served chip is already held suspended by then
@@ -834,6 +922,9 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 		tpms_tpm2_shutdown(chip, TPM2_SU_STATE);
 		/* what is loaded now is gone after Startup(STATE) */
 		chip->rm_epoch++;
+	} else if (test_bit(TPMS_F_TPM1, &chip->flags) &&
+		   !(chip->backend_flags & TPMS_BACKEND_NO_SLEEP_IO)) {
+		tpms_tpm1_save_state(chip);
 	}
 	set_bit(TPMS_F_SUSPENDED, &chip->flags);
 	tpms_put_ops(chip);

@@ -27,7 +27,10 @@ static int tpms_hwrng_read(struct hwrng *rng, void *data, size_t max,
 	rc = tpms_get_ops_rng(chip, wait);
 	if (rc)	/* suspended or busy: no data now */
 		return rc == -EAGAIN || rc == -EBUSY ? 0 : rc;
-	rc = tpms_tpm2_get_random(chip, data, max);
+	if (test_bit(TPMS_F_TPM1, &chip->flags))
+		rc = tpms_tpm1_get_random(chip, data, max);
+	else
+		rc = tpms_tpm2_get_random(chip, data, max);
 	tpms_put_ops(chip);
 	return rc;
 }

@@ -1,24 +1,410 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tpm_safe: TPM 1.2 devices.
+ * tpm_safe: the TPM 1.2 commands the driver issues itself.
  *
  * Copyright (C) 2026 The tpm_safe developers
  *
- * This version drives TPM 2.0 only.  A TPM 1.2 is recognised by its
- * response tag and refused with one clear message, never misdriven as a
- * TPM 2.0.
+ * A TPM 1.2 is told from a TPM 2.0 by its answer to the probe
+ * (tpms_tpm2_probe()).  Start-up reads its timeouts and durations, sends
+ * TPM_Startup(ST_CLEAR) when it has not been started, and runs its self
+ * test.  All of these run inside the fence and use chip->cmd_buf, which
+ * the chip lock protects.
  */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+
 #include "tpms.h"
 
-/**
- * tpms_tpm1_refuse() - report a TPM 1.2 and refuse it
- * @chip: the chip
- *
- * Return: -ENODEV.
+#define TPM1_ORD_PCR_READ		0x015
+#define TPM1_ORD_GET_RANDOM		0x046
+#define TPM1_ORD_CONTINUE_SELF_TEST	0x053
+#define TPM1_ORD_GET_CAPABILITY		0x065
+#define TPM1_ORD_READ_PUBEK		0x07C
+#define TPM1_ORD_SAVE_STATE		0x098
+#define TPM1_ORD_STARTUP		0x099
+
+#define TPM1_ST_CLEAR			1
+
+/* return codes */
+#define TPM1_DEACTIVATED		6
+#define TPM1_DISABLED			7
+#define TPM1_INVALID_POSTINIT		38
+#define TPM1_DOING_SELFTEST		0x802
+
+/* Timeouts A..D when the TPM reports none (TIS 1.2), milliseconds */
+static const unsigned int tpms_tpm1_timeout_ms[] = { 750, 2000, 750, 750 };
+/*
+ * Durations (short, medium, long) when the TPM reports none, and the least
+ * a reported one is raised to, milliseconds.
  */
-int tpms_tpm1_refuse(struct tpms_chip *chip)
+static const unsigned int tpms_tpm1_duration_ms[] = { 2000, 20000, 60000 };
+static const unsigned int tpms_tpm1_duration_min_ms[] = { 20, 750, 2000 };
+/* an ordinal this driver does not know */
+#define TPMS_TPM1_DURATION_DEFAULT_MS	120000
+
+static ssize_t tpms_tpm1_cmd(struct tpms_chip *chip, struct tpms_buf *b,
+			     size_t min_rsp, const char *what)
 {
-	dev_err(chip->dev.parent,
-		"TPM 1.2 device found: not supported by tpm_safe, leaving it alone\n");
-	return -ENODEV;
+	ssize_t len = tpms_buf_finish(b);
+
+	if (len < 0)
+		return len;
+	return tpms_transmit_cmd(chip, b->data, len, min_rsp, what);
+}
+
+static void tpms_tpm1_init(struct tpms_buf *b, struct tpms_chip *chip,
+			   u32 ordinal)
+{
+	tpms_buf_init(b, chip->cmd_buf, TPMS_BUFSIZE, TPM1_TAG_RQU_COMMAND,
+		      ordinal);
+}
+
+/**
+ * tpms_tpm1_get_cap() - TPM_GetCapability
+ * @chip:   the chip, inside the fence
+ * @cap:    capArea
+ * @subcap: the 32-bit subCap, or ~0 for none
+ * @data:   out: the resp bytes, in chip->cmd_buf
+ * @min:    the fewest resp bytes the caller reads
+ * @what:   for the log
+ *
+ * Return: the resp size; -EAGAIN when the TPM has not been started
+ * (TPM_INVALID_POSTINIT), -EIO when it refuses otherwise or answers
+ * malformed (logged), or a negative errno.
+ */
+int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
+		      const u8 **data, unsigned int min, const char *what)
+{
+	struct tpms_buf b;
+	ssize_t rc;
+	int n;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_GET_CAPABILITY);
+	tpms_buf_u32(&b, cap);
+	if (subcap == ~0U) {
+		tpms_buf_u32(&b, 0);
+	} else {
+		tpms_buf_u32(&b, 4);
+		tpms_buf_u32(&b, subcap);
+	}
+	rc = tpms_tpm1_cmd(chip, &b, TPMS_HDR + 4, what);
+	if (rc == TPM1_INVALID_POSTINIT)
+		return -EAGAIN;
+	if (rc > 0) {
+		dev_err_ratelimited(&chip->dev, "%s: TPM error 0x%zx\n",
+				    what, rc);
+		return -EIO;
+	}
+	if (rc < 0)
+		return rc;
+	n = tpms_parse_tpm1_sized(chip->cmd_buf, tpms_hdr_len(chip->cmd_buf),
+				  data);
+	if (n < 0 || n < min) {
+		dev_err_ratelimited(&chip->dev, "%s: malformed answer\n", what);
+		return -EIO;
+	}
+	return n;
+}
+
+/* TIS timeouts A..D, microseconds, with the corrections */
+static int tpms_tpm1_read_timeouts(struct tpms_chip *chip)
+{
+	unsigned int us[4], i;
+	const u8 *d;
+	int n;
+
+	n = tpms_tpm1_get_cap(chip, TPM1_CAP_PROPERTY,
+			      TPM1_CAP_PROP_TIS_TIMEOUT, &d, 16, "timeouts");
+	if (n < 0)
+		return n;
+	for (i = 0; i < 4; i++)
+		us[i] = get_unaligned_be32(d + 4 * i);
+	/* some chips answer in milliseconds: no TIS timeout is below 1 ms */
+	if (us[0] && us[0] < 1000) {
+		for (i = 0; i < 4; i++)
+			us[i] *= 1000;
+		chip->timeouts_adjusted = true;
+	}
+	for (i = 0; i < 4; i++) {
+		if (!us[i]) {
+			us[i] = tpms_tpm1_timeout_ms[i] * 1000;
+			chip->timeouts_adjusted = true;
+		}
+		chip->timeout[i] = usecs_to_jiffies(us[i]);
+	}
+	return 0;
+}
+
+/* durations short, medium, long, microseconds, with the corrections */
+static int tpms_tpm1_read_durations(struct tpms_chip *chip)
+{
+	unsigned int us[3], i;
+	const u8 *d;
+	int n;
+
+	n = tpms_tpm1_get_cap(chip, TPM1_CAP_PROPERTY,
+			      TPM1_CAP_PROP_TIS_DURATION, &d, 12, "durations");
+	if (n < 0)
+		return n;
+	for (i = 0; i < 3; i++)
+		us[i] = get_unaligned_be32(d + 4 * i);
+	/* reported in milliseconds: no short command takes under 1 ms */
+	if (us[0] && us[0] < 1000) {
+		for (i = 0; i < 3; i++)
+			us[i] *= 1000;
+		chip->durations_adjusted = true;
+	}
+	for (i = 0; i < 3; i++) {
+		if (!us[i]) {
+			us[i] = tpms_tpm1_duration_ms[i] * 1000;
+			chip->durations_adjusted = true;
+		} else if (us[i] < tpms_tpm1_duration_min_ms[i] * 1000) {
+			us[i] = tpms_tpm1_duration_min_ms[i] * 1000;
+			chip->durations_adjusted = true;
+		}
+		chip->duration[i] = usecs_to_jiffies(us[i]);
+	}
+	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];
+	return 0;
+}
+
+/**
+ * tpms_tpm1_duration() - the longest a TPM 1.2 command may take
+ * @chip:    the chip
+ * @ordinal: the command's ordinal
+ *
+ * Return: jiffies: the TPM's own short, medium or long duration by the
+ * command's kind (key generation and the full self test are long), 120 s
+ * for an ordinal not listed here.
+ */
+unsigned long tpms_tpm1_duration(struct tpms_chip *chip, u32 ordinal)
+{
+	switch (ordinal) {
+	case 0x00A:	/* OIAP */
+	case 0x00B:	/* OSAP */
+	case 0x014:	/* Extend */
+	case TPM1_ORD_PCR_READ:
+	case 0x021:	/* GetPubKey */
+	case TPM1_ORD_GET_RANDOM:
+	case 0x047:	/* StirRandom */
+	case 0x054:	/* GetTestResult */
+	case TPM1_ORD_GET_CAPABILITY:
+	case 0x06F:	/* PhysicalEnable */
+	case 0x070:	/* PhysicalDisable */
+	case 0x072:	/* PhysicalSetDeactivated */
+	case TPM1_ORD_STARTUP:
+	case 0x0BA:	/* FlushSpecific */
+	case 0x0C8:	/* PCR_Reset */
+	case 0x0CC:	/* NV_DefineSpace */
+	case 0x0CD:	/* NV_WriteValue */
+	case 0x0CF:	/* NV_ReadValue */
+		return chip->duration[TPMS_DUR_SHORT];
+	case 0x00C:	/* ChangeAuth */
+	case 0x010:	/* ChangeAuthOwner */
+	case 0x016:	/* Quote */
+	case 0x017:	/* Seal */
+	case 0x018:	/* Unseal */
+	case 0x01E:	/* UnBind */
+	case 0x020:	/* LoadKey */
+	case 0x028:	/* CreateMigrationBlob */
+	case 0x02A:	/* ConvertMigrationBlob */
+	case 0x032:	/* CertifyKey */
+	case 0x03C:	/* Sign */
+	case 0x03E:	/* Quote2 */
+	case 0x041:	/* LoadKey2 */
+	case TPM1_ORD_CONTINUE_SELF_TEST:
+	case 0x05B:	/* OwnerClear */
+	case 0x05D:	/* ForceClear */
+	case 0x07A:	/* ActivateIdentity */
+	case TPM1_ORD_READ_PUBEK:
+	case 0x07D:	/* OwnerReadPubek */
+	case TPM1_ORD_SAVE_STATE:
+		return chip->duration[TPMS_DUR_MEDIUM];
+	case 0x00D:	/* TakeOwnership */
+	case 0x01F:	/* CreateWrapKey */
+	case 0x050:	/* SelfTestFull */
+	case 0x078:	/* CreateEndorsementKeyPair */
+	case 0x079:	/* MakeIdentity */
+	case 0x07F:	/* CreateRevocableEK */
+		return chip->duration[TPMS_DUR_LONG];
+	default:
+		return msecs_to_jiffies(TPMS_TPM1_DURATION_DEFAULT_MS);
+	}
+}
+
+/**
+ * tpms_tpm1_pcr_read() - TPM_PCRRead
+ * @chip:   the chip, inside the fence
+ * @pcr:    index
+ * @digest: out, TPM1_DIGEST_SIZE bytes
+ *
+ * Return: 0, the TPM's return code (> 0), or a negative errno.
+ */
+ssize_t tpms_tpm1_pcr_read(struct tpms_chip *chip, u32 pcr, u8 *digest)
+{
+	struct tpms_buf b;
+	ssize_t rc;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_PCR_READ);
+	tpms_buf_u32(&b, pcr);
+	rc = tpms_tpm1_cmd(chip, &b, TPMS_HDR + TPM1_DIGEST_SIZE, "pcr read");
+	if (!rc)
+		memcpy(digest, chip->cmd_buf + TPMS_HDR, TPM1_DIGEST_SIZE);
+	return rc;
+}
+
+/*
+ * TPM_ContinueSelfTest, then wait while PCR 0 answers "doing self test",
+ * for the long duration at most.  A disabled or deactivated TPM is usable
+ * for what it allows: not an error (its sysfs files say so).
+ */
+static int tpms_tpm1_self_test(struct tpms_chip *chip)
+{
+	unsigned long stop;
+	unsigned int delay = 5;
+	u8 digest[TPM1_DIGEST_SIZE];
+	struct tpms_buf b;
+	ssize_t rc;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_CONTINUE_SELF_TEST);
+	rc = tpms_tpm1_cmd(chip, &b, 0, "self test");
+	if (rc < 0)
+		return rc;
+	stop = jiffies + chip->duration[TPMS_DUR_LONG];
+	for (;;) {
+		rc = tpms_tpm1_pcr_read(chip, 0, digest);
+		if (rc == TPM1_DOING_SELFTEST && time_before(jiffies, stop) &&
+		    !tpms_chip_aborting(chip)) {
+			msleep(delay);
+			delay = min(delay * 2, 100U);
+			continue;
+		}
+		if (rc == TPM1_DISABLED || rc == TPM1_DEACTIVATED) {
+			dev_info(chip->dev.parent, "TPM 1.2 is %s\n",
+				 rc == TPM1_DISABLED ? "disabled" :
+				 "deactivated");
+			return 0;
+		}
+		return rc;
+	}
+}
+
+/**
+ * tpms_tpm1_auto_startup() - make a TPM 1.2 usable
+ * @chip: the chip, inside the fence
+ *
+ * Reads the timeouts (TPM_Startup(ST_CLEAR) first when the TPM says it has
+ * not been started), the durations, the self test's outcome and the number
+ * of PCRs.
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int tpms_tpm1_auto_startup(struct tpms_chip *chip)
+{
+	struct tpms_buf b;
+	const u8 *d;
+	ssize_t rc;
+
+	/* until the TPM tells its own: the defaults, for the first commands */
+	rc = ARRAY_SIZE(tpms_tpm1_duration_ms);
+	while (rc--)
+		chip->duration[rc] = msecs_to_jiffies(tpms_tpm1_duration_ms[rc]);
+	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];
+	rc = tpms_tpm1_read_timeouts(chip);
+	if (rc == -EAGAIN) {
+		tpms_tpm1_init(&b, chip, TPM1_ORD_STARTUP);
+		tpms_buf_u16(&b, TPM1_ST_CLEAR);
+		rc = tpms_tpm1_cmd(chip, &b, 0, "startup");
+		if (!rc)
+			rc = tpms_tpm1_read_timeouts(chip);
+	}
+	if (!rc)
+		rc = tpms_tpm1_read_durations(chip);
+	if (!rc)
+		rc = tpms_tpm1_self_test(chip);
+	if (!rc) {
+		rc = tpms_tpm1_get_cap(chip, TPM1_CAP_PROPERTY,
+				       TPM1_CAP_PROP_PCR, &d, 4, "pcr count");
+		if (rc >= 0) {
+			chip->nr_pcrs = get_unaligned_be32(d);
+			rc = 0;
+		}
+	}
+	if (rc) {
+		dev_err(chip->dev.parent, "TPM 1.2 start-up failed: %s0x%zx\n",
+			rc < 0 ? "-" : "", rc < 0 ? -rc : rc);
+		return rc < 0 ? rc : -ENODEV;
+	}
+	return 0;
+}
+
+/**
+ * tpms_tpm1_get_random() - TPM_GetRandom
+ * @chip: the chip, inside the fence
+ * @out:  buffer
+ * @max:  its size
+ *
+ * Return: bytes stored (one command's worth, at most 128), or -errno.
+ */
+int tpms_tpm1_get_random(struct tpms_chip *chip, u8 *out, size_t max)
+{
+	struct tpms_buf b;
+	const u8 *d;
+	ssize_t rc;
+	int n;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_GET_RANDOM);
+	tpms_buf_u32(&b, min_t(size_t, max, 128));
+	rc = tpms_tpm1_cmd(chip, &b, TPMS_HDR + 4, "get random");
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	n = tpms_parse_tpm1_sized(chip->cmd_buf, tpms_hdr_len(chip->cmd_buf),
+				  &d);
+	if (n < 0 || n > max)
+		return -EIO;
+	memcpy(out, d, n);
+	return n;
+}
+
+/**
+ * tpms_tpm1_read_pubek() - TPM_ReadPubek
+ * @chip: the chip, inside the fence
+ * @key:  out: the TPM_PUBKEY (in chip->cmd_buf)
+ *
+ * Return: its length, or -EIO when the TPM refuses (owned, say) or
+ * answers malformed, or a negative errno.
+ */
+int tpms_tpm1_read_pubek(struct tpms_chip *chip, const u8 **key)
+{
+	u8 nonce[TPM1_DIGEST_SIZE] = { 0 };
+	struct tpms_buf b;
+	ssize_t rc;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_READ_PUBEK);
+	tpms_buf_bytes(&b, nonce, sizeof(nonce));
+	rc = tpms_tpm1_cmd(chip, &b, TPMS_HDR + TPM1_DIGEST_SIZE, "read pubek");
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	*key = chip->cmd_buf + TPMS_HDR;
+	/* the key, then a digest over it */
+	return tpms_hdr_len(chip->cmd_buf) - TPMS_HDR - TPM1_DIGEST_SIZE;
+}
+
+/**
+ * tpms_tpm1_save_state() - TPM_SaveState, before system sleep
+ * @chip: the chip, inside the fence
+ *
+ * A failure is logged and otherwise ignored: it must not abort suspend.
+ */
+void tpms_tpm1_save_state(struct tpms_chip *chip)
+{
+	struct tpms_buf b;
+	ssize_t rc;
+
+	tpms_tpm1_init(&b, chip, TPM1_ORD_SAVE_STATE);
+	rc = tpms_tpm1_cmd(chip, &b, 0, "save state");
+	if (rc && rc != -ENODEV)
+		dev_warn(&chip->dev, "TPM_SaveState failed: %s0x%zx\n",
+			 rc < 0 ? "-" : "", rc < 0 ? -rc : rc);
 }

@@ -25,6 +25,18 @@
 #define TPMS_NR_PCRS		24
 /* the most TPM 2.0 commands the resource manager knows of */
 #define TPMS_MAX_COMMANDS	256
+/* TPM 1.2: SHA-1 PCRs, and what TPM_GetCapability is asked */
+#define TPM1_DIGEST_SIZE		20
+#define TPM1_CAP_FLAG			4
+#define TPM1_CAP_PROPERTY		5
+#define TPM1_CAP_VERSION_VAL		0x1A
+#define TPM1_CAP_PROP_PCR		0x101
+#define TPM1_CAP_PROP_MANUFACTURER	0x103
+#define TPM1_CAP_PROP_OWNER		0x111
+#define TPM1_CAP_PROP_TIS_TIMEOUT	0x115
+#define TPM1_CAP_PROP_TIS_DURATION	0x120
+#define TPM1_CAP_FLAG_PERMANENT		0x108
+#define TPM1_CAP_FLAG_VOLATILE		0x109
 /* each command of a slow-starting backend's registration (probe included) */
 #define TPMS_SLOW_START_MS	120000
 
@@ -44,6 +56,7 @@ enum {
 	TPMS_F_SLEEP_HELD,	/* held suspended from sleep prepare to post */
 	TPMS_F_DEV_ASLEEP,	/* device suspended, no resume succeeded yet */
 	TPMS_F_TPM2,
+	TPMS_F_TPM1,		/* the probe found a TPM 1.2 */
 	TPMS_F_STARTING,	/* registration's start-up commands */
 	TPMS_F_HWRNG,		/* hwrng registered */
 	TPMS_F_REMOVAL_LOGGED,	/* what a removal cut short, logged once */
@@ -82,6 +95,17 @@ struct tpms_chip {
 
 	unsigned long timeout[4];	/* A..D, jiffies */
 	unsigned long duration[4];	/* jiffies, by enum tpms_duration */
+	/* TPM 1.2: as reported, or corrected (tpm1.c) */
+	bool timeouts_adjusted;
+	bool durations_adjusted;
+	unsigned int nr_pcrs;		/* TPM 1.2 */
+
+	/*
+	 * sysfs cancel: the sequence number of the command in the backend
+	 * (odd while one is, under @lock), and the one a cancel asked for
+	 */
+	unsigned long cmd_seq;
+	unsigned long cancel_seq;
 
 	u16 banks[TPMS_MAX_BANKS];	/* allocated PCR banks (alg ids) */
 	unsigned int nr_banks;
@@ -136,6 +160,7 @@ int tpms_get_ops_wait(struct tpms_chip *chip);
 struct tpms_space;
 int tpms_get_ops_space(struct tpms_chip *chip, struct tpms_space *sp);
 void tpms_put_ops(struct tpms_chip *chip);
+int tpms_chip_cancel(struct tpms_chip *chip);
 int tpms_wait_awake(struct tpms_chip *chip);
 ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 		      size_t len);
@@ -185,7 +210,14 @@ unsigned long tpms_tpm2_duration(struct tpms_chip *chip, u32 ordinal);
 void tpms_tpm2_set_durations(struct tpms_chip *chip);
 
 /* tpm1.c */
-int tpms_tpm1_refuse(struct tpms_chip *chip);
+int tpms_tpm1_auto_startup(struct tpms_chip *chip);
+unsigned long tpms_tpm1_duration(struct tpms_chip *chip, u32 ordinal);
+int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
+		      const u8 **data, unsigned int min, const char *what);
+ssize_t tpms_tpm1_pcr_read(struct tpms_chip *chip, u32 pcr, u8 *digest);
+int tpms_tpm1_get_random(struct tpms_chip *chip, u8 *out, size_t max);
+int tpms_tpm1_read_pubek(struct tpms_chip *chip, const u8 **key);
+void tpms_tpm1_save_state(struct tpms_chip *chip);
 
 /* vtpm.c */
 int tpms_vtpm_init(void);

@@ -247,6 +247,11 @@ else
 	# 30 minutes of one test there
 	tier guest-debug-rm tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug-rm" \
 		--env TEST_TIMEOUT=$((2 * lim[2])) kmemleak-clear rm kmemleak-scan
+	# -device tpm-crb under tpm_safe_crb (the built-in driver kept off):
+	# the smoke set, unbind under load, a stalled command, the fault sweep
+	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --qemu "$qemu_bpo" --iface crb \
+		--out "$results/guest-debug-crb" --env FAULT_OPS=crb \
+		kmemleak-clear crb-smoke tis-unbind tis-stall faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"

@@ -52,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = tpms_parse_pcr_digest(buf, size, &p);
 	if (n >= 0)
 		assert(p >= buf && p + n <= buf + size);
+	n = tpms_parse_tpm1_sized(buf, size, &p);
+	if (n >= 0)
+		assert(p >= buf && p + n <= buf + size);
+	if (size >= TPMS_HDR && tpms_rsp_tag_ok(buf, 1) && tpms_rsp_tag_ok(buf, 2))
+		assert(tpms_hdr_tag(buf) == TPM1_TAG_RSP_COMMAND);
 
 	/* the resource manager's parsers stay inside the input */
 	{

@@ -25,14 +25,18 @@ import tpmsafe as T  # noqa: E402
 FAILNTH = "/proc/thread-self/fail-nth"
 DBG = "/sys/kernel/debug"
 OBJ = DBG + "/tpm_safe/objects"
+# the platform chip: MSFT0101:00 under tpm_safe_tis, or tpm_safe_crb in a
+# guest with -device tpm-crb (IFACE=crb)
+IFACE = os.environ.get("IFACE", "tis")
 TIS_DEV = "MSFT0101:00"
-TIS_DRV = "/sys/bus/platform/drivers/tpm_safe_tis"
+TIS_DRV = "/sys/bus/platform/drivers/tpm_safe_" + IFACE
 VT_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 # FAULT_MAX_SITES caps each sweep; FAULT_STRIDE > 1 fails every k-th site
-# only (a shorter run); FAULT_OPS picks sweeps: tis,vtpm,vtpmx (all)
+# only (a shorter run); FAULT_OPS picks sweeps: the platform chip (tis or
+# crb, as IFACE), vtpm, vtpmx (default: all three)
 MAX_SITES = int(os.environ.get("FAULT_MAX_SITES", "3000"))
 STRIDE = int(os.environ.get("FAULT_STRIDE", "1"))
-OPS = os.environ.get("FAULT_OPS", "tis,vtpm,vtpmx").split(",")
+OPS = os.environ.get("FAULT_OPS", IFACE + ",vtpm,vtpmx").split(",")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
 # Fewest fault sites each operation reaches (measured: a TIS probe over 600,
 # a vtpm probe over 500, unbind and open 9 or more, each sysfs read 1): a
@@ -406,7 +410,7 @@ def main():
     try:
         if num is None:
             return 1
-        for key, dev, drv in (("tis", TIS_DEV, TIS_DRV), ("vtpm", vdev, VT_DRV)):
+        for key, dev, drv in ((IFACE, TIS_DEV, TIS_DRV), ("vtpm", vdev, VT_DRV)):
             if key not in OPS:
                 continue
             sites += sweep_bind(dev, drv)

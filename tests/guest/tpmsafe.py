@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Guest-side helpers for tpm_safe tests: attach swtpm to
-/dev/tpmsafe-vtpmx, build TPM 2.0 commands, drive /dev/tpmsafeN."""
+/dev/tpmsafe-vtpmx, build TPM 2.0 (or, with TPM_FAMILY=1.2 in the
+environment, TPM 1.2) commands, drive /dev/tpmsafeN."""
 
 import argparse
 import errno
@@ -28,6 +29,21 @@ CC_READ_CLOCK = 0x181   # not in the duration table: 120 s
 CC_SHUTDOWN = 0x145
 RH_NULL = 0x40000007
 
+# TPM 1.2
+TPM1_TAG_RQU = 0x00C1
+TPM1_TAG_RSP = 0x00C4
+ORD_EXTEND = 0x14
+ORD_PCR_READ = 0x15
+ORD_GET_RANDOM = 0x46
+ORD_CONTINUE_SELF_TEST = 0x53
+ORD_GET_CAP = 0x65
+ORD_STARTUP = 0x99
+ORD_SAVE_STATE = 0x98
+TPM1_CAP_PROPERTY = 5
+TPM1_CAP_VERSION_VAL = 0x1A
+# the family the workloads' commands are for: "2" or "1.2"
+FAMILY = os.environ.get("TPM_FAMILY", "2")
+
 
 class Tap:
     """TAP lines on stdout, flushed; counts the failures"""
@@ -48,11 +64,37 @@ def cmd(cc, body=b"", tag=TPM2_ST_NO_SESSIONS):
     return struct.pack(">HII", tag, 10 + len(body), cc) + body
 
 
+def cmd12(ordinal, body=b""):
+    return struct.pack(">HII", TPM1_TAG_RQU, 10 + len(body), ordinal) + body
+
+
+def get_random12(n=16):
+    return cmd12(ORD_GET_RANDOM, struct.pack(">I", n))
+
+
+def pcr_read12(pcr=0):
+    return cmd12(ORD_PCR_READ, struct.pack(">I", pcr))
+
+
+def extend12(pcr, digest):
+    return cmd12(ORD_EXTEND, struct.pack(">I", pcr) + digest)
+
+
+def get_cap12(cap, sub=None):
+    body = struct.pack(">I", cap)
+    body += struct.pack(">I", 0) if sub is None else struct.pack(">II", 4, sub)
+    return cmd12(ORD_GET_CAP, body)
+
+
 def get_random(n=16):
+    if FAMILY == "1.2":
+        return get_random12(n)
     return cmd(CC_GET_RANDOM, struct.pack(">H", n))
 
 
 def pcr_read(pcrs=range(8), alg=0x000B):
+    if FAMILY == "1.2":
+        return pcr_read12(min(pcrs))
     sel = bytearray(3)
     for p in pcrs:
         sel[p // 8] |= 1 << (p % 8)
@@ -60,6 +102,8 @@ def pcr_read(pcrs=range(8), alg=0x000B):
 
 
 def hash_cmd(size=1024, alg=0x000B):
+    if FAMILY == "1.2":	# a longer answer: the version structure
+        return get_cap12(TPM1_CAP_VERSION_VAL)
     data = bytes(range(256)) * (size // 256) + bytes(size % 256)
     return cmd(CC_HASH, struct.pack(">H", len(data)) + data +
                struct.pack(">HI", alg, RH_NULL))
@@ -157,11 +201,21 @@ class FakeTPM:
     answers the driver's start-up commands itself; for every other command
     behave(cc, command) returns None (a default, valid answer), bytes (one
     write), or a list of bytes (several writes; [] = never answer).
-    startup_delay: seconds before the first start-up answer."""
+    startup_delay: seconds before the first start-up answer.
+    tpm12: a TPM 1.2 (its start-up: probe, timeouts, durations, self
+    test, PCR 0, PCR count)."""
 
-    def __init__(self, behave=None, register=True, startup_delay=0.0):
+    def __init__(self, behave=None, register=True, startup_delay=0.0,
+                 tpm12=False):
         self.fd = os.open(VTPMX, os.O_RDWR | os.O_NONBLOCK)
         self.behave = behave or (lambda cc, c: None)
+        self.tpm12 = tpm12
+        if tpm12:
+            self.nstart, self.start_ccs = 6, (0x17A, ORD_GET_CAP,
+                                              ORD_CONTINUE_SELF_TEST,
+                                              ORD_PCR_READ)
+        else:
+            self.nstart, self.start_ccs = 4, (0x17A, 0x143, 0x144)
         self.startup_delay = startup_delay
         self.commands = []
         self.write_errors = []
@@ -195,6 +249,26 @@ class FakeTPM:
             body = b""
         return struct.pack(">HII", TPM2_ST_NO_SESSIONS, 10 + len(body), code) + body
 
+    @staticmethod
+    def answer12(cc, c, code=0):
+        """A TPM 1.2's answer; the probe (a TPM 2.0 command) gets BADTAG"""
+        body = b""
+        if cc == CC_GET_CAPABILITY:
+            code = 0x1E
+        elif cc == ORD_GET_CAP:
+            sub = struct.unpack(">I", c[18:22])[0] if len(c) >= 22 else 0
+            vals = {0x115: (750000, 2000000, 750000, 750000),
+                    0x120: (2000000, 20000000, 60000000),
+                    0x101: (24,)}.get(sub, ())
+            data = struct.pack(">%dI" % len(vals), *vals)
+            body = struct.pack(">I", len(data)) + data
+        elif cc == ORD_PCR_READ:
+            body = bytes(20)
+        elif cc == ORD_GET_RANDOM:
+            n = min(struct.unpack(">I", c[10:14])[0], 32)
+            body = struct.pack(">I", n) + os.urandom(n)
+        return struct.pack(">HII", TPM1_TAG_RSP, 10 + len(body), code) + body
+
     def serve(self):
         p = select.poll()
         p.register(self.fd, select.POLLIN)
@@ -214,10 +288,11 @@ class FakeTPM:
             if len(self.commands) == 1 and self.startup_delay:
                 time.sleep(self.startup_delay)
             # registration: probe, self test, PCR banks, command list
-            if len(self.commands) > 4 or cc not in (0x17A, 0x143, 0x144):
+            # (TPM 1.2: probe, timeouts, durations, self test, PCR count)
+            if len(self.commands) > self.nstart or cc not in self.start_ccs:
                 r = self.behave(cc, c)
             if r is None:
-                r = [self.answer(cc, c)]
+                r = [(self.answer12 if self.tpm12 else self.answer)(cc, c)]
             elif isinstance(r, bytes):
                 r = [r]
             for x in r:
