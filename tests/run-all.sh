@@ -205,7 +205,7 @@ if [ $debug = 0 ]; then
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
 			crb-move crb-smoke tis-unbind tis-stall crb-layout
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
-			"${k[@]}" tis-tpm12
+			"${k[@]}" tis-tpm12 tpm12-tools
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "guest-$s-sleep-crb" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --iface crb \
 			--out "$g-sleep-crb"
