@@ -204,11 +204,18 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-crb" tests/qemu/run.sh --qemu "$qemu_bpo" --mode coexist --iface crb \
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
 			crb-move crb-smoke tis-unbind tis-stall crb-layout
+		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
+		# in the load (TPM_FAMILY); fewer cycles on the older series
+		t12=("${cycles[@]}") s12=()
+		[ "$s" = "$newest" ] || t12+=(--env UNBIND_CYCLES=20 --env KILL_CYCLES=10) s12=(--cycles 8)
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
-			"${k[@]}" tis-tpm12 tpm12-tools
+			"${k[@]}" "${t12[@]}" --env TPM_FAMILY=1.2 \
+			tis-tpm12 tpm12-tools tpm12-torture lifecycle
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "guest-$s-sleep-crb" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --iface crb \
 			--out "$g-sleep-crb"
+		tier "guest-$s-sleep-tpm12" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --tpm 1.2 \
+			"${s12[@]}" --out "$g-sleep-tpm12"
 		# the leak plant (a message of this module's own, alike on every
 		# kernel) on the newest series only
 		pl=()
@@ -252,6 +259,11 @@ else
 	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --qemu "$qemu_bpo" --iface crb \
 		--out "$results/guest-debug-crb" --env FAULT_OPS=crb \
 		kmemleak-clear crb-smoke tis-unbind tis-stall faults kmemleak-scan
+	# TPM 1.2: the TIS chip (PNP 00:00) and swtpm vtpms
+	tier guest-debug-tpm12 tests/qemu/run.sh "${dg[@]}" --tpm 1.2 \
+		--out "$results/guest-debug-tpm12" --env TPM_FAMILY=1.2 \
+		--env FAULT_BUS=pnp --env FAULT_DEV=00:00 \
+		kmemleak-clear tis-tpm12 tpm12-torture faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"

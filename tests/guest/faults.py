@@ -27,9 +27,12 @@ DBG = "/sys/kernel/debug"
 OBJ = DBG + "/tpm_safe/objects"
 # the platform chip: MSFT0101:00 under tpm_safe_tis, or tpm_safe_crb in a
 # guest with -device tpm-crb (IFACE=crb)
+# guest with -device tpm-crb (IFACE=crb); a TPM 1.2 behind TIS is PNP 00:00
+# (FAULT_BUS=pnp FAULT_DEV=00:00, with TPM_FAMILY=1.2)
 IFACE = os.environ.get("IFACE", "tis")
-TIS_DEV = "MSFT0101:00"
-TIS_DRV = "/sys/bus/platform/drivers/tpm_safe_" + IFACE
+TIS_DEV = os.environ.get("FAULT_DEV", "MSFT0101:00")
+TIS_BUS = os.environ.get("FAULT_BUS", "platform")
+TIS_DRV = "/sys/bus/%s/drivers/tpm_safe_%s" % (TIS_BUS, IFACE)
 VT_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 # FAULT_MAX_SITES caps each sweep; FAULT_STRIDE > 1 fails every k-th site
 # only (a shorter run); FAULT_OPS picks sweeps: the platform chip (tis or
@@ -73,14 +76,18 @@ def wait_until(cond, seconds):
     return True
 
 
+def bus_of(dev):
+    return TIS_BUS if dev == TIS_DEV else "platform"
+
+
 def driver_of(dev):
-    link = "/sys/bus/platform/devices/%s/driver" % dev
+    link = "/sys/bus/%s/devices/%s/driver" % (bus_of(dev), dev)
     return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
 
 
 def chip_of(dev):
     """/dev node of the chip under a platform device, or None."""
-    d = "/sys/bus/platform/devices/%s/tpm_safe" % dev
+    d = "/sys/bus/%s/devices/%s/tpm_safe" % (bus_of(dev), dev)
     try:
         names = os.listdir(d)
     except OSError:
@@ -304,10 +311,13 @@ def sweep_node(node):
         os.close(holder.pop("fd"))
 
     s = "/sys/class/tpm_safe/" + os.path.basename(node)
+    # every readable file (TPM 1.2's cancel is write-only)
     attrs = [os.path.join(s, a) for a in sorted(os.listdir(s))
-             if os.path.isfile(os.path.join(s, a)) and a != "uevent"]
+             if os.path.isfile(os.path.join(s, a)) and a != "uevent" and
+             os.stat(os.path.join(s, a)).st_mode & 0o444]
     attrs += [os.path.join(s, "stats", a) for a in sorted(os.listdir(s + "/stats"))]
-    attrs.append(s + "/pcr-sha256/0")
+    if T.FAMILY != "1.2":
+        attrs.append(s + "/pcr-sha256/0")
     total = 0
     bad = []
     for a in attrs:
@@ -416,7 +426,8 @@ def main():
             sites += sweep_bind(dev, drv)
             sites += sweep_unbind(dev, drv)
             sites += sweep_node(chip_of(dev))
-            sites += sweep_rm(chip_of(dev))
+            if T.FAMILY != "1.2":	# TPM 1.2 has no rm node
+                sites += sweep_rm(chip_of(dev))
         if "vtpmx" in OPS:
             sites += sweep_vtpmx()
         for dev in (TIS_DEV, vdev):

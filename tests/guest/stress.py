@@ -21,7 +21,10 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import tpmsafe as T  # noqa: E402
 
-DRV = "/sys/bus/platform/drivers/%s"
+# the bus of --device (a TPM 1.2 behind TIS is PNP0C31: STRESS_BUS=pnp);
+# TPM_FAMILY=1.2 makes the workers' commands TPM 1.2 ones (tpmsafe.py)
+BUS = os.environ.get("STRESS_BUS", "platform")
+DRV = "/sys/bus/" + BUS + "/drivers/%s"
 # what a client may see while its chip is unbound, killed or rebinding
 EXPECTED = {"ok", "EPIPE", "ENOENT", "ENODEV", "EBUSY", "ENXIO", "EINTR"}
 # ...and the other workers ("none": no chip to load at that moment)
@@ -125,7 +128,8 @@ def w_sysfs():
         for c in chips():
             d = "/sys/class/tpm_safe/" + c
             files += glob.glob(d + "/pcr-sha256/*") + glob.glob(d + "/stats/*") + \
-                glob.glob(d + "/t*") + glob.glob(d + "/durations")
+                glob.glob(d + "/t*") + glob.glob(d + "/durations") + \
+                glob.glob(d + "/pcrs") + glob.glob(d + "/caps")
         if not files:
             count(counts, "none")
             time.sleep(IDLE)
@@ -274,13 +278,17 @@ def final_check(what):
 
 
 def chip_answers(dev):
-    """the chip of the platform device @dev answers a TPM2_PCR_Read, sent
-    through its sysfs file pcr-sha256/0 (the load's clients keep the node
-    itself open); its number, or None"""
+    """the chip of the device @dev answers a PCR read, sent through its
+    sysfs file pcr-sha256/0 (TPM 1.2: pcrs) (the load's clients keep the
+    node itself open); its number, or None"""
     try:
-        chip = glob.glob("/sys/bus/platform/devices/%s/tpm_safe/tpmsafe*" % dev)[0]
-        with open(chip + "/pcr-sha256/0") as f:
-            if re.fullmatch("[0-9A-F]{64}\n", f.read()):
+        chip = glob.glob("/sys/bus/%s/devices/%s/tpm_safe/tpmsafe*" % (BUS, dev))[0]
+        if T.FAMILY == "1.2":
+            name, want = "/pcrs", "PCR-00: ([0-9A-F]{2} ){20}\n(.*\n)*"
+        else:
+            name, want = "/pcr-sha256/0", "[0-9A-F]{64}\n"
+        with open(chip + name) as f:
+            if re.fullmatch(want, f.read()):
                 return int(os.path.basename(chip)[7:])
     except (OSError, IndexError):
         pass
@@ -304,7 +312,7 @@ def cycle_binding(drv, dev, num, cycles, jitter):
             bad += 1
         write(drv + "/bind", dev)
         c = time.monotonic()
-        if not os.path.exists("/sys/bus/platform/devices/%s/driver" % dev) or \
+        if not os.path.exists("/sys/bus/%s/devices/%s/driver" % (BUS, dev)) or \
                 chip_answers(dev) is None:
             bad += 1
         checking += time.monotonic() - c

@@ -130,9 +130,12 @@ def transact(fd, command):
     return os.read(fd, 4096)
 
 
-def launch(state, swtpm_extra=(), tpm2=True, wait=True):
+def launch(state, swtpm_extra=(), tpm2=None, wait=True):
     """Open the vtpm master, attach swtpm to it (its own copy of the fd)
-    and return (swtpm Popen, chip number or None, device id)."""
+    and return (swtpm Popen, chip number or None, device id).  tpm2:
+    swtpm's family (default: TPM_FAMILY's)."""
+    if tpm2 is None:
+        tpm2 = FAMILY != "1.2"
     os.makedirs(state, exist_ok=True)
     fd = os.open(VTPMX, os.O_RDWR)
     try:
@@ -377,7 +380,7 @@ def main():
     a = ap.parse_args()
 
     if a.cmd == "launch":
-        proc, num, devid = launch(a.state, tpm2=not a.tpm12)
+        proc, num, devid = launch(a.state, tpm2=False if a.tpm12 else None)
         print("%s %d %d" % ("none" if num is None else num, proc.pid, devid))
     elif a.cmd == "loop":
         counts = client_loop(a.dev, a.seconds, a.nonblock, a.workload)

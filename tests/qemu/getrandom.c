@@ -3,6 +3,8 @@
  * TPM2_GetRandom(16) through a /dev/tpmsafeN node, for the RAM-only sleep
  * guest (busybox's "<>" would create a regular file where a node is gone).
  * Exit 0 on a 28-byte answer; otherwise the errno or the length on stderr.
+ * getrandom --tpm12 /dev/tpmsafeN: TPM_GetRandom(16), a 30-byte answer
+ * with the TPM 1.2 response tag and no error.
  *
  * getrandom --nonblock-loop /dev/tpmsafeN COUNT_FILE: one O_NONBLOCK open,
  * then write, poll(POLLIN, 30 s) and read until SIGTERM, appending one
@@ -26,6 +28,10 @@
 
 static const unsigned char cmd[] = {
 	0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 16
+};
+
+static const unsigned char cmd12[] = {
+	0, 0xc1, 0, 0, 0, 14, 0, 0, 0, 0x46, 0, 0, 0, 16
 };
 
 static volatile sig_atomic_t stop;
@@ -184,16 +190,26 @@ static int rm_loop(const char *dev, const char *count_file)
 
 int main(int argc, char **argv)
 {
+	const unsigned char *c = cmd;
+	size_t clen = sizeof(cmd), want = 28;
 	unsigned char rsp[4096];
 	ssize_t n;
 	int fd;
 
+	if (argc == 3 && !strcmp(argv[1], "--tpm12")) {
+		c = cmd12;
+		clen = sizeof(cmd12);
+		want = 30;
+		argc--;
+		argv++;
+	}
 	if (argc == 4 && !strcmp(argv[1], "--nonblock-loop"))
 		return nonblock_loop(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "--rm-loop"))
 		return rm_loop(argv[2], argv[3]);
 	if (argc != 2) {
 		fprintf(stderr, "usage: getrandom /dev/tpmsafeN\n"
+			"       getrandom --tpm12 /dev/tpmsafeN\n"
 			"       getrandom --nonblock-loop /dev/tpmsafeN COUNT_FILE\n");
 		return 2;
 	}
@@ -202,14 +218,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: open: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	if (write(fd, cmd, sizeof(cmd)) != (ssize_t)sizeof(cmd)) {
+	if (write(fd, c, clen) != (ssize_t)clen) {
 		fprintf(stderr, "%s: write: %s\n", argv[1], strerror(errno));
 		close(fd);
 		return 1;
 	}
 	n = read(fd, rsp, sizeof(rsp));
 	close(fd);
-	if (n != 28) {
+	if (n == 30 && want == 30 && (rsp[1] != 0xc4 || rsp[9])) {
+		fprintf(stderr, "%s: tag 0x%02x%02x, code 0x%02x\n", argv[1],
+			rsp[0], rsp[1], rsp[9]);
+		return 1;
+	}
+	if (n != (ssize_t)want) {
 		fprintf(stderr, "%s: read: %zd bytes (%s)\n", argv[1], n,
 			n < 0 ? strerror(errno) : "short");
 		return 1;

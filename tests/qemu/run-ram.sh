@@ -7,9 +7,12 @@
 # three real S3 cycles woken through the QEMU monitor (--no-s3: none).
 # --iface crb: the firmware TPM is QEMU's CRB device, owned by tpm_safe_crb
 # (its goIdle at each suspend and cmdReady at each resume counted too).
+# --tpm 1.2: swtpm without --tpm2 behind QEMU's TIS and in the guest, a
+# shorter run (pm_test and S3 cycles under load); every suspend of the TIS
+# chip must reach swtpm as one TPM_SaveState (counted in swtpm's log).
 # usage: tests/qemu/run-ram.sh [--cycles N] [--no-s3] [--out DIR] [--ko PATH]
 #                              [--kver KVER | --kernel BZIMAGE] [--timeout S]
-#                              [--iface tis|crb]
+#                              [--iface tis|crb] [--tpm 2|1.2]
 # swtpm and its libraries come from the root KVER is installed in (the
 # host's, or the trixie root for 7.3); with --kernel, from the host.
 set -euo pipefail
@@ -22,6 +25,7 @@ out=$top/results/guest-sleep
 ko=$top/tpm_safe.ko
 kernel=""
 iface=tis
+tpm=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cycles) cycles=$2; shift 2 ;;
@@ -33,12 +37,13 @@ while [ $# -gt 0 ]; do
 	--kver) kver=$2; shift 2 ;;
 	--timeout) limit=$2; shift 2 ;;
 	--iface) iface=$2; shift 2 ;;
+	--tpm) tpm=$2; shift 2 ;;
 	*) echo "run-ram.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-case $iface in
-tis | crb) ;;
-*) echo "run-ram.sh: --iface tis or crb" >&2; exit 2 ;;
+case $iface/$tpm in
+tis/2 | crb/2 | tis/1.2) ;;
+*) echo "run-ram.sh: --iface tis or crb, --tpm 2 or 1.2 (TIS only)" >&2; exit 2 ;;
 esac
 # QEMU from bookworm-backports (scripts/install-deps.sh): the 7.3 kernel
 # does not come back from a real S3 under bookworm's QEMU 7.2
@@ -68,8 +73,11 @@ done
 cp -L "${root%/}/lib64/ld-linux-x86-64.so.2" "$ird/lib64/"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
 
-swtpm socket --tpm2 --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/swtpm/sock" \
-	--terminate --log "file=$out/swtpm/swtpm.log,level=1" --pid "file=$out/swtpm/pid" -d
+# TPM 1.2: every command logged, for the count of TPM_SaveState
+level=20 t2=()
+[ "$tpm" = 2 ] && level=1 t2=(--tpm2)
+swtpm socket "${t2[@]}" --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/swtpm/sock" \
+	--terminate --log "file=$out/swtpm/swtpm.log,level=$level" --pid "file=$out/swtpm/pid" -d
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
 # mon CMD: one QEMU monitor command, its output on stdout (10 s at most)
@@ -158,7 +166,7 @@ timeout -k 10 "$limit" "$qemu" -pidfile "$out/qemu.pid" -machine q35 -accel "${S
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
+	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface tpmsafe.tpm=$tpm no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" > "$out/qemu.log" 2>&1
 rc=$?
@@ -166,6 +174,18 @@ set -e
 echo "# sleep guest run took $((SECONDS - start)) s (qemu exit $rc)"
 tr -d '\r' < "$out/console.log" | sed -n 's/.*TAP //p'
 verdict=0
+if [ "$tpm" = 1.2 ]; then
+	# the suspends the guest went through, and the TPM_SaveStates swtpm read
+	want=$(tr -d '\r' < "$out/console.log" | sed -n 's/^TPMSAFE-SUSPENDS \([0-9]*\)$/\1/p')
+	got=$(awk '/SWTPM_IO_Read/ { getline; if ($7 $8 $9 $10 == "00000098") n++ }
+		END { print n + 0 }' "$out/swtpm/swtpm.log")
+	if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]; then
+		echo "ok - host: swtpm read one TPM_SaveState per suspend ($got of $want)"
+	else
+		echo "not ok - host: swtpm read one TPM_SaveState per suspend (${got} of ${want:-none})"
+		verdict=1
+	fi
+fi
 if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko"; then
 	echo clean > "$out/console-verdict"
 else
