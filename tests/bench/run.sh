@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench: for each kernel series (every installed one, or KVER=<series
 # or release>), one guest boot measuring every path back to back (and one
-# with -device tpm-crb for the CRB rows), then the
+# with -device tpm-crb for the CRB rows, one with a TPM 1.2), then the
 # table, ratios, JSON and PNG under results/bench/<series>/.  The upstream
 # drivers differ between series, so each kernel gets its own table.  Exits
 # non-zero, naming the target, when a ratio misses its target.
@@ -38,7 +38,15 @@ for kver in "${kvers[@]}"; do
 		echo "bench: the $kver CRB guest failed" >&2
 		rc=1
 	fi
-	cat "$out/share/bench.json" "$out-crb/share/bench.json" > "$out/bench-all.json" 2>/dev/null || true
+	# the TPM 1.2 rows: swtpm without --tpm2
+	if ! tests/qemu/run.sh --mode coexist --tpm 1.2 --kver "$kver" --ko "$ko" \
+		--env "KO=$ko" --out "$out-tpm12" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" \
+		bench-tpm12; then
+		echo "bench: the $kver TPM 1.2 guest failed" >&2
+		rc=1
+	fi
+	cat "$out/share/bench.json" "$out-crb/share/bench.json" "$out-tpm12/share/bench.json" \
+		> "$out/bench-all.json" 2>/dev/null || true
 	python3 tests/bench/report.py "$out/bench-all.json" "$out" "$kver" || rc=1
 	echo "results: $out/table.txt $out/bench.json $out/latency.png"
 done
