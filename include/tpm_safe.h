@@ -55,6 +55,14 @@ struct tpms_backend_ops {
 	void (*power_down)(struct tpms_chip *chip);
 };
 
+/* The TIS timeouts A..D (tpms_chip_timeout()). */
+enum tpms_timeout {
+	TPMS_TIMEOUT_A,
+	TPMS_TIMEOUT_B,
+	TPMS_TIMEOUT_C,
+	TPMS_TIMEOUT_D,
+};
+
 /* Flags a backend passes to tpms_chip_alloc(). */
 #define TPMS_BACKEND_RUNTIME_PM	BIT(0)	/* parent does runtime PM */
 #define TPMS_BACKEND_NO_SLEEP_IO BIT(1)	/* cannot serve during system sleep */
@@ -76,6 +84,7 @@ void *tpms_chip_priv(struct tpms_chip *chip);
 int tpms_chip_num(struct tpms_chip *chip);
 const char *tpms_chip_name(struct tpms_chip *chip);
 bool tpms_chip_aborting(struct tpms_chip *chip);
+unsigned long tpms_chip_timeout(struct tpms_chip *chip, enum tpms_timeout t);
 bool tpms_chip_killable(struct tpms_chip *chip);
 bool tpms_chip_killed(struct tpms_chip *chip);
 

@@ -110,7 +110,8 @@ static DEVICE_ATTR_RO(pcrs);
 
 /*
  * The endorsement key's public part, as upstream prints it: the algorithm,
- * schemes and first 12 parameter bytes, then the modulus, 16 bytes a line.
+ * schemes and first 12 parameter bytes, then the modulus, 16 bytes a line
+ * (lowercase hex, as %16ph).
  * The TPM refuses once owned (TPM_ReadPubek disabled): -EIO.
  */
 static ssize_t pubek_show(struct device *dev, struct device_attribute *attr,
@@ -146,7 +147,7 @@ static ssize_t pubek_show(struct device *dev, struct device_attribute *attr,
 			 "Parameters: %12ph\nModulus length: %u\nModulus:\n",
 			 alg, enc, sig, parms, n);
 	for (i = 0; i < n; i++)
-		len += sysfs_emit_at(buf, len, "%02X%s", mod[i],
+		len += sysfs_emit_at(buf, len, "%02x%s", mod[i],
 				     i % 16 == 15 ? "\n" : " ");
 	if (n % 16)
 		len += sysfs_emit_at(buf, len, "\n");

@@ -86,12 +86,6 @@
 /* INTF_CAPS dataTransferSizeSupport: 0 legacy (1 byte), 8, 32, 64 bytes */
 #define CAPS_XFER(caps)		(((caps) >> 9) & 3)
 
-/* TPM 2.0 interface timeouts (PTP), in ms */
-#define TIS_TIMEOUT_A		750
-#define TIS_TIMEOUT_B		4000
-#define TIS_TIMEOUT_C		200
-#define TIS_TIMEOUT_D		30
-
 #define TIS_STORM_IRQS		1000	/* not clearable in a second: a storm */
 #define TIS_LOST_IRQS		3	/* lost in a row: poll instead */
 #define TIS_RECV_ATTEMPTS	3
@@ -255,7 +249,8 @@ static bool tis_locality_held(u8 acc)
 
 static int tis_request_locality(struct tis *tis)
 {
-	unsigned long stop = jiffies + msecs_to_jiffies(TIS_TIMEOUT_A);
+	unsigned long stop = jiffies +
+			     tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_A);
 	u8 acc = tis_read8(tis, TIS_ACCESS);
 
 	if (tis_locality_held(acc))
@@ -297,12 +292,14 @@ static int tis_ready(struct tis *tis)
 		return 0;
 	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
 	return tis_wait_status(tis, STS_COMMAND_READY,
-			       msecs_to_jiffies(TIS_TIMEOUT_B), false);
+			       tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_B),
+			       false);
 }
 
 static int tis_wait_burst(struct tis *tis, unsigned int *burst)
 {
-	unsigned long stop = jiffies + msecs_to_jiffies(TIS_TIMEOUT_D);
+	unsigned long stop = jiffies +
+			     tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_D);
 
 	do {
 		*burst = tis_burst(tis);
@@ -342,7 +339,7 @@ static void tis_fifo_read(struct tis *tis, u8 *p, size_t len)
 static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 {
 	struct tis *tis = tpms_chip_priv(chip);
-	unsigned long c = msecs_to_jiffies(TIS_TIMEOUT_C);
+	unsigned long c = tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_C);
 	unsigned int burst;
 	size_t done = 0;
 	int rc;
@@ -399,7 +396,7 @@ static int tis_wait(struct tpms_chip *chip, unsigned long timeout)
 /* Read @len bytes of the response, waiting for data between bursts. */
 static int tis_read_bytes(struct tis *tis, u8 *p, size_t len)
 {
-	unsigned long c = msecs_to_jiffies(TIS_TIMEOUT_C);
+	unsigned long c = tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_C);
 	unsigned int burst;
 	int rc;
 
@@ -435,7 +432,8 @@ static int tis_recv_once(struct tis *tis, u8 *buf, size_t size)
 			    len - TPMS_HEADER_SIZE);
 	if (rc)
 		return rc;
-	rc = tis_wait_status(tis, STS_VALID, msecs_to_jiffies(TIS_TIMEOUT_C),
+	rc = tis_wait_status(tis, STS_VALID,
+			     tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_C),
 			     false);
 	if (rc)
 		return rc;

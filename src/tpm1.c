@@ -30,7 +30,13 @@
 #define TPM1_DEACTIVATED		6
 #define TPM1_DISABLED			7
 #define TPM1_INVALID_POSTINIT		38
+#define TPM1_RETRY			0x800
 #define TPM1_DOING_SELFTEST		0x802
+
+/* the most a reported timeout or duration is taken to be, microseconds */
+#define TPMS_TPM1_MAX_US		(600U * USEC_PER_SEC)
+/* TPM_SaveState answered TPM_RETRY: sent again this often, 100 ms apart */
+#define TPMS_TPM1_SAVE_TRIES		10
 
 /* Timeouts A..D when the TPM reports none (TIS 1.2), milliseconds */
 static const unsigned int tpms_tpm1_timeout_ms[] = { 750, 2000, 750, 750 };
@@ -60,25 +66,18 @@ static void tpms_tpm1_init(struct tpms_buf *b, struct tpms_chip *chip,
 		      ordinal);
 }
 
-/**
- * tpms_tpm1_get_cap() - TPM_GetCapability
- * @chip:   the chip, inside the fence
- * @cap:    capArea
- * @subcap: the 32-bit subCap, or ~0 for none
- * @data:   out: the resp bytes, in chip->cmd_buf
- * @min:    the fewest resp bytes the caller reads
- * @what:   for the log
- *
- * Return: the resp size; -EAGAIN when the TPM has not been started
- * (TPM_INVALID_POSTINIT), -EIO when it refuses otherwise or answers
- * malformed (logged), or a negative errno.
+/*
+ * TPM_GetCapability.  Return: 0 with *@data at the resp bytes (in
+ * chip->cmd_buf) and *@len their count, at least @min; the TPM's refusal
+ * as its code (> 0), unlogged; -EIO for a malformed answer (logged); or
+ * a negative errno.
  */
-int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
-		      const u8 **data, unsigned int min, const char *what)
+static ssize_t tpms_tpm1_get_cap_rc(struct tpms_chip *chip, u32 cap,
+				    u32 subcap, const u8 **data, int *len,
+				    unsigned int min, const char *what)
 {
 	struct tpms_buf b;
 	ssize_t rc;
-	int n;
 
 	tpms_tpm1_init(&b, chip, TPM1_ORD_GET_CAPABILITY);
 	tpms_buf_u32(&b, cap);
@@ -89,72 +88,111 @@ int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
 		tpms_buf_u32(&b, subcap);
 	}
 	rc = tpms_tpm1_cmd(chip, &b, TPMS_HDR + 4, what);
-	if (rc == TPM1_INVALID_POSTINIT)
-		return -EAGAIN;
+	if (rc)
+		return rc;
+	*len = tpms_parse_tpm1_sized(chip->cmd_buf,
+				     tpms_hdr_len(chip->cmd_buf), data);
+	if (*len < 0 || *len < min) {
+		dev_err_ratelimited(&chip->dev, "%s: malformed answer\n", what);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * tpms_tpm1_get_cap() - TPM_GetCapability
+ * @chip:   the chip, inside the fence
+ * @cap:    capArea
+ * @subcap: the 32-bit subCap, or ~0 for none
+ * @data:   out: the resp bytes, in chip->cmd_buf
+ * @min:    the fewest resp bytes the caller reads
+ * @what:   for the log
+ *
+ * Return: the resp size; -EIO when the TPM refuses or answers malformed
+ * (logged), or a negative errno.
+ */
+int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
+		      const u8 **data, unsigned int min, const char *what)
+{
+	ssize_t rc;
+	int len;
+
+	rc = tpms_tpm1_get_cap_rc(chip, cap, subcap, data, &len, min, what);
 	if (rc > 0) {
 		dev_err_ratelimited(&chip->dev, "%s: TPM error 0x%zx\n",
 				    what, rc);
 		return -EIO;
 	}
-	if (rc < 0)
-		return rc;
-	n = tpms_parse_tpm1_sized(chip->cmd_buf, tpms_hdr_len(chip->cmd_buf),
-				  data);
-	if (n < 0 || n < min) {
-		dev_err_ratelimited(&chip->dev, "%s: malformed answer\n", what);
-		return -EIO;
-	}
-	return n;
+	return rc < 0 ? rc : len;
 }
 
-/* TIS timeouts A..D, microseconds, with the corrections */
-static int tpms_tpm1_read_timeouts(struct tpms_chip *chip)
+/*
+ * The values of a TPM_CAP_PROP_TIS_TIMEOUT or _DURATION answer,
+ * microseconds: a first value below 1 ms means all are in milliseconds
+ * (a chip's wrong unit); each is kept below TPMS_TPM1_MAX_US.  Sets
+ * *@adjusted when a value was changed.
+ */
+static void tpms_tpm1_values(const u8 *d, unsigned int *us, unsigned int n,
+			     bool *adjusted)
+{
+	bool ms = get_unaligned_be32(d) && get_unaligned_be32(d) < 1000;
+	unsigned int i;
+	u64 v;
+
+	for (i = 0; i < n; i++) {
+		v = get_unaligned_be32(d + 4 * i);
+		if (ms)
+			v *= 1000;
+		if (v > TPMS_TPM1_MAX_US)
+			v = TPMS_TPM1_MAX_US;
+		if (ms || v != get_unaligned_be32(d + 4 * i))
+			*adjusted = true;
+		us[i] = v;
+	}
+}
+
+/*
+ * TIS timeouts A..D, with the corrections (a zero: the TIS 1.2 default).
+ * Return: 0, the TPM's refusal (> 0; TPM_INVALID_POSTINIT before
+ * TPM_Startup), or a negative errno.
+ */
+static ssize_t tpms_tpm1_read_timeouts(struct tpms_chip *chip)
 {
 	unsigned int us[4], i;
 	const u8 *d;
-	int n;
+	ssize_t rc;
+	int len;
 
-	n = tpms_tpm1_get_cap(chip, TPM1_CAP_PROPERTY,
-			      TPM1_CAP_PROP_TIS_TIMEOUT, &d, 16, "timeouts");
-	if (n < 0)
-		return n;
-	for (i = 0; i < 4; i++)
-		us[i] = get_unaligned_be32(d + 4 * i);
-	/* some chips answer in milliseconds: no TIS timeout is below 1 ms */
-	if (us[0] && us[0] < 1000) {
-		for (i = 0; i < 4; i++)
-			us[i] *= 1000;
-		chip->timeouts_adjusted = true;
-	}
+	rc = tpms_tpm1_get_cap_rc(chip, TPM1_CAP_PROPERTY,
+				  TPM1_CAP_PROP_TIS_TIMEOUT, &d, &len, 16,
+				  "timeouts");
+	if (rc)
+		return rc;
+	tpms_tpm1_values(d, us, 4, &chip->timeouts_adjusted);
 	for (i = 0; i < 4; i++) {
 		if (!us[i]) {
 			us[i] = tpms_tpm1_timeout_ms[i] * 1000;
 			chip->timeouts_adjusted = true;
 		}
-		chip->timeout[i] = usecs_to_jiffies(us[i]);
+		WRITE_ONCE(chip->timeout[i], usecs_to_jiffies(us[i]));
 	}
 	return 0;
 }
 
-/* durations short, medium, long, microseconds, with the corrections */
-static int tpms_tpm1_read_durations(struct tpms_chip *chip)
+/* durations short, medium, long, with the corrections */
+static ssize_t tpms_tpm1_read_durations(struct tpms_chip *chip)
 {
 	unsigned int us[3], i;
 	const u8 *d;
-	int n;
+	ssize_t rc;
+	int len;
 
-	n = tpms_tpm1_get_cap(chip, TPM1_CAP_PROPERTY,
-			      TPM1_CAP_PROP_TIS_DURATION, &d, 12, "durations");
-	if (n < 0)
-		return n;
-	for (i = 0; i < 3; i++)
-		us[i] = get_unaligned_be32(d + 4 * i);
-	/* reported in milliseconds: no short command takes under 1 ms */
-	if (us[0] && us[0] < 1000) {
-		for (i = 0; i < 3; i++)
-			us[i] *= 1000;
-		chip->durations_adjusted = true;
-	}
+	rc = tpms_tpm1_get_cap_rc(chip, TPM1_CAP_PROPERTY,
+				  TPM1_CAP_PROP_TIS_DURATION, &d, &len, 12,
+				  "durations");
+	if (rc)
+		return rc;
+	tpms_tpm1_values(d, us, 3, &chip->durations_adjusted);
 	for (i = 0; i < 3; i++) {
 		if (!us[i]) {
 			us[i] = tpms_tpm1_duration_ms[i] * 1000;
@@ -312,7 +350,7 @@ int tpms_tpm1_auto_startup(struct tpms_chip *chip)
 		chip->duration[rc] = msecs_to_jiffies(tpms_tpm1_duration_ms[rc]);
 	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];
 	rc = tpms_tpm1_read_timeouts(chip);
-	if (rc == -EAGAIN) {
+	if (rc == TPM1_INVALID_POSTINIT) {
 		tpms_tpm1_init(&b, chip, TPM1_ORD_STARTUP);
 		tpms_buf_u16(&b, TPM1_ST_CLEAR);
 		rc = tpms_tpm1_cmd(chip, &b, 0, "startup");
@@ -400,10 +438,17 @@ int tpms_tpm1_read_pubek(struct tpms_chip *chip, const u8 **key)
 void tpms_tpm1_save_state(struct tpms_chip *chip)
 {
 	struct tpms_buf b;
+	unsigned int tries;
 	ssize_t rc;
 
-	tpms_tpm1_init(&b, chip, TPM1_ORD_SAVE_STATE);
-	rc = tpms_tpm1_cmd(chip, &b, 0, "save state");
+	/* a TPM busy with its own work answers TPM_RETRY: again, briefly */
+	for (tries = 1; ; tries++) {
+		tpms_tpm1_init(&b, chip, TPM1_ORD_SAVE_STATE);
+		rc = tpms_tpm1_cmd(chip, &b, 0, "save state");
+		if (rc != TPM1_RETRY || tries == TPMS_TPM1_SAVE_TRIES)
+			break;
+		msleep(100);
+	}
 	if (rc && rc != -ENODEV)
 		dev_warn(&chip->dev, "TPM_SaveState failed: %s0x%zx\n",
 			 rc < 0 ? "-" : "", rc < 0 ? -rc : rc);

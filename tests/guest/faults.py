@@ -26,7 +26,6 @@ FAILNTH = "/proc/thread-self/fail-nth"
 DBG = "/sys/kernel/debug"
 OBJ = DBG + "/tpm_safe/objects"
 # the platform chip: MSFT0101:00 under tpm_safe_tis, or tpm_safe_crb in a
-# guest with -device tpm-crb (IFACE=crb)
 # guest with -device tpm-crb (IFACE=crb); a TPM 1.2 behind TIS is PNP 00:00
 # (FAULT_BUS=pnp FAULT_DEV=00:00, with TPM_FAMILY=1.2)
 IFACE = os.environ.get("IFACE", "tis")

@@ -46,6 +46,11 @@ CASES = [
     ("4097 bytes", lambda c: good_rsp(c)[:2] + struct.pack(">I", 4097) +
      good_rsp(c)[6:] + bytes(4097 - len(good_rsp(c))), errno.EIO),
     ("random bytes", lambda c: os.urandom(37), errno.EIO),
+    # a TPM 2.0 answers with its own tags, or 0x00C4 (TPM_RC_BAD_TAG)
+    ("a TPM 1.2 auth tag (0x00C5)",
+     lambda c: struct.pack(">H", 0x00C5) + good_rsp(c)[2:], errno.EIO),
+    ("an unknown tag (0x1234)",
+     lambda c: struct.pack(">H", 0x1234) + good_rsp(c)[2:], errno.EIO),
     ("two responses", lambda c: [good_rsp(c), good_rsp(c)], None),
 ]
 

@@ -41,6 +41,9 @@ ORD_STARTUP = 0x99
 ORD_SAVE_STATE = 0x98
 TPM1_CAP_PROPERTY = 5
 TPM1_CAP_VERSION_VAL = 0x1A
+# what the fake TPM 1.2 reports (us): none is a default or a minimum
+FAKE12_TIMEOUTS = (760000, 2010000, 770000, 780000)
+FAKE12_DURATIONS = (2500000, 21000000, 61000000)
 # the family the workloads' commands are for: "2" or "1.2"
 FAMILY = os.environ.get("TPM_FAMILY", "2")
 
@@ -137,6 +140,11 @@ def launch(state, swtpm_extra=(), tpm2=None, wait=True):
     if tpm2 is None:
         tpm2 = FAMILY != "1.2"
     os.makedirs(state, exist_ok=True)
+    # a new TPM 1.2 gets an endorsement key, as it leaves the factory
+    if not tpm2 and not os.path.exists(os.path.join(state, "tpm-00.permall")):
+        subprocess.run(["swtpm_setup", "--tpmstate", state, "--createek"],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
     fd = os.open(VTPMX, os.O_RDWR)
     try:
         args = ["swtpm", "chardev", "--fd", str(fd), "--tpmstate", "dir=" + state,
@@ -260,8 +268,7 @@ class FakeTPM:
             code = 0x1E
         elif cc == ORD_GET_CAP:
             sub = struct.unpack(">I", c[18:22])[0] if len(c) >= 22 else 0
-            vals = {0x115: (750000, 2000000, 750000, 750000),
-                    0x120: (2000000, 20000000, 60000000),
+            vals = {0x115: FAKE12_TIMEOUTS, 0x120: FAKE12_DURATIONS,
                     0x101: (24,)}.get(sub, ())
             data = struct.pack(">%dI" % len(vals), *vals)
             body = struct.pack(">I", len(data)) + data
@@ -270,6 +277,8 @@ class FakeTPM:
         elif cc == ORD_GET_RANDOM:
             n = min(struct.unpack(">I", c[10:14])[0], 32)
             body = struct.pack(">I", n) + os.urandom(n)
+        elif cc not in (ORD_CONTINUE_SELF_TEST, ORD_STARTUP, ORD_SAVE_STATE):
+            body = struct.pack(">I", cc)	# any other: its ordinal back
         return struct.pack(">HII", TPM1_TAG_RSP, 10 + len(body), code) + body
 
     def serve(self):

@@ -225,9 +225,11 @@ int main(int argc, char **argv)
 	}
 	n = read(fd, rsp, sizeof(rsp));
 	close(fd);
-	if (n == 30 && want == 30 && (rsp[1] != 0xc4 || rsp[9])) {
-		fprintf(stderr, "%s: tag 0x%02x%02x, code 0x%02x\n", argv[1],
-			rsp[0], rsp[1], rsp[9]);
+	/* TPM 1.2: tag 0x00C4, return code 0 */
+	if (n == 30 && want == 30 &&
+	    (rsp[0] || rsp[1] != 0xc4 || rsp[6] || rsp[7] || rsp[8] || rsp[9])) {
+		fprintf(stderr, "%s: tag 0x%02x%02x, code 0x%02x%02x%02x%02x\n",
+			argv[1], rsp[0], rsp[1], rsp[6], rsp[7], rsp[8], rsp[9]);
 		return 1;
 	}
 	if (n != (ssize_t)want) {

@@ -11,7 +11,7 @@ S=$(echo /sys/bus/pnp/devices/$DEV/tpm_safe/tpmsafe*)
 NODE=/dev/${S##*/}
 check "sysfs owned is 0 before tpm_takeownership" [ "$(cat $S/owned)" = 0 ]
 # the modulus sysfs shows while the TPM is unowned, in one hex string
-pubek_hex() { sed -n '/^Modulus:$/,$p' | tail -n +2 | tr -d ' \n\t'; }
+pubek_hex() { sed -n '/^Modulus:$/,$p' | tail -n +2 | tr -d ' \n\t' | tr a-f A-F; }
 ek=$(pubek_hex < $S/pubek)
 check "sysfs pubek shows a 2048-bit modulus" [ ${#ek} = 512 ]
 
