@@ -112,6 +112,8 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->priv = priv;
 	chip->backend_flags = flags;
 	chip->max_cmd = TPMS_BUFSIZE;
+	/* TPM 2.0's timeouts and durations until a TPM 1.2 reports its own */
+	tpms_tpm2_set_durations(chip);
 
 	device_initialize(&chip->dev);
 	chip->dev.class = tpms_class;
@@ -194,6 +196,20 @@ bool tpms_chip_aborting(struct tpms_chip *chip)
 	       tpms_chip_cancelling(chip);
 }
 EXPORT_SYMBOL_GPL(tpms_chip_aborting);
+
+/**
+ * tpms_chip_timeout() - one of the TIS timeouts A..D
+ * @chip: the chip
+ * @t:    which
+ *
+ * Return: jiffies: TPM 2.0's fixed values, or those a TPM 1.2 reported
+ * (corrected) once its start-up has read them.
+ */
+unsigned long tpms_chip_timeout(struct tpms_chip *chip, enum tpms_timeout t)
+{
+	return READ_ONCE(chip->timeout[t]);
+}
+EXPORT_SYMBOL_GPL(tpms_chip_timeout);
 
 /**
  * tpms_chip_killable() - may a fatal signal end a backend's wait?
