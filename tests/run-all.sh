@@ -247,14 +247,6 @@ else
 	dg=(--kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" --mode exclusive
 	    --ko "$dbg/tpm_safe.ko" --host-stop 20 --append "kmemleak=on"
 	    --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}")
-	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
-		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
-		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
-		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
-	# the whole rm test (context gap, 16 busy spaces) took more than the
-	# 30 minutes of one test there
-	tier guest-debug-rm tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug-rm" \
-		--env TEST_TIMEOUT=$((2 * lim[2])) kmemleak-clear rm kmemleak-scan
 	# -device tpm-crb under tpm_safe_crb (the built-in driver kept off):
 	# the smoke set, unbind under load, a stalled command, the fault sweep
 	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --qemu "$qemu_bpo" --iface crb \
@@ -267,7 +259,15 @@ else
 		kmemleak-clear tis-tpm12 tpm12-torture faults kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
+	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
+		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
+		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
+		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
+	# the whole rm test (context gap, 16 busy spaces) took more than the
+	# 30 minutes of one test there
+	tier guest-debug-rm tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug-rm" \
+		--env TEST_TIMEOUT=$((2 * lim[2])) kmemleak-clear rm kmemleak-scan
 fi
 
 echo "# === torture summary (attempts: client operations, opens included)"
