@@ -257,12 +257,12 @@ else
 		--out "$results/guest-debug-tpm12" --env TPM_FAMILY=1.2 \
 		--env FAULT_BUS=pnp --env FAULT_DEV=00:00 \
 		kmemleak-clear tis-tpm12 tpm12-torture faults kmemleak-scan
-	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
-		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
 		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
+	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
+		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
 	# the whole rm test (context gap, 16 busy spaces) took more than the
 	# 30 minutes of one test there

@@ -419,9 +419,15 @@ def main():
     try:
         if num is None:
             return 1
+        # every sweep asked for must be one this guest has, and run
+        unknown = set(OPS) - {IFACE, "vtpm", "vtpmx"}
+        tap(not unknown, "FAULT_OPS=%s: every sweep is known here (IFACE=%s)"
+            % (",".join(OPS), IFACE), sorted(unknown))
+        ran = 0
         for key, dev, drv in ((IFACE, TIS_DEV, TIS_DRV), ("vtpm", vdev, VT_DRV)):
             if key not in OPS:
                 continue
+            ran += 1
             sites += sweep_bind(dev, drv)
             sites += sweep_unbind(dev, drv)
             sites += sweep_node(chip_of(dev))
@@ -429,6 +435,9 @@ def main():
                 sites += sweep_rm(chip_of(dev))
         if "vtpmx" in OPS:
             sites += sweep_vtpmx()
+            ran += 1
+        tap(ran == len(set(OPS)) and sites > 0,
+            "%d of %d sweeps ran, %d fault sites" % (ran, len(set(OPS)), sites))
         for dev in (TIS_DEV, vdev):
             tap(works(chip_of(dev) or "/nonexistent"), "%s answers at the end" % dev)
         tap(wait_until(balanced, 10), "objects balanced", open(OBJ).read())

@@ -2,7 +2,10 @@
 # Shared helpers for guest tests (sourced).  Tests print TAP lines
 # "ok - what" / "not ok - what", diagnostics "# ...", figures "FIGURE ...".
 R=/tmp/results
+# the plan's variables (run.sh --env) reach the tests' own programs too
+set -a
 . "$R/plan"
+set +a
 # bounds of liveness checks grow with it on slow kernels
 export TIME_SCALE="${TIME_SCALE:-1}"
 TPY="python3 tests/guest/tpmsafe.py"

@@ -4,8 +4,10 @@
 # /tmp/results/tap, and the positive marker PASS to /tmp/results/verdict
 # only after every test passed and the kernel is untainted but for O/E.
 R=/tmp/results
+# the plan's variables (run.sh --env) reach every test and its programs
+set -a
 . "$R/plan"
-export MODE TPM
+set +a
 tap=$R/tap
 : > "$tap"
 : > "$R/figures"
