@@ -127,38 +127,40 @@ int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
 }
 
 /*
- * The values of a TPM_CAP_PROP_TIS_TIMEOUT or _DURATION answer,
- * microseconds: a first value below 1 ms means all are in milliseconds
- * (a chip's wrong unit); each is kept below TPMS_TPM1_MAX_US.  Sets
- * *@adjusted when a value was changed.
+ * The values of a TPM_CAP_PROP_TIS_TIMEOUT or _DURATION answer, as jiffies
+ * in @out: a first value below 1 ms means all are in milliseconds (a
+ * chip's wrong unit); none is taken above TPMS_TPM1_MAX_US; a zero gets
+ * @def_ms, a value below @min_ms is raised to it.  Sets *@adjusted when a
+ * value was changed.
  */
-static void tpms_tpm1_values(const u8 *d, unsigned int *us, unsigned int n,
-			     bool *adjusted)
+static void tpms_tpm1_values(const u8 *d, unsigned long *out, unsigned int n,
+			     const unsigned int *def_ms,
+			     const unsigned int *min_ms, bool *adjusted)
 {
 	bool ms = get_unaligned_be32(d) && get_unaligned_be32(d) < 1000;
 	unsigned int i;
-	u64 v;
+	u64 v, raw;
 
 	for (i = 0; i < n; i++) {
-		v = get_unaligned_be32(d + 4 * i);
-		if (ms)
-			v *= 1000;
-		if (v > TPMS_TPM1_MAX_US)
-			v = TPMS_TPM1_MAX_US;
-		if (ms || v != get_unaligned_be32(d + 4 * i))
+		raw = get_unaligned_be32(d + 4 * i);
+		v = min_t(u64, ms ? raw * 1000 : raw, TPMS_TPM1_MAX_US);
+		if (!v)
+			v = def_ms[i] * 1000;
+		else if (min_ms && v < min_ms[i] * 1000)
+			v = min_ms[i] * 1000;
+		if (v != raw)
 			*adjusted = true;
-		us[i] = v;
+		WRITE_ONCE(out[i], usecs_to_jiffies(v));
 	}
 }
 
 /*
- * TIS timeouts A..D, with the corrections (a zero: the TIS 1.2 default).
- * Return: 0, the TPM's refusal (> 0; TPM_INVALID_POSTINIT before
- * TPM_Startup), or a negative errno.
+ * TIS timeouts A..D, then durations short, medium, long, with the
+ * corrections.  Return: 0, the TPM's refusal (> 0; TPM_INVALID_POSTINIT
+ * before TPM_Startup), or a negative errno.
  */
-static ssize_t tpms_tpm1_read_timeouts(struct tpms_chip *chip)
+static ssize_t tpms_tpm1_read_times(struct tpms_chip *chip)
 {
-	unsigned int us[4], i;
 	const u8 *d;
 	ssize_t rc;
 	int len;
@@ -168,41 +170,15 @@ static ssize_t tpms_tpm1_read_timeouts(struct tpms_chip *chip)
 				  "timeouts");
 	if (rc)
 		return rc;
-	tpms_tpm1_values(d, us, 4, &chip->timeouts_adjusted);
-	for (i = 0; i < 4; i++) {
-		if (!us[i]) {
-			us[i] = tpms_tpm1_timeout_ms[i] * 1000;
-			chip->timeouts_adjusted = true;
-		}
-		WRITE_ONCE(chip->timeout[i], usecs_to_jiffies(us[i]));
-	}
-	return 0;
-}
-
-/* durations short, medium, long, with the corrections */
-static ssize_t tpms_tpm1_read_durations(struct tpms_chip *chip)
-{
-	unsigned int us[3], i;
-	const u8 *d;
-	ssize_t rc;
-	int len;
-
+	tpms_tpm1_values(d, chip->timeout, 4, tpms_tpm1_timeout_ms, NULL,
+			 &chip->timeouts_adjusted);
 	rc = tpms_tpm1_get_cap_rc(chip, TPM1_CAP_PROPERTY,
 				  TPM1_CAP_PROP_TIS_DURATION, &d, &len, 12,
 				  "durations");
 	if (rc)
 		return rc;
-	tpms_tpm1_values(d, us, 3, &chip->durations_adjusted);
-	for (i = 0; i < 3; i++) {
-		if (!us[i]) {
-			us[i] = tpms_tpm1_duration_ms[i] * 1000;
-			chip->durations_adjusted = true;
-		} else if (us[i] < tpms_tpm1_duration_min_ms[i] * 1000) {
-			us[i] = tpms_tpm1_duration_min_ms[i] * 1000;
-			chip->durations_adjusted = true;
-		}
-		chip->duration[i] = usecs_to_jiffies(us[i]);
-	}
+	tpms_tpm1_values(d, chip->duration, 3, tpms_tpm1_duration_ms,
+			 tpms_tpm1_duration_min_ms, &chip->durations_adjusted);
 	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];
 	return 0;
 }
@@ -341,24 +317,22 @@ static int tpms_tpm1_self_test(struct tpms_chip *chip)
 int tpms_tpm1_auto_startup(struct tpms_chip *chip)
 {
 	struct tpms_buf b;
+	unsigned int i;
 	const u8 *d;
 	ssize_t rc;
 
 	/* until the TPM tells its own: the defaults, for the first commands */
-	rc = ARRAY_SIZE(tpms_tpm1_duration_ms);
-	while (rc--)
-		chip->duration[rc] = msecs_to_jiffies(tpms_tpm1_duration_ms[rc]);
+	for (i = 0; i < ARRAY_SIZE(tpms_tpm1_duration_ms); i++)
+		chip->duration[i] = msecs_to_jiffies(tpms_tpm1_duration_ms[i]);
 	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];
-	rc = tpms_tpm1_read_timeouts(chip);
+	rc = tpms_tpm1_read_times(chip);
 	if (rc == TPM1_INVALID_POSTINIT) {
 		tpms_tpm1_init(&b, chip, TPM1_ORD_STARTUP);
 		tpms_buf_u16(&b, TPM1_ST_CLEAR);
 		rc = tpms_tpm1_cmd(chip, &b, 0, "startup");
 		if (!rc)
-			rc = tpms_tpm1_read_timeouts(chip);
+			rc = tpms_tpm1_read_times(chip);
 	}
-	if (!rc)
-		rc = tpms_tpm1_read_durations(chip);
 	if (!rc)
 		rc = tpms_tpm1_self_test(chip);
 	if (!rc) {
