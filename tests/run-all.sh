@@ -24,7 +24,6 @@ unset KVER
 newest=${series[-1]:-}
 results=$top/results
 mkdir -p "$results"
-qemu_bpo=/var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64
 passed=0
 failed=0
 debug=0
@@ -198,10 +197,8 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 "${irqt[@]}"
 		# -device tpm-crb, the kernel's CRB driver bound at boot: moves
-		# first, then the tests that start by unbinding it.  QEMU 10
-		# (bookworm-backports): under QEMU 7.2's multi-threaded TCG the
-		# 6.1 guest's exit stalled freeing a 9p inode's pages (soft lockup)
-		tier "guest-$s-crb" tests/qemu/run.sh --qemu "$qemu_bpo" --mode coexist --iface crb \
+		# first, then the tests that start by unbinding it
+		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb \
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
 			crb-move crb-smoke tis-unbind tis-stall crb-layout
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
@@ -249,7 +246,7 @@ else
 	    --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}")
 	# -device tpm-crb under tpm_safe_crb (the built-in driver kept off):
 	# the smoke set, unbind under load, a stalled command, the fault sweep
-	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --qemu "$qemu_bpo" --iface crb \
+	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --iface crb \
 		--out "$results/guest-debug-crb" --env FAULT_OPS=crb \
 		kmemleak-clear crb-smoke tis-unbind tis-stall faults kmemleak-scan
 	# TPM 1.2: the TIS chip (PNP 00:00) and swtpm vtpms

@@ -15,8 +15,11 @@
 #                     exclusive (built-in TPM drivers kept off at boot)
 #   --tpm V           2 (default) or 1.2
 #   --iface I         tis (default: -device tpm-tis) or crb (-device tpm-crb)
-#   --qemu PATH       the emulator (default: the system's qemu-system-x86_64)
+#   --qemu PATH       the emulator (default: QEMU 10 from bookworm-backports,
+#                     unpacked by scripts/install-deps.sh)
 #   --timeout S       whole-run limit in seconds (default 900)
+#   --boot-limit S    longest wait for the guest's init (default 300): a
+#                     kernel that hangs before init is booted again, twice at most
 #   --out DIR         results folder (default results/qemu-<time>)
 #   --ko PATH         unstripped module used to symbolise (default ./tpm_safe.ko)
 #   --append ARGS     extra kernel command line
@@ -33,8 +36,12 @@ root=""
 mode=coexist
 tpm=2
 iface=tis
-qemu=${TPMSAFE_QEMU:-qemu-system-x86_64}
+# QEMU 7.2's multi-threaded TCG sometimes runs a stale translated block
+# that still holds the int3 of a live kernel text patch (fixed in QEMU 8.1):
+# a guest then oopses or hangs silently at a random point
+qemu=${TPMSAFE_QEMU:-/var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64}
 timeout_s=900
+boot_limit=300
 out=""
 ko="$top/tpm_safe.ko"
 append=""
@@ -51,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--iface) iface=$2; shift 2 ;;
 	--qemu) qemu=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
+	--boot-limit) boot_limit=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
@@ -62,6 +70,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || { echo "run.sh: no test given" >&2; exit 2; }
+[ -x "$qemu" ] || command -v "$qemu" > /dev/null ||
+	{ echo "run.sh: no emulator $qemu (scripts/install-deps.sh)" >&2; exit 2; }
 if [ -z "$kernel" ]; then
 	kver=$("$top/scripts/kernels.sh" resolve "$kver")
 	kernel=$("$top/scripts/kernels.sh" image "$kver")
@@ -131,10 +141,46 @@ for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 # (a name is never reused: 9p may keep a stale dentry for a deleted file).  A
 # stop lasts at most --host-stop seconds: QEMU blocks on a stopped swtpm when the driver
 # cancels (commandReady) and the guest freezes until swtpm continues.
+# monitor CMD: one human monitor command to the running emulator
+monitor() {
+	python3 - "$out/monitor" "$1" <<'PY' >> "$out/monitor.log" 2>&1
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(2)
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(1)
+try:
+    print(s.recv(65536).decode(errors="replace"))
+except OSError:
+    pass
+PY
+}
 host_agent() {
-	local pid req stopped=0
+	local pid req stopped=0 dumped=0 booted=0 t0=$SECONDS
 	pid=$(cat "$out/swtpm/pid")
 	while :; do
+		# a run about to time out: the guest's blocked tasks and every
+		# task's stack on the console (sysrq w and t), for the report
+		if [ $dumped = 0 ] && [ $((SECONDS - t0)) -ge $((timeout_s - 30)) ]; then
+			dumped=1
+			echo "$(date +%T.%N) timing out: sysrq w, t" >> "$out/host-agent.log"
+			monitor "sendkey alt-sysrq-w" || true
+			monitor "sendkey alt-sysrq-t" || true
+		fi
+		# a kernel that has not started init: the vCPUs' state and the
+		# tasks, then the emulator stops (booted again below)
+		if [ $booted = 0 ] && grep -qa "tpmsafe-init: running" "$out/console.log" 2>/dev/null; then
+			booted=1
+		elif [ $booted = 0 ] && [ $((SECONDS - t0)) -ge "$boot_limit" ]; then
+			booted=1
+			echo "$(date +%T.%N) no init after $boot_limit s" >> "$out/host-agent.log"
+			monitor "info registers -a" || true
+			monitor "sendkey alt-sysrq-w" || true
+			monitor "sendkey alt-sysrq-t" || true
+			touch "$out/boot-hang"
+			monitor "quit" || true
+		fi
 		for f in "$out"/share/host-req.*; do
 			[ -f "$f" ] || continue
 			req=$(cat "$f")
@@ -176,6 +222,8 @@ cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 slub_debug=FZPU page_pois
 # pgtable_l5_enabled() at run time) then calls any 5-level direct-map address
 # wild; a timer interrupt in that window panics the debug kernel in early boot.
 cmdline="$cmdline no5lvl"
+# the host asks for blocked tasks (sysrq w, t) when a run is timing out
+cmdline="$cmdline sysrq_always_enabled"
 cmdline="$cmdline rdinit=/init tpmsafe.repo=$top tpmsafe.script=tests/guest/main.sh"
 [ "$mode" = exclusive ] && cmdline="$cmdline initcall_blacklist=init_tis,crb_acpi_driver_init"
 cmdline="$cmdline $append"
@@ -215,6 +263,16 @@ echo "# guest run took $(echo "$end - $start" | bc) s (qemu exit $qemu_rc)"
 verdict=0
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	echo "# FAIL: timeout after ${timeout_s}s"
+	# what the guest was doing: the blocked tasks sysrq w printed (the
+	# host asked 30 s before the end), else the console's last lines
+	if grep -qa "Show Blocked State" "$out/console.log"; then
+		echo "# the guest's blocked tasks (sysrq w; sysrq t in console.log):"
+		sed -n '/Show Blocked State/,/sysrq: Show State/p' "$out/console.log" |
+			head -n 120 | sed 's/^/#   /'
+	else
+		echo "# the console's last lines:"
+		tail -n 30 "$out/console.log" | sed 's/^/#   /'
+	fi
 	verdict=1
 fi
 # the serial console, and the kernel log the guest saved at the end (it
@@ -263,11 +321,16 @@ fi
 # again, at most twice, and say so.  A splat after init started is never
 # retried.
 boots=${TPMSAFE_BOOT_RETRY:-1}
+if [ -e "$out/boot-hang" ]; then
+	echo "# FAIL: the kernel did not start init in ${boot_limit} s"
+	tail -n 10 "$out/console.log" | sed 's/^/#   /'
+	verdict=1
+fi
 if [ "$verdict" = 1 ] && [ "$boots" -lt 3 ] &&
-	grep -qaE 'Oops: |Kernel panic|BUG: ' "$out/console.log" &&
+	{ [ -e "$out/boot-hang" ] || grep -qaE 'Oops: |Kernel panic|BUG: ' "$out/console.log"; } &&
 	! grep -qa 'tpmsafe-init: running' "$out/console.log"; then
-	echo "# boot $boots failed in the emulator (the kernel died before init): booting again"
-	grep -aE 'Oops: |Kernel panic|BUG: |RIP: ' "$out/console.log" | head -n 4 | sed 's/^/#   /'
+	echo "# boot $boots failed in the emulator (the kernel died or hung before init): booting again"
+	grep -aE 'Oops: |Kernel panic|BUG: |RIP: ' "$out/console.log" | head -n 4 | sed 's/^/#   /' || true
 	cleanup
 	trap - EXIT
 	rm -rf "$out.boot-failure-$boots"
