@@ -48,7 +48,7 @@ struct tpms_file {
 	size_t cmd_len;
 	struct work_struct async_work;
 	wait_queue_head_t wq;
-	u8 buf[TPMS_BUFSIZE];
+	u8 buf[TPMS_MAX_CMD];
 };
 
 struct workqueue_struct *tpms_wq;
@@ -256,7 +256,7 @@ static ssize_t tpms_write(struct file *file, const char __user *ubuf,
 	struct tpms_file *f = file->private_data;
 	ssize_t ret;
 
-	if (size > TPMS_BUFSIZE)
+	if (size > TPMS_MAX_CMD)
 		return -E2BIG;
 
 again:

@@ -11,7 +11,6 @@
  * the last command and clears ops.  The chip memory itself lives until
  * the last reference is put.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/fs.h>
@@ -96,7 +95,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	if (rc < 0) {
 		dev_err(parent, "no free tpm_safe chip number: %d\n", rc);
 		kfree(chip);
-		return ERR_PTR(rc == -ENOSPC ? -ENOSPC : rc);
+		return ERR_PTR(rc);
 	}
 	chip->num = rc;
 	tpms_obj_created(TPMS_OBJ_CHIP);
@@ -111,7 +110,7 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->backend_ops = ops;
 	chip->priv = priv;
 	chip->backend_flags = flags;
-	chip->max_cmd = TPMS_BUFSIZE;
+	chip->max_cmd = TPMS_MAX_CMD;
 	/* TPM 2.0's timeouts and durations until a TPM 1.2 reports its own */
 	tpms_tpm2_set_durations(chip);
 
@@ -131,18 +130,16 @@ struct tpms_chip *tpms_chip_alloc(struct device *parent,
 	chip->cdev.owner = THIS_MODULE;
 	return chip;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_alloc);
 
 /**
  * tpms_chip_set_max_cmd() - the longest command the backend can take
  * @chip: the chip, before tpms_chip_register()
- * @max:  bytes (at most TPMS_BUFSIZE; a longer command gets -E2BIG)
+ * @max:  bytes (at most TPMS_MAX_CMD; a longer command gets -E2BIG)
  */
 void tpms_chip_set_max_cmd(struct tpms_chip *chip, size_t max)
 {
-	chip->max_cmd = min_t(size_t, max, TPMS_BUFSIZE);
+	chip->max_cmd = min_t(size_t, max, TPMS_MAX_CMD);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_set_max_cmd);
 
 /**
  * tpms_chip_put() - drop the backend's reference from tpms_chip_alloc()
@@ -152,25 +149,21 @@ void tpms_chip_put(struct tpms_chip *chip)
 {
 	put_device(&chip->dev);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_put);
 
 void *tpms_chip_priv(struct tpms_chip *chip)
 {
 	return chip->priv;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_priv);
 
 int tpms_chip_num(struct tpms_chip *chip)
 {
 	return chip->num;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_num);
 
 const char *tpms_chip_name(struct tpms_chip *chip)
 {
 	return dev_name(&chip->dev);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_name);
 
 /* A cancel asked for the command in the backend now (sysfs cancel). */
 static bool tpms_chip_cancelling(struct tpms_chip *chip)
@@ -195,7 +188,6 @@ bool tpms_chip_aborting(struct tpms_chip *chip)
 		!test_bit(TPMS_F_FINAL, &chip->flags)) ||
 	       tpms_chip_cancelling(chip);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_aborting);
 
 /**
  * tpms_chip_timeout() - one of the TIS timeouts A..D
@@ -209,7 +201,6 @@ unsigned long tpms_chip_timeout(struct tpms_chip *chip, enum tpms_timeout t)
 {
 	return READ_ONCE(chip->timeout[t]);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_timeout);
 
 /**
  * tpms_chip_killable() - may a fatal signal end a backend's wait?
@@ -224,7 +215,6 @@ bool tpms_chip_killable(struct tpms_chip *chip)
 {
 	return !chip->no_kill;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_killable);
 
 /**
  * tpms_chip_killed() - does a fatal signal end the backend's wait now?
@@ -236,7 +226,6 @@ bool tpms_chip_killed(struct tpms_chip *chip)
 {
 	return !chip->no_kill && fatal_signal_pending(current);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_killed);
 
 static int tpms_power_up(struct tpms_chip *chip)
 {
@@ -645,7 +634,7 @@ ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 /**
  * tpms_transmit_cmd() - transmit a command the driver built itself
  * @chip:    the chip, inside the fence
- * @buf:     command in, response out (TPMS_BUFSIZE bytes)
+ * @buf:     command in, response out (TPMS_MAX_CMD bytes)
  * @len:     command length
  * @min_rsp: the shortest successful response the caller can parse
  * @what:    command name for the log
@@ -656,7 +645,7 @@ ssize_t tpms_transmit(struct tpms_chip *chip, u8 *buf, size_t bufsiz,
 ssize_t tpms_transmit_cmd(struct tpms_chip *chip, u8 *buf, size_t len,
 			  size_t min_rsp, const char *what)
 {
-	ssize_t n = tpms_transmit(chip, buf, TPMS_BUFSIZE, len);
+	ssize_t n = tpms_transmit(chip, buf, TPMS_MAX_CMD, len);
 	u32 code;
 
 	if (n < 0)
@@ -716,7 +705,7 @@ static void tpms_chip_abort(struct tpms_chip *chip)
 	wake_up_all(&chip->sleep_wq);
 }
 
-static void tpms_chip_stop(struct tpms_chip *chip, bool last_command)
+static void tpms_chip_teardown(struct tpms_chip *chip, bool last_command)
 {
 	/*
 	 * Abort first: removing the hwrng and the char device waits for
@@ -827,10 +816,8 @@ int tpms_chip_register(struct tpms_chip *chip)
 		mutex_unlock(&tpms_sleep_lock);
 	}
 	rc = tpms_get_ops(chip);
-	if (rc) {
-		tpms_chip_stop(chip, false);
-		return rc;
-	}
+	if (rc)
+		goto err_unstarted;
 	set_bit(TPMS_F_STARTING, &chip->flags);
 	rc = tpms_tpm2_probe(chip);
 	if (rc > 0) {
@@ -841,35 +828,28 @@ int tpms_chip_register(struct tpms_chip *chip)
 	}
 	clear_bit(TPMS_F_STARTING, &chip->flags);
 	tpms_put_ops(chip);
-	if (rc) {
-		if (rc > 0)
-			rc = -ENODEV;
-		tpms_chip_stop(chip, false);
-		return rc;
-	}
+	if (rc > 0)
+		rc = -ENODEV;
+	if (rc)
+		goto err_unstarted;
 
 	tpms_sysfs_setup(chip);
 	rc = cdev_device_add(&chip->cdev, &chip->dev);
 	if (rc) {
 		dev_err(chip->dev.parent, "cannot add %s: %d\n",
 			dev_name(&chip->dev), rc);
-		tpms_chip_stop(chip, true);
-		return rc;
+		goto err_started;
 	}
 	set_bit(TPMS_F_ADDED, &chip->flags);
 	/* no resource manager for TPM 1.2 */
 	rc = test_bit(TPMS_F_TPM2, &chip->flags) ? tpms_rm_add(chip) : 0;
-	if (rc) {
-		tpms_chip_stop(chip, true);
-		return rc;
-	}
+	if (rc)
+		goto err_started;
 
 	if (tpms_hwrng_enable) {
 		rc = tpms_hwrng_register(chip);
-		if (rc) {
-			tpms_chip_stop(chip, true);
-			return rc;
-		}
+		if (rc)
+			goto err_started;
 		set_bit(TPMS_F_HWRNG, &chip->flags);
 	}
 	if (test_bit(TPMS_F_TPM2, &chip->flags))
@@ -879,8 +859,15 @@ int tpms_chip_register(struct tpms_chip *chip)
 		dev_info(&chip->dev, "TPM 1.2 on %s, %u PCRs\n",
 			 dev_name(chip->dev.parent), chip->nr_pcrs);
 	return 0;
+
+err_started:
+	/* the TPM was started: it gets its Shutdown */
+	tpms_chip_teardown(chip, true);
+	return rc;
+err_unstarted:
+	tpms_chip_teardown(chip, false);
+	return rc;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_register);
 
 /**
  * tpms_chip_unregister() - fence the chip and remove it from userspace
@@ -894,9 +881,8 @@ EXPORT_SYMBOL_GPL(tpms_chip_register);
  */
 void tpms_chip_unregister(struct tpms_chip *chip)
 {
-	tpms_chip_stop(chip, true);
+	tpms_chip_teardown(chip, true);
 }
-EXPORT_SYMBOL_GPL(tpms_chip_unregister);
 
 /**
  * tpms_chip_pm_suspend() - system sleep: fence the chip as suspended
@@ -946,7 +932,6 @@ int tpms_chip_pm_suspend(struct tpms_chip *chip)
 	tpms_put_ops(chip);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_pm_suspend);
 
 /**
  * tpms_chip_pm_resume() - system resume: let commands through again
@@ -975,7 +960,6 @@ int tpms_chip_pm_resume(struct tpms_chip *chip)
 	wake_up_all(&chip->sleep_wq);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tpms_chip_pm_resume);
 
 int tpms_core_init(void)
 {

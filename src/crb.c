@@ -24,7 +24,6 @@
  * the ACPI start method (8) the firmware handles power: no goIdle, no
  * cmdReady.  Completion is polled: QEMU's CRB has no interrupt.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/acpi.h>
 #include <linux/delay.h>
@@ -394,16 +393,16 @@ static int crb_recv(struct tpms_chip *chip, u8 *buf, size_t size)
 	struct crb *crb = tpms_chip_priv(chip);
 	u32 len;
 
-	if (size < TPMS_HEADER_SIZE)
+	if (size < TPMS_HDR)
 		return -EIO;
-	memcpy_fromio(buf, crb->rsp, TPMS_HEADER_SIZE);
+	memcpy_fromio(buf, crb->rsp, TPMS_HDR);
 	len = tpms_hdr_len(buf);
-	if (len < TPMS_HEADER_SIZE || len > size || len > crb->rsp_size) {
+	if (len < TPMS_HDR || len > size || len > crb->rsp_size) {
 		dev_err_ratelimited(crb->dev, "bad response size %u\n", len);
 		return -EIO;
 	}
-	memcpy_fromio(buf + TPMS_HEADER_SIZE, crb->rsp + TPMS_HEADER_SIZE,
-		      len - TPMS_HEADER_SIZE);
+	memcpy_fromio(buf + TPMS_HDR, crb->rsp + TPMS_HDR,
+		      len - TPMS_HDR);
 	return len;
 }
 
@@ -496,7 +495,7 @@ static bool crb_overlap(u64 a, u32 alen, u64 b, u32 blen)
 static int crb_check_buf(struct crb *crb, const char *what,
 			 const struct crb_buf *b)
 {
-	if (b->size < TPMS_HEADER_SIZE) {
+	if (b->size < TPMS_HDR) {
 		dev_err(crb->dev, "%s buffer at %#llx has size %u: firmware bug, not used\n",
 			what, b->pa, b->size);
 		return -ENODEV;

@@ -225,7 +225,7 @@ static ssize_t tpms_rm_flush(struct tpms_chip *chip, u32 handle)
 {
 	struct tpms_buf b;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_FLUSH_CONTEXT);
 	tpms_buf_u32(&b, handle);
 	return tpms_tpm2_cmd(chip, &b, 0, "flush context");
@@ -238,7 +238,7 @@ static ssize_t tpms_rm_save(struct tpms_chip *chip, u32 handle,
 	ssize_t rc;
 	u32 n;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_CONTEXT_SAVE);
 	tpms_buf_u32(&b, handle);
 	rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 1, "context save");
@@ -265,7 +265,7 @@ static ssize_t tpms_rm_load(struct tpms_chip *chip, const struct tpms_rm_ctx *c,
 	struct tpms_buf b;
 	ssize_t rc;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_CONTEXT_LOAD);
 	tpms_buf_bytes(&b, c->data, c->len);
 	rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 4, "context load");
@@ -1124,7 +1124,7 @@ static void tpms_rm_flush_rest(struct tpms_chip *chip)
 
 	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
 		for (round = 0; round < 4; round++) {
-			tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+			tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
 				      TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
 			tpms_buf_u32(&b, TPM2_CAP_HANDLES);
 			tpms_buf_u32(&b, kinds[k]);

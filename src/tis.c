@@ -25,7 +25,6 @@
  * (TPM2_Shutdown(STATE); at resume the vector restored and the device
  * disarmed, until the next command), even from runtime suspend.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/acpi.h>
 #include <linux/delay.h>
@@ -59,29 +58,29 @@
 #define TIS_DID_VID		0xF00
 #define TIS_RID			0xF04
 
-#define ACCESS_VALID		0x80
-#define ACCESS_ACTIVE		0x20
-#define ACCESS_REQUEST_USE	0x02
+#define TIS_ACCESS_VALID		0x80
+#define TIS_ACCESS_ACTIVE		0x20
+#define TIS_ACCESS_REQUEST_USE	0x02
 
-#define STS_VALID		0x80
-#define STS_COMMAND_READY	0x40
-#define STS_GO			0x20
-#define STS_DATA_AVAIL		0x10
-#define STS_DATA_EXPECT		0x08
-#define STS_RESPONSE_RETRY	0x02
-#define STS_READ_ZERO		0x23	/* GO, RESPONSE_RETRY, bit 0 */
+#define TIS_STS_VALID		0x80
+#define TIS_STS_COMMAND_READY	0x40
+#define TIS_STS_GO			0x20
+#define TIS_STS_DATA_AVAIL		0x10
+#define TIS_STS_DATA_EXPECT		0x08
+#define TIS_STS_RESPONSE_RETRY	0x02
+#define TIS_STS_READ_ZERO		0x23	/* GO, RESPONSE_RETRY, bit 0 */
 
-#define INT_DATA_AVAIL		0x01
-#define INT_STS_VALID		0x02
-#define INT_LOCALITY_CHANGE	0x04
-#define INT_POLARITY		0x18	/* typePolarity, kept as found */
-#define INT_GLOBAL		BIT(31)
+#define TIS_INT_DATA_AVAIL		0x01
+#define TIS_INT_STS_VALID		0x02
+#define TIS_INT_LOCALITY_CHANGE	0x04
+#define TIS_INT_POLARITY		0x18	/* typePolarity, kept as found */
+#define TIS_INT_GLOBAL		BIT(31)
 /*
  * In use: the ones raised while we hold the locality.  Not commandReady:
  * it is requested just before the locality is given up, so its interrupt
  * may come when nobody can clear it any more.
  */
-#define INT_USED		(INT_DATA_AVAIL | INT_STS_VALID)
+#define TIS_INT_USED		(TIS_INT_DATA_AVAIL | TIS_INT_STS_VALID)
 
 /* INTF_CAPS dataTransferSizeSupport: 0 legacy (1 byte), 8, 32, 64 bytes */
 #define CAPS_XFER(caps)		(((caps) >> 9) & 3)
@@ -149,7 +148,7 @@ static u8 tis_status(struct tis *tis)
 {
 	u8 sts = tis_read8(tis, TIS_STS);
 
-	return sts & STS_READ_ZERO ? 0 : sts;
+	return sts & TIS_STS_READ_ZERO ? 0 : sts;
 }
 
 /* burstCount, from one aligned 32-bit read of STS (0: none, or no TPM) */
@@ -206,7 +205,7 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 			return -ETIME;
 		if (tpms_chip_killed(tis->chip))
 			return -EINTR;
-		if (READ_ONCE(tis->irq) > 0 && !(mask & STS_COMMAND_READY)) {
+		if (READ_ONCE(tis->irq) > 0 && !(mask & TIS_STS_COMMAND_READY)) {
 			/* slices, so that a lost interrupt costs 10 ms at most */
 			long slice = min_t(long, max_t(long, stop - jiffies, 1),
 					   msecs_to_jiffies(10));
@@ -243,8 +242,8 @@ static int tis_wait_status(struct tis *tis, u8 mask, unsigned long timeout,
 /* Locality 0 is ours: valid, active, no request pending (so not 0xFF). */
 static bool tis_locality_held(u8 acc)
 {
-	return (acc & (ACCESS_VALID | ACCESS_ACTIVE | ACCESS_REQUEST_USE)) ==
-	       (ACCESS_VALID | ACCESS_ACTIVE);
+	return (acc & (TIS_ACCESS_VALID | TIS_ACCESS_ACTIVE | TIS_ACCESS_REQUEST_USE)) ==
+	       (TIS_ACCESS_VALID | TIS_ACCESS_ACTIVE);
 }
 
 static int tis_request_locality(struct tis *tis)
@@ -255,7 +254,7 @@ static int tis_request_locality(struct tis *tis)
 
 	if (tis_locality_held(acc))
 		return 0;
-	tis_write8(tis, TIS_ACCESS, ACCESS_REQUEST_USE);
+	tis_write8(tis, TIS_ACCESS, TIS_ACCESS_REQUEST_USE);
 	do {
 		acc = tis_read8(tis, TIS_ACCESS);
 		if (tis_locality_held(acc))
@@ -266,7 +265,7 @@ static int tis_request_locality(struct tis *tis)
 	 * Withdraw the request (activeLocality written while not active), or
 	 * the TPM would hand us the locality later, when nobody gives it up.
 	 */
-	tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
+	tis_write8(tis, TIS_ACCESS, TIS_ACCESS_ACTIVE);
 	dev_err_ratelimited(tis->dev, "locality 0 not granted (access 0x%02x)\n",
 			    acc);
 	return -EBUSY;
@@ -278,20 +277,20 @@ static int tis_request_locality(struct tis *tis)
  */
 static void tis_relinquish_locality(struct tis *tis)
 {
-	if (!(tis_read8(tis, TIS_ACCESS) & ACCESS_ACTIVE))
+	if (!(tis_read8(tis, TIS_ACCESS) & TIS_ACCESS_ACTIVE))
 		return;
 	if (tis->int_armed)
 		tis_write32(tis, TIS_INT_STATUS, ~0U);
-	tis_write8(tis, TIS_ACCESS, ACCESS_ACTIVE);
+	tis_write8(tis, TIS_ACCESS, TIS_ACCESS_ACTIVE);
 }
 
 /* commandReady, and wait until the TPM reports it */
 static int tis_ready(struct tis *tis)
 {
-	if (tis_status(tis) & STS_COMMAND_READY)
+	if (tis_status(tis) & TIS_STS_COMMAND_READY)
 		return 0;
-	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
-	return tis_wait_status(tis, STS_COMMAND_READY,
+	tis_write8(tis, TIS_STS, TIS_STS_COMMAND_READY);
+	return tis_wait_status(tis, TIS_STS_COMMAND_READY,
 			       tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_B),
 			       false);
 }
@@ -362,35 +361,35 @@ static int tis_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 		n = min_t(size_t, burst, len - 1 - done);
 		tis_fifo_write(tis, buf + done, n);
 		done += n;
-		rc = tis_wait_status(tis, STS_VALID, c, false);
+		rc = tis_wait_status(tis, TIS_STS_VALID, c, false);
 		if (rc)
 			goto fail;
-		if (!(tis_status(tis) & STS_DATA_EXPECT)) {
+		if (!(tis_status(tis) & TIS_STS_DATA_EXPECT)) {
 			rc = -EIO;
 			goto fail;
 		}
 	}
 	tis_write8(tis, TIS_DATA_FIFO, buf[len - 1]);
-	rc = tis_wait_status(tis, STS_VALID, c, false);
+	rc = tis_wait_status(tis, TIS_STS_VALID, c, false);
 	if (rc)
 		goto fail;
-	if (tis_status(tis) & STS_DATA_EXPECT) {
+	if (tis_status(tis) & TIS_STS_DATA_EXPECT) {
 		rc = -EIO;
 		goto fail;
 	}
-	tis_write8(tis, TIS_STS, STS_GO);
+	tis_write8(tis, TIS_STS, TIS_STS_GO);
 	return 0;
 
 fail:
 	dev_err_ratelimited(tis->dev, "sending the command failed: %d\n", rc);
-	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	tis_write8(tis, TIS_STS, TIS_STS_COMMAND_READY);
 	return rc == -ETIME ? -EIO : rc;
 }
 
 static int tis_wait(struct tpms_chip *chip, unsigned long timeout)
 {
 	return tis_wait_status(tpms_chip_priv(chip),
-			       STS_VALID | STS_DATA_AVAIL, timeout, true);
+			       TIS_STS_VALID | TIS_STS_DATA_AVAIL, timeout, true);
 }
 
 /* Read @len bytes of the response, waiting for data between bursts. */
@@ -403,7 +402,7 @@ static int tis_read_bytes(struct tis *tis, u8 *p, size_t len)
 	while (len) {
 		size_t n;
 
-		rc = tis_wait_status(tis, STS_VALID | STS_DATA_AVAIL, c, false);
+		rc = tis_wait_status(tis, TIS_STS_VALID | TIS_STS_DATA_AVAIL, c, false);
 		if (rc)
 			return rc;
 		rc = tis_wait_burst(tis, &burst);
@@ -422,22 +421,22 @@ static int tis_recv_once(struct tis *tis, u8 *buf, size_t size)
 	u32 len;
 	int rc;
 
-	rc = tis_read_bytes(tis, buf, TPMS_HEADER_SIZE);
+	rc = tis_read_bytes(tis, buf, TPMS_HDR);
 	if (rc)
 		return rc;
 	len = tpms_hdr_len(buf);
-	if (len < TPMS_HEADER_SIZE || len > size)
+	if (len < TPMS_HDR || len > size)
 		return -EIO;
-	rc = tis_read_bytes(tis, buf + TPMS_HEADER_SIZE,
-			    len - TPMS_HEADER_SIZE);
+	rc = tis_read_bytes(tis, buf + TPMS_HDR,
+			    len - TPMS_HDR);
 	if (rc)
 		return rc;
-	rc = tis_wait_status(tis, STS_VALID,
+	rc = tis_wait_status(tis, TIS_STS_VALID,
 			     tpms_chip_timeout(tis->chip, TPMS_TIMEOUT_C),
 			     false);
 	if (rc)
 		return rc;
-	if (tis_status(tis) & STS_DATA_AVAIL)
+	if (tis_status(tis) & TIS_STS_DATA_AVAIL)
 		return -EIO;		/* left-over data */
 	return len;
 }
@@ -452,11 +451,11 @@ static int tis_recv(struct tpms_chip *chip, u8 *buf, size_t size)
 		if (rc >= 0)
 			break;
 		/* ask the TPM to send the whole response again */
-		tis_write8(tis, TIS_STS, STS_RESPONSE_RETRY);
+		tis_write8(tis, TIS_STS, TIS_STS_RESPONSE_RETRY);
 	}
 	if (rc < 0)
 		dev_err_ratelimited(tis->dev, "bad response: %d\n", rc);
-	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	tis_write8(tis, TIS_STS, TIS_STS_COMMAND_READY);
 	return rc == -ETIME ? -EIO : rc;
 }
 
@@ -464,7 +463,7 @@ static void tis_cancel(struct tpms_chip *chip)
 {
 	struct tis *tis = tpms_chip_priv(chip);
 
-	tis_write8(tis, TIS_STS, STS_COMMAND_READY);
+	tis_write8(tis, TIS_STS, TIS_STS_COMMAND_READY);
 }
 
 static void tis_abort(struct tpms_chip *chip)
@@ -499,7 +498,7 @@ static int tis_power_up(struct tpms_chip *chip)
 /* Interrupts off at the device; the caller holds the locality. */
 static void tis_int_disarm(struct tis *tis)
 {
-	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable & INT_POLARITY);
+	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable & TIS_INT_POLARITY);
 	tis_write32(tis, TIS_INT_STATUS, ~0U);
 	WRITE_ONCE(tis->int_armed, false);
 }
@@ -656,10 +655,10 @@ static int tis_irq_probe(struct tis *tis, int irq)
 		return 0;
 	}
 	tis_write8(tis, TIS_INT_VECTOR, irq);
-	tis->int_enable = (tis_read32(tis, TIS_INT_ENABLE) & INT_POLARITY) |
-			  INT_GLOBAL | INT_USED;
+	tis->int_enable = (tis_read32(tis, TIS_INT_ENABLE) & TIS_INT_POLARITY) |
+			  TIS_INT_GLOBAL | TIS_INT_USED;
 	WRITE_ONCE(tis->int_armed, true);
-	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable | INT_LOCALITY_CHANGE);
+	tis_write32(tis, TIS_INT_ENABLE, tis->int_enable | TIS_INT_LOCALITY_CHANGE);
 	/* give the locality up and take it again: a locality change */
 	tis_relinquish_locality(tis);
 	rc = tis_request_locality(tis);
@@ -698,6 +697,18 @@ static int tis_irq_probe(struct tis *tis, int irq)
 static const char * const tis_xfer_names[] = {
 	"legacy", "8-byte", "32-byte", "64-byte"
 };
+
+static void tis_remove_common(struct device *dev)
+{
+	struct tis *tis = dev_get_drvdata(dev);
+
+	tpms_chip_unregister(tis->chip);
+	pm_runtime_disable(dev);
+	pm_runtime_dont_use_autosuspend(dev);
+	tis_irq_off(tis);
+	tis_relinquish_locality(tis);
+	tpms_chip_put(tis->chip);
+}
 
 static int tis_probe_common(struct device *dev, struct resource *res,
 			    int irq)
@@ -738,18 +749,14 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 	 * enabled or raised goes before a handler is requested.
 	 */
 	rc = tis_request_locality(tis);
-	if (rc) {
-		tpms_chip_put(chip);
-		return rc;
-	}
-	tis->int_enable = tis_read32(tis, TIS_INT_ENABLE) & INT_POLARITY;
+	if (rc)
+		goto err_put;
+	tis->int_enable = tis_read32(tis, TIS_INT_ENABLE) & TIS_INT_POLARITY;
 	tis_int_disarm(tis);
 	if (irq > 0) {
 		rc = tis_irq_probe(tis, irq);
-		if (rc) {
-			tpms_chip_put(chip);
-			return rc;
-		}
+		if (rc)
+			goto err_put;
 	}
 	if (tis->int_armed)
 		tis_int_disarm(tis);	/* armed by each power-up */
@@ -764,11 +771,8 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 
 	rc = tpms_chip_register(chip);
 	if (rc) {
-		pm_runtime_disable(dev);
-		pm_runtime_dont_use_autosuspend(dev);
-		tis_irq_off(tis);
-		tis_relinquish_locality(tis);
-		tpms_chip_put(chip);
+		/* the chip is fenced already: the rest is the removal's */
+		tis_remove_common(dev);
 		return rc;
 	}
 	dev_info(dev, "%s: TIS device 0x%08x rev %u caps 0x%08x (%s transfers: %u-byte FIFO accesses), %s\n",
@@ -776,18 +780,10 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 		 tis_xfer_names[CAPS_XFER(caps)], tis->fifo_width,
 		 tis->irq > 0 ? "interrupts" : "polling");
 	return 0;
-}
 
-static void tis_remove_common(struct device *dev)
-{
-	struct tis *tis = dev_get_drvdata(dev);
-
-	tpms_chip_unregister(tis->chip);
-	pm_runtime_disable(dev);
-	pm_runtime_dont_use_autosuspend(dev);
-	tis_irq_off(tis);
-	tis_relinquish_locality(tis);
-	tpms_chip_put(tis->chip);
+err_put:
+	tpms_chip_put(chip);
+	return rc;
 }
 
 /* Idle: the locality goes back; the TPM stays powered, its state kept. */
@@ -1001,8 +997,7 @@ int tpms_tis_init(void)
 	rc = pnp_register_driver(&tis_pnp_driver);
 	if (rc) {
 		pr_err("cannot register PNP driver %s: %d\n", TIS_NAME, rc);
-		platform_driver_unregister(&tis_plat_driver);
-		return rc;
+		goto err_plat;
 	}
 	if (tis_force && (acpi_dev_present("MSFT0101", NULL, -1) ||
 			  acpi_dev_present("PNP0C31", NULL, -1))) {
@@ -1017,6 +1012,10 @@ int tpms_tis_init(void)
 		}
 	}
 	return 0;
+
+err_plat:
+	platform_driver_unregister(&tis_plat_driver);
+	return rc;
 }
 
 void tpms_tis_exit(void)

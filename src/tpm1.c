@@ -62,7 +62,7 @@ static ssize_t tpms_tpm1_cmd(struct tpms_chip *chip, struct tpms_buf *b,
 static void tpms_tpm1_init(struct tpms_buf *b, struct tpms_chip *chip,
 			   u32 ordinal)
 {
-	tpms_buf_init(b, chip->cmd_buf, TPMS_BUFSIZE, TPM1_TAG_RQU_COMMAND,
+	tpms_buf_init(b, chip->cmd_buf, TPMS_MAX_CMD, TPM1_TAG_RQU_COMMAND,
 		      ordinal);
 }
 

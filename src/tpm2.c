@@ -130,14 +130,14 @@ int tpms_tpm2_probe(struct tpms_chip *chip)
 	ssize_t rc;
 
 	tpms_tpm2_set_durations(chip);
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_GET_CAPABILITY);
 	tpms_buf_u32(&b, TPM2_CAP_TPM_PROPERTIES);
 	tpms_buf_u32(&b, TPM2_PT_TOTAL_COMMANDS);
 	tpms_buf_u32(&b, 1);
 	rc = tpms_buf_finish(&b);
 	if (rc > 0)
-		rc = tpms_transmit(chip, chip->cmd_buf, TPMS_BUFSIZE, rc);
+		rc = tpms_transmit(chip, chip->cmd_buf, TPMS_MAX_CMD, rc);
 	if (rc < 0) {
 		dev_err(chip->dev.parent, "no answer to the TPM probe: %zd\n",
 			rc);
@@ -163,7 +163,7 @@ static ssize_t tpms_tpm2_self_test(struct tpms_chip *chip)
 	int full;
 
 	for (full = 0; full < 2; full++) {
-		tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+		tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
 			      TPM2_ST_NO_SESSIONS, TPM2_CC_SELF_TEST);
 		tpms_buf_u8(&b, full);
 		rc = tpms_tpm2_cmd(chip, &b, 0, "self test");
@@ -181,14 +181,14 @@ static int tpms_tpm2_read_banks(struct tpms_chip *chip)
 	ssize_t rc;
 	int n;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_GET_CAPABILITY);
 	tpms_buf_u32(&b, TPM2_CAP_PCRS);
 	tpms_buf_u32(&b, 0);
 	tpms_buf_u32(&b, 1);
 	rc = tpms_buf_finish(&b);
 	if (rc > 0)
-		rc = tpms_transmit(chip, chip->cmd_buf, TPMS_BUFSIZE, rc);
+		rc = tpms_transmit(chip, chip->cmd_buf, TPMS_MAX_CMD, rc);
 	if (rc < 0)
 		return rc;
 	n = tpms_parse_pcr_banks(chip->cmd_buf, rc, chip->banks,
@@ -229,7 +229,7 @@ static int tpms_tpm2_read_commands(struct tpms_chip *chip)
 	if (!attrs)
 		return -ENOMEM;
 	while (more && n < TPMS_MAX_COMMANDS) {
-		tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+		tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
 			      TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
 		tpms_buf_u32(&b, TPM2_CAP_COMMANDS);
 		tpms_buf_u32(&b, next);
@@ -280,7 +280,7 @@ int tpms_tpm2_auto_startup(struct tpms_chip *chip)
 
 	rc = tpms_tpm2_self_test(chip);
 	if (rc == TPM2_RC_INITIALIZE) {
-		tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE,
+		tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
 			      TPM2_ST_NO_SESSIONS, TPM2_CC_STARTUP);
 		tpms_buf_u16(&b, TPM2_SU_CLEAR);
 		rc = tpms_tpm2_cmd(chip, &b, 0, "startup");
@@ -318,7 +318,7 @@ int tpms_tpm2_pcr_read(struct tpms_chip *chip, u16 alg, unsigned int pcr,
 	int n;
 
 	select[pcr / 8] = 1 << (pcr % 8);
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_PCR_READ);
 	tpms_buf_u32(&b, 1);
 	tpms_buf_u16(&b, alg);
@@ -352,7 +352,7 @@ int tpms_tpm2_get_random(struct tpms_chip *chip, u8 *out, size_t max)
 	ssize_t rc;
 	int n;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_GET_RANDOM);
 	tpms_buf_u16(&b, min_t(size_t, max, 64));
 	rc = tpms_tpm2_cmd(chip, &b, TPMS_HDR + 2, "get random");
@@ -377,7 +377,7 @@ int tpms_tpm2_shutdown(struct tpms_chip *chip, u16 type)
 	struct tpms_buf b;
 	ssize_t rc;
 
-	tpms_buf_init(&b, chip->cmd_buf, TPMS_BUFSIZE, TPM2_ST_NO_SESSIONS,
+	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_SHUTDOWN);
 	tpms_buf_u16(&b, type);
 	rc = tpms_tpm2_cmd(chip, &b, 0, "shutdown");

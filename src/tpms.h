@@ -17,7 +17,7 @@
 #include <linux/sysfs.h>
 #include <linux/wait.h>
 
-#include "tpm_safe.h"
+#include "backend.h"
 #include "buf.h"
 
 #define TPMS_MAX_CHIPS		64
@@ -123,7 +123,7 @@ struct tpms_chip {
 	wait_queue_head_t sleep_wq;	/* woken when the hold ends */
 
 	/* buffer for commands the driver itself issues, under @lock */
-	u8 cmd_buf[TPMS_BUFSIZE];
+	u8 cmd_buf[TPMS_MAX_CMD];
 
 	/* TPM 2.0: the commands the TPM implements (TPMA_CC), sorted */
 	u32 *cc_attrs;
@@ -231,7 +231,7 @@ void tpms_tis_exit(void);
 int tpms_crb_init(void);
 void tpms_crb_exit(void);
 
-/* main.c: object accounting, so a test can prove nothing leaked */
+/* objs.c: object accounting, so a test can prove nothing leaked */
 enum tpms_obj {
 	TPMS_OBJ_CHIP,
 	TPMS_OBJ_FILE,
@@ -242,5 +242,8 @@ enum tpms_obj {
 
 void tpms_obj_created(enum tpms_obj kind);
 void tpms_obj_destroyed(enum tpms_obj kind);
+void tpms_obj_debugfs(struct dentry *dir);
+void tpms_obj_wait_chips(void);
+void tpms_obj_report(void);
 
 #endif /* TPMS_H */

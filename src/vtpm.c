@@ -21,7 +21,6 @@
  * of their own, never under the lock the chip side takes: a server whose
  * buffer faults slowly stalls only itself.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/fs.h>
@@ -81,8 +80,8 @@ struct tpms_vtpm {
 	atomic_t fail_sleep_resumes;	/* ...and this many system resumes */
 	atomic_t resume_delay_ms;	/* slow resumes down */
 
-	u8 cmd[TPMS_BUFSIZE];
-	u8 rsp[TPMS_BUFSIZE];
+	u8 cmd[TPMS_MAX_CMD];
+	u8 rsp[TPMS_MAX_CMD];
 };
 
 static void tpms_vtpm_free(struct kref *kref)
@@ -554,7 +553,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 	u8 *buf;
 
 	tpms_vtpm_serving(vtpm);
-	buf = kmalloc(TPMS_BUFSIZE, GFP_KERNEL);
+	buf = kmalloc(TPMS_MAX_CMD, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -605,7 +604,7 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 	u8 *buf = NULL;
 
 	/* copied in before the lock: a slow copy holds up only the server */
-	if (size <= TPMS_BUFSIZE) {
+	if (size <= TPMS_MAX_CMD) {
 		buf = kmalloc(size, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
@@ -713,8 +712,12 @@ int tpms_vtpm_init(void)
 	rc = misc_register(&tpms_vtpmx);
 	if (rc) {
 		pr_err("cannot register /dev/%s: %d\n", tpms_vtpmx.name, rc);
-		platform_driver_unregister(&tpms_vtpm_driver);
+		goto err_driver;
 	}
+	return 0;
+
+err_driver:
+	platform_driver_unregister(&tpms_vtpm_driver);
 	return rc;
 }
 

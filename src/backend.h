@@ -11,14 +11,11 @@
  * suspended, powered up), so no backend callback can run after
  * tpms_chip_unregister() has returned.
  */
-#ifndef TPM_SAFE_H
-#define TPM_SAFE_H
+#ifndef TPMS_BACKEND_H
+#define TPMS_BACKEND_H
 
 #include <linux/types.h>
 #include <linux/wait.h>
-
-#define TPMS_BUFSIZE		4096
-#define TPMS_HEADER_SIZE	10
 
 struct tpms_chip;
 struct device;
@@ -91,4 +88,4 @@ bool tpms_chip_killed(struct tpms_chip *chip);
 int tpms_chip_pm_suspend(struct tpms_chip *chip);
 int tpms_chip_pm_resume(struct tpms_chip *chip);
 
-#endif /* TPM_SAFE_H */
+#endif /* TPMS_BACKEND_H */
