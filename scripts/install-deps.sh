@@ -44,7 +44,7 @@ export DEBIAN_FRONTEND=noninteractive
 # from it, and nothing installed is ever upgraded from it.
 if [ ! -f "$SOURCES" ]; then
 	mirror=$("$(dirname "$0")/debian-mirror.sh")
-	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): the 6.12 kernel series' \
+	printf '%s\n' '# tpm_safe (scripts/install-deps.sh): the 6.12 kernel series and QEMU 10' \
 		'Types: deb' "URIs: $mirror" \
 		'Suites: bookworm-backports' 'Components: main' \
 		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' > "$SOURCES"
@@ -99,8 +99,12 @@ fi
 QEMU_BPO=/var/cache/tpm_safe/qemu-bpo
 if ! "$QEMU_BPO/usr/bin/qemu-system-x86_64" --version >/dev/null 2>&1; then
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root -t bookworm-backports \
-		qemu-system-x86 qemu-system-common qemu-system-data)
+	# lists deleted since the sources file was written: refresh once
+	bpo_download() {
+		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
+			-t bookworm-backports qemu-system-x86 qemu-system-common qemu-system-data)
+	}
+	bpo_download || { apt-get update -q && bpo_download; }
 	rm -rf "$QEMU_BPO.new"
 	mkdir -p "$(dirname "$QEMU_BPO")"	# a fresh machine has no cache yet
 	for f in "$tmp"/*.deb; do dpkg-deb -x "$f" "$QEMU_BPO.new"; done

@@ -141,32 +141,49 @@ for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 # (a name is never reused: 9p may keep a stale dentry for a deleted file).  A
 # stop lasts at most --host-stop seconds: QEMU blocks on a stopped swtpm when the driver
 # cancels (commandReady) and the guest freezes until swtpm continues.
-# monitor CMD: one human monitor command to the running emulator
+# monitor CMD...: human monitor commands to the running emulator, each
+# answer appended to monitor.log; gives up after a few seconds (QEMU's main
+# loop waits while swtpm is stopped)
 monitor() {
-	python3 - "$out/monitor" "$1" <<'PY' >> "$out/monitor.log" 2>&1
+	timeout 20 python3 - "$out/monitor" "$@" <<'PY' >> "$out/monitor.log" 2>&1
 import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(2)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(1)
-try:
-    print(s.recv(65536).decode(errors="replace"))
-except OSError:
-    pass
+for cmd in sys.argv[2:]:
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(3)
+    s.connect(sys.argv[1])
+    s.sendall(cmd.encode() + b"\n")
+    time.sleep(1)
+    try:
+        print(s.recv(1 << 20).decode(errors="replace"))
+    except OSError:
+        pass
+    s.close()
 PY
 }
+# console_settled: wait (at most 15 s) until the console stops growing
+console_settled() {
+	local last=-1 size i
+	for i in $(seq 15); do
+		size=$(stat -c %s "$out/console.log" 2>/dev/null || echo 0)
+		[ "$size" = "$last" ] && return 0
+		last=$size
+		sleep 1
+	done
+}
+# the wait for init: shorter than the run's limit, so that a hang before
+# init is told from a timeout
+[ "$boot_limit" -le $((timeout_s * 3 / 4)) ] || boot_limit=$((timeout_s * 3 / 4))
 host_agent() {
 	local pid req stopped=0 dumped=0 booted=0 t0=$SECONDS
 	pid=$(cat "$out/swtpm/pid")
 	while :; do
 		# a run about to time out: the guest's blocked tasks and every
-		# task's stack on the console (sysrq w and t), for the report
+		# task's stack on the console (sysrq w and t), for the report;
+		# in the background, so that requests are still answered
 		if [ $dumped = 0 ] && [ $((SECONDS - t0)) -ge $((timeout_s - 30)) ]; then
 			dumped=1
 			echo "$(date +%T.%N) timing out: sysrq w, t" >> "$out/host-agent.log"
-			monitor "sendkey alt-sysrq-w" || true
-			monitor "sendkey alt-sysrq-t" || true
+			monitor "sendkey alt-sysrq-w" "sendkey alt-sysrq-t" &
 		fi
 		# a kernel that has not started init: the vCPUs' state and the
 		# tasks, then the emulator stops (booted again below)
@@ -175,10 +192,9 @@ host_agent() {
 		elif [ $booted = 0 ] && [ $((SECONDS - t0)) -ge "$boot_limit" ]; then
 			booted=1
 			echo "$(date +%T.%N) no init after $boot_limit s" >> "$out/host-agent.log"
-			monitor "info registers -a" || true
-			monitor "sendkey alt-sysrq-w" || true
-			monitor "sendkey alt-sysrq-t" || true
 			touch "$out/boot-hang"
+			monitor "info registers -a" "sendkey alt-sysrq-w" "sendkey alt-sysrq-t" || true
+			console_settled
 			monitor "quit" || true
 		fi
 		for f in "$out"/share/host-req.*; do
@@ -268,10 +284,10 @@ if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	if grep -qa "Show Blocked State" "$out/console.log"; then
 		echo "# the guest's blocked tasks (sysrq w; sysrq t in console.log):"
 		sed -n '/Show Blocked State/,/sysrq: Show State/p' "$out/console.log" |
-			head -n 120 | sed 's/^/#   /'
+			awk 'NR <= 120 { print "#   " $0 }' || true
 	else
 		echo "# the console's last lines:"
-		tail -n 30 "$out/console.log" | sed 's/^/#   /'
+		tail -n 30 "$out/console.log" 2>/dev/null | sed 's/^/#   /' || true
 	fi
 	verdict=1
 fi
@@ -313,17 +329,16 @@ if [ -f "$out/share/fence-expected" ]; then
 		verdict=1
 	fi
 fi
-# QEMU 7.2's multi-threaded TCG can run a stale translated block that still
-# holds the int3 of a kernel text patch (static keys flipped at boot), and
-# the kernel oopses before init; the first oops may be another one the stale
-# code caused.  The module is not loaded before init (the initramfs holds
-# only 9p), so a kernel that died before init says nothing about it: boot
-# again, at most twice, and say so.  A splat after init started is never
+# A kernel that oopsed or hung before init (QEMU 7.2's multi-threaded TCG
+# ran stale translated blocks of live text patches; the emulator may have
+# other faults): the module is not loaded before init (the initramfs holds
+# only 9p), so such a boot says nothing about it: boot again, at most
+# twice, and say so.  A splat or a hang after init started is never
 # retried.
 boots=${TPMSAFE_BOOT_RETRY:-1}
 if [ -e "$out/boot-hang" ]; then
 	echo "# FAIL: the kernel did not start init in ${boot_limit} s"
-	tail -n 10 "$out/console.log" | sed 's/^/#   /'
+	tail -n 10 "$out/console.log" 2>/dev/null | sed 's/^/#   /' || true
 	verdict=1
 fi
 if [ "$verdict" = 1 ] && [ "$boots" -lt 3 ] &&
