@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Every test tier, TAP per test, and a last line "N passed, N failed".
+# Every test tier, TAP per test, and a last line "N passed, N failed, N skipped".
 #   tests/run-all.sh                 static checks, fuzz, then for every
 #                                    installed kernel series (6.1, 6.12, 7.3):
 #                                    check, matrix, dkms, QEMU guest runs on
@@ -26,6 +26,7 @@ results=$top/results
 mkdir -p "$results"
 passed=0
 failed=0
+skipped=0
 debug=0
 [ "${1:-}" = --debug-kernel ] && debug=1
 
@@ -56,20 +57,22 @@ dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLE
 
 # tier NAME CMD...: run a tier, echo its TAP, count results
 tier() {
-	local name=$1 log rc n_ok n_nok
+	local name=$1 log rc n_ok n_nok n_skip
 	shift
 	echo "# === $name"
 	local t0=$SECONDS
 	log=$("$@" 2>&1)
 	rc=$?
 	echo "$log" | grep -E '^(ok|not ok|#)' || true
-	n_ok=$(echo "$log" | grep -cE '^ok ')
+	# a skip ("ok ... # SKIP why") is never counted as a pass
+	n_skip=$(echo "$log" | grep -cE '^ok .*# SKIP')
+	n_ok=$(($(echo "$log" | grep -cE '^ok ') - n_skip))
 	n_nok=$(echo "$log" | grep -cE '^not ok ')
 	if [ $rc -ne 0 ] && [ "$n_nok" -eq 0 ]; then
 		echo "not ok - $name exited $rc"
 		echo "$log" | tail -n 30 | sed 's/^/#   /'
 		n_nok=1
-	elif [ "$n_ok" -eq 0 ] && [ "$n_nok" -eq 0 ]; then
+	elif [ "$n_ok" -eq 0 ] && [ "$n_nok" -eq 0 ] && [ "$n_skip" -eq 0 ]; then
 		# a tier that asserted nothing tested nothing
 		echo "not ok - $name exited $rc with no TAP line"
 		echo "$log" | tail -n 30 | sed 's/^/#   /'
@@ -77,7 +80,8 @@ tier() {
 	fi
 	passed=$((passed + n_ok))
 	failed=$((failed + n_nok))
-	echo "# $name: $n_ok passed, $n_nok failed, $((SECONDS - t0)) s"
+	skipped=$((skipped + n_skip))
+	echo "# $name: $n_ok passed, $n_nok failed, $n_skip skipped, $((SECONDS - t0)) s"
 }
 
 # tap_cmd DESC CMD...: one TAP line for a command
@@ -161,7 +165,7 @@ dkms_all() {
 
 if [ ${#series[@]} -eq 0 ]; then
 	echo "not ok - no kernel series installed (scripts/install-deps.sh)"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 
@@ -171,6 +175,8 @@ if [ $debug = 0 ]; then
 	tier static static_tier
 	if [ -x tests/fuzz/run.sh ]; then
 		tier fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+	else
+		tier fuzz echo "ok - fuzz # SKIP tests/fuzz/run.sh is not executable"
 	fi
 	for s in "${series[@]}"; do
 		kver=$(scripts/kernels.sh resolve "$s")
@@ -269,5 +275,5 @@ fi
 
 echo "# === torture summary (attempts: client operations, opens included)"
 python3 tests/torture-table.py "$results" | sed 's/^/# /'
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
