@@ -494,6 +494,7 @@ static ssize_t tpms_backend_transmit(struct tpms_chip *chip, u8 *buf,
 		case -ENODEV:
 			if (tpms_chip_cancelling(chip) &&
 			    !test_bit(TPMS_F_DYING, &chip->flags)) {
+				atomic64_inc(&chip->stats.cancelled);
 				dev_info_ratelimited(&chip->dev,
 						     "command 0x%x cancelled through sysfs\n",
 						     ordinal);

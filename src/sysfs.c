@@ -286,6 +286,7 @@ TPMS_STAT(err_timeout);
 TPMS_STAT(err_io);
 TPMS_STAT(err_gone);
 TPMS_STAT(err_intr);
+TPMS_STAT(cancelled);
 TPMS_STAT(refused_gone);
 TPMS_STAT(refused_suspended);
 
@@ -296,6 +297,7 @@ static struct attribute *tpms_stats_attrs[] = {
 	&dev_attr_err_io.attr,
 	&dev_attr_err_gone.attr,
 	&dev_attr_err_intr.attr,
+	&dev_attr_cancelled.attr,
 	&dev_attr_refused_gone.attr,
 	&dev_attr_refused_suspended.attr,
 	NULL

@@ -72,6 +72,7 @@ struct tpms_stats {
 	atomic64_t err_io;	/* backend send/recv errors, bad responses */
 	atomic64_t err_gone;	/* backend disappeared mid-command */
 	atomic64_t err_intr;	/* caller killed while waiting */
+	atomic64_t cancelled;	/* ended by a sysfs cancel (TPM 1.2) */
 	atomic64_t refused_gone;	/* fence refused: chip unregistered */
 	atomic64_t refused_suspended;	/* fence refused: chip suspended */
 };

@@ -341,6 +341,8 @@ def fake_tests():
         except OSError as e:
             res["errno"] = e.errno
         res["s"] = time.monotonic() - t0
+    stat = sysfs(node) + "/stats/cancelled"
+    before = int(T.read_text(stat))
     th = threading.Thread(target=client)
     th.start()
     time.sleep(0.3 * TIME_SCALE)	# the command is at the server by then
@@ -349,6 +351,8 @@ def fake_tests():
     tap(res.get("errno") == errno.ECANCELED and res["s"] < 1.2 * TIME_SCALE,
         "cancel: the command in flight ends with ECANCELED (%.2f s)" % res.get("s", -1),
         res)
+    after = int(T.read_text(stat))
+    tap((before, after) == (0, 1), "cancel: stats/cancelled %d -> %d" % (before, after))
     try:
         # its own answer (its ordinal back), not the cancelled one's
         good = body(T.transact(fd, T.cmd12(slow - 1))) == struct.pack(">I", slow - 1)
