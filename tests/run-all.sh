@@ -200,7 +200,11 @@ if [ $debug = 0 ]; then
 		# series only (the older ones run them polling, and CI's time is short)
 		irqt=(tis-smoke tis-unbind tis-irqprobe)
 		[ "$s" != "$newest" ] || irqt=(tis-smoke tis-unbind tis-stall tis-rpm tis-irqprobe)
-		tier "guest-$s-irq" tests/qemu/run.sh --mode exclusive --out "$g-irq" \
+		# on the system's QEMU 7.2: tis-irqprobe needs an interrupt status
+		# that a locality not holding the TPM cannot clear, which QEMU 10's
+		# TIS does not keep
+		tier "guest-$s-irq" tests/qemu/run.sh --qemu qemu-system-x86_64 \
+			--mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 "${irqt[@]}"
 		# -device tpm-crb, the kernel's CRB driver bound at boot: moves
 		# first, then the tests that start by unbinding it
@@ -262,8 +266,12 @@ else
 		kmemleak-clear tis-tpm12 tpm12-torture faults kmemleak-scan
 	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
-		tis-smoke tis-unbind tis-stall tis-irqprobe hostile cdev-poll hwrng-nowait \
+		tis-smoke tis-unbind tis-stall hostile cdev-poll hwrng-nowait \
 		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
+	# the irq=5 probe against a status locality 0 cannot clear: QEMU 7.2's
+	# TIS keeps one, QEMU 10's does not
+	tier guest-debug-irq tests/qemu/run.sh "${dg[@]}" --qemu qemu-system-x86_64 \
+		--out "$results/guest-debug-irq" kmemleak-clear tis-irqprobe kmemleak-scan
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
