@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The Debian package, on this machine (bookworm) and in the trixie root:
 # make deb (lintian clean), apt install of an older version and the
-# upgrade to this one (dkms builds for every kernel with headers, one
+# upgrade to this one (in the trixie root; dkms builds for every kernel with headers, one
 # module per kernel), what it installs (sources, udev rule, modprobe.d,
 # man page), DKMS autoinstall when a kernel's headers are installed again,
 # and apt purge (nothing left, dkms status empty).  TAP on stdout; the
@@ -104,18 +104,31 @@ for w in "" root; do
 	where=${w:+the trixie root}
 	where=${where:-this machine}
 	ks=$(kernels "$w" | tr '\n' ' ')
-	expect=$((expect + 8))
 	[ -n "$ks" ] && ok "$where: kernels with headers: $ks" || nok "$where: no kernel with headers"
-	t0=$SECONDS
-	check "$where: apt install the $prev package" \
-		run_in "$w" apt-get install -y -q "$out/prev/tpm-safe-dkms_${prev}_all.deb"
-	echo "# $where: install $prev: $((SECONDS - t0)) s"
-	check "$where: dkms built and installed $prev for every kernel" status_is "$w" $prev
-	t0=$SECONDS
-	check "$where: apt install the $ver package (upgrade)" \
-		run_in "$w" apt-get install -y -q "$out/tpm-safe-dkms_${ver}_all.deb"
-	echo "# $where: upgrade to $ver: $((SECONDS - t0)) s"
-	check "$where: after the upgrade, $ver alone, one module per kernel" status_is "$w" "$ver"
+	# the upgrade from an older package in the trixie root (three kernels);
+	# this machine installs this one directly: dkms builds for each of
+	# its six kernels, and twice took about three minutes more
+	if [ -n "$w" ]; then
+		expect=$((expect + 8))
+		t0=$SECONDS
+		check "$where: apt install the $prev package" \
+			run_in "$w" apt-get install -y -q "$out/prev/tpm-safe-dkms_${prev}_all.deb"
+		echo "# $where: install $prev: $((SECONDS - t0)) s"
+		check "$where: dkms built and installed $prev for every kernel" status_is "$w" $prev
+		t0=$SECONDS
+		check "$where: apt install the $ver package (upgrade)" \
+			run_in "$w" apt-get install -y -q "$out/tpm-safe-dkms_${ver}_all.deb"
+		echo "# $where: upgrade to $ver: $((SECONDS - t0)) s"
+		check "$where: after the upgrade, $ver alone, one module per kernel" status_is "$w" "$ver"
+	else
+		expect=$((expect + 6))
+		t0=$SECONDS
+		check "$where: apt install the $ver package" \
+			run_in "$w" apt-get install -y -q "$out/tpm-safe-dkms_${ver}_all.deb"
+		echo "# $where: install $ver: $((SECONDS - t0)) s"
+		check "$where: dkms built and installed $ver for every kernel, one module each" \
+			status_is "$w" "$ver"
+	fi
 	check "$where: sources, udev rule (rm 0660 tss, raw 0600), man page, modprobe.d listing every parameter" \
 		files_in "$w"
 	# DKMS autoinstall: a kernel's headers installed (again) build the module

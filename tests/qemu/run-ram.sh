@@ -161,7 +161,9 @@ set +e
 # user tasks spun at get_signal+0xa0 (the try_to_freeze() site) while the
 # freezer and the stoppers waited for a CPU.  One TCG thread cannot race
 # with itself and still runs two guest CPUs.
-timeout -k 10 "$limit" "$qemu" -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
+# -nodefaults: no CD-ROM (SeaBIOS waited about 30 s for QEMU 10's empty
+# AHCI CD-ROM before every boot), NIC, VGA or parallel port
+timeout -k 10 "$limit" "$qemu" -nodefaults -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" \
