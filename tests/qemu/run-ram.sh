@@ -80,29 +80,7 @@ swtpm socket "${t2[@]}" --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$ou
 	--terminate --log "file=$out/swtpm/swtpm.log,level=$level" --pid "file=$out/swtpm/pid" -d
 for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 
-# mon CMD: one QEMU monitor command, its output on stdout (10 s at most)
-mon() {
-	python3 - "$out/monitor" "$1" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-
-
-def until_prompt():
-    buf = b""
-    end = time.time() + 10
-    while not buf.endswith(b"(qemu) ") and time.time() < end:
-        buf += s.recv(65536)
-    return buf
-
-
-until_prompt()
-s.sendall(sys.argv[2].encode() + b"\n")
-# drop the echo of the command line (one line, with cursor moves)
-sys.stdout.write(until_prompt().decode(errors="replace").split("\n", 1)[-1])
-PY
-}
+. "$(dirname "$0")/monitor.sh"
 
 # The guest fell silent (no console output for $quiet s, no power-down):
 # keep the vCPUs' registers, then an NMI makes the kernel panic

@@ -141,24 +141,14 @@ for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 # (a name is never reused: 9p may keep a stale dentry for a deleted file).  A
 # stop lasts at most --host-stop seconds: QEMU blocks on a stopped swtpm when the driver
 # cancels (commandReady) and the guest freezes until swtpm continues.
-# monitor CMD...: human monitor commands to the running emulator, each
-# answer appended to monitor.log; gives up after a few seconds (QEMU's main
-# loop waits while swtpm is stopped)
+# monitor CMD...: monitor commands, their answers appended to monitor.log
+# (QEMU's main loop waits while swtpm is stopped: 20 s at most each)
 monitor() {
-	timeout 20 python3 - "$out/monitor" "$@" <<'PY' >> "$out/monitor.log" 2>&1
-import socket, sys, time
-for cmd in sys.argv[2:]:
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(3)
-    s.connect(sys.argv[1])
-    s.sendall(cmd.encode() + b"\n")
-    time.sleep(1)
-    try:
-        print(s.recv(1 << 20).decode(errors="replace"))
-    except OSError:
-        pass
-    s.close()
-PY
+	local c
+	for c in "$@"; do
+		timeout 20 bash -c 'out=$1; . "$2"; mon "$3"' _ "$out" \
+			"$top/tests/qemu/monitor.sh" "$c" >> "$out/monitor.log" 2>&1 || return 1
+	done
 }
 # console_settled: wait (at most 15 s) until the console stops growing
 console_settled() {
