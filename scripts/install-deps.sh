@@ -92,7 +92,8 @@ if [ "$mode" = all ]; then
 fi
 
 # QEMU from bookworm-backports, unpacked in a folder of its own (the
-# system's QEMU 7.2 stays, for the benchmark's anchors): the test guests'
+# system's QEMU 7.2 stays, for the benchmark's anchors and the interrupt
+# guests, single-threaded there): the test guests'
 # emulator, also for make demo (min).  QEMU 7.2's multi-threaded TCG now and
 # then runs a stale translated block of a live kernel text patch, and under
 # it the 7.3 kernel does not come back from a real S3.
@@ -104,7 +105,7 @@ if ! "$QEMU_BPO/usr/bin/qemu-system-x86_64" --version >/dev/null 2>&1; then
 		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
 			-t bookworm-backports qemu-system-x86 qemu-system-common qemu-system-data)
 	}
-	bpo_download || { apt-get update -q && bpo_download; }
+	bpo_download || { rm -f "$tmp"/*.deb; apt-get update -q && bpo_download; }
 	rm -rf "$QEMU_BPO.new"
 	mkdir -p "$(dirname "$QEMU_BPO")"	# a fresh machine has no cache yet
 	for f in "$tmp"/*.deb; do dpkg-deb -x "$f" "$QEMU_BPO.new"; done

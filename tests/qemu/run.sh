@@ -16,9 +16,10 @@
 #   --tpm V           2 (default) or 1.2
 #   --iface I         tis (default: -device tpm-tis) or crb (-device tpm-crb)
 #   --qemu PATH       the emulator (default: QEMU 10 from bookworm-backports,
-#                     unpacked by scripts/install-deps.sh)
+#                     unpacked by scripts/install-deps.sh; TPMSAFE_QEMU);
+#                     one older than 8.1 runs single-threaded TCG (below)
 #   --timeout S       whole-run limit in seconds (default 900)
-#   --boot-limit S    longest wait for the guest's init (default 300): a
+#   --boot-limit S    longest wait for the guest's init (default 300, at most 3/4 of --timeout): a
 #                     kernel that hangs before init is booted again, twice at most
 #   --out DIR         results folder (default results/qemu-<time>)
 #   --ko PATH         unstripped module used to symbolise (default ./tpm_safe.ko)
@@ -144,11 +145,12 @@ for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
 # monitor CMD...: monitor commands, their answers appended to monitor.log
 # (QEMU's main loop waits while swtpm is stopped: 20 s at most each)
 monitor() {
-	local c
+	local c rc=0
 	for c in "$@"; do
 		timeout 20 bash -c 'out=$1; . "$2"; mon "$3"' _ "$out" \
-			"$top/tests/qemu/monitor.sh" "$c" >> "$out/monitor.log" 2>&1 || return 1
+			"$top/tests/qemu/monitor.sh" "$c" >> "$out/monitor.log" 2>&1 || rc=1
 	done
+	return $rc
 }
 # console_settled: wait (at most 15 s) until the console stops growing
 console_settled() {
@@ -185,7 +187,13 @@ host_agent() {
 			touch "$out/boot-hang"
 			monitor "info registers -a" "sendkey alt-sysrq-w" "sendkey alt-sysrq-t" || true
 			console_settled
-			monitor "quit" || true
+			# init may have started during the dump: then it runs on
+			if grep -qa "tpmsafe-init: running" "$out/console.log"; then
+				rm -f "$out/boot-hang"
+				echo "$(date +%T.%N) init started during the dump" >> "$out/host-agent.log"
+			else
+				monitor "quit" || true
+			fi
 		fi
 		for f in "$out"/share/host-req.*; do
 			[ -f "$f" ] || continue
@@ -243,12 +251,21 @@ if [ "$root" != / ]; then
 	cmdline="$cmdline tpmsafe.reposhare=1"
 fi
 
+# Multi-threaded TCG before QEMU 8.1 can run a stale block of a live text
+# patch (above): one TCG thread there, which still runs both guest CPUs
+accel=tcg
+qv=$("$qemu" --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+[ -n "$qv" ] || { echo "FAIL: $qemu --version: no version" >&2; exit 1; }
+read -r qmaj qmin <<< "$qv"
+{ [ "$qmaj" -gt 8 ] || { [ "$qmaj" -eq 8 ] && [ "$qmin" -ge 1 ]; }; } || accel=tcg,thread=single
+echo "# $qemu: QEMU $qmaj.$qmin, -accel $accel"
+
 start=$(date +%s.%N)
 set +e
 # -nodefaults: no CD-ROM, NIC, VGA or parallel port.  SeaBIOS waited about
 # 30 s for QEMU 10's empty AHCI CD-ROM to answer before every boot.
 timeout -k 10 "$timeout_s" "$qemu" -nodefaults \
-	-machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+	-machine q35 -accel "$accel" -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-serial "file:$out/console.log" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
