@@ -164,6 +164,7 @@ static ssize_t caps_show(struct device *dev, struct device_attribute *attr,
 {
 	struct tpms_chip *chip = to_tpms_chip(dev);
 	const u8 *d;
+	u8 ver[4];
 	u32 maker;
 	int rc;
 
@@ -175,13 +176,12 @@ static ssize_t caps_show(struct device *dev, struct device_attribute *attr,
 	if (rc < 0)
 		goto out;
 	maker = get_unaligned_be32(d);
-	/* TPM_CAP_VERSION_INFO: tag, then major, minor, revMajor, revMinor */
-	rc = tpms_tpm1_get_cap(chip, TPM1_CAP_VERSION_VAL, ~0U, &d, 6, "caps");
+	rc = tpms_tpm1_version(chip, ver);
 	if (rc < 0)
 		goto out;
 	rc = sysfs_emit(buf, "Manufacturer: 0x%x\nTCG version: %u.%u\n"
-			"Firmware version: %u.%u\n", maker, d[2], d[3], d[4],
-			d[5]);
+			"Firmware version: %u.%u\n", maker, ver[0], ver[1],
+			ver[2], ver[3]);
 out:
 	tpms_put_ops(chip);
 	return rc;

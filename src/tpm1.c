@@ -126,6 +126,39 @@ int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
 	return rc < 0 ? rc : len;
 }
 
+/**
+ * tpms_tpm1_version() - the TCG and firmware versions a TPM 1.x reports
+ * @chip: the chip, inside the fence
+ * @ver:  out: major, minor, revMajor, revMinor
+ *
+ * TPM_CAP_VERSION_VAL (a TPM 1.2's TPM_CAP_VERSION_INFO: a tag, then the
+ * four bytes); a TPM 1.1 has no such capability and refuses it, so it is
+ * asked TPM_CAP_VERSION (TPM_STRUCT_VER, the four bytes) instead.
+ *
+ * Return: 0; -EIO when the TPM refuses both or answers malformed (logged),
+ * or a negative errno.
+ */
+int tpms_tpm1_version(struct tpms_chip *chip, u8 ver[4])
+{
+	const u8 *d;
+	ssize_t rc;
+	int len;
+
+	rc = tpms_tpm1_get_cap_rc(chip, TPM1_CAP_VERSION_VAL, ~0U, &d, &len, 6,
+				  "caps");
+	if (rc < 0)
+		return rc;
+	if (!rc) {
+		memcpy(ver, d + 2, 4);
+		return 0;
+	}
+	rc = tpms_tpm1_get_cap(chip, TPM1_CAP_VERSION, ~0U, &d, 4, "caps");
+	if (rc < 0)
+		return rc;
+	memcpy(ver, d, 4);
+	return 0;
+}
+
 /*
  * The values of a TPM_CAP_PROP_TIS_TIMEOUT or _DURATION answer, as jiffies
  * in @out: a first value below 1 ms means all are in milliseconds (a

@@ -29,6 +29,7 @@
 #define TPM1_DIGEST_SIZE		20
 #define TPM1_CAP_FLAG			4
 #define TPM1_CAP_PROPERTY		5
+#define TPM1_CAP_VERSION		6
 #define TPM1_CAP_VERSION_VAL		0x1A
 #define TPM1_CAP_PROP_PCR		0x101
 #define TPM1_CAP_PROP_MANUFACTURER	0x103
@@ -213,6 +214,7 @@ void tpms_tpm2_set_durations(struct tpms_chip *chip);
 /* tpm1.c */
 int tpms_tpm1_auto_startup(struct tpms_chip *chip);
 unsigned long tpms_tpm1_duration(struct tpms_chip *chip, u32 ordinal);
+int tpms_tpm1_version(struct tpms_chip *chip, u8 ver[4]);
 int tpms_tpm1_get_cap(struct tpms_chip *chip, u32 cap, u32 subcap,
 		      const u8 **data, unsigned int min, const char *what);
 ssize_t tpms_tpm1_pcr_read(struct tpms_chip *chip, u32 pcr, u8 *digest);

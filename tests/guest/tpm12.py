@@ -38,6 +38,7 @@ FLAG_VOLATILE = 0x109
 PROP_PCR = 0x101
 PROP_MANUFACTURER = 0x103
 PROP_OWNER = 0x111
+CAP_VERSION = 6
 
 
 def sysfs(node):
@@ -293,6 +294,39 @@ def fake_tests():
         shown(d, (30000, 900000, 3000000), "adjusted"),
         "values in milliseconds are scaled, a zero timeout gets the default",
         t + d)
+    unbind_fake(fake)
+    fake.close()
+
+    # a TPM 1.1 refuses TPM_CAP_VERSION_VAL (TPM_BAD_MODE): caps takes the
+    # versions from TPM_CAP_VERSION (TPM_STRUCT_VER) instead
+    asked = []
+
+    def v11(cc, c):
+        if cc != T.ORD_GET_CAP:
+            return None
+        area, sub = struct.unpack(">I", c[10:14])[0], c[18:22]
+        asked.append(area)
+        if area == T.TPM1_CAP_VERSION_VAL:
+            return struct.pack(">HII", T.TPM1_TAG_RSP, 10, 0x2C)
+        if area == CAP_VERSION:
+            data = bytes((1, 1, 5, 2))
+        elif area == T.TPM1_CAP_PROPERTY and sub == struct.pack(">I", PROP_MANUFACTURER):
+            data = b"FAKE"
+        else:
+            return None
+        return struct.pack(">HII", T.TPM1_TAG_RSP, 14 + len(data), 0) + \
+            struct.pack(">I", len(data)) + data
+    fake = T.FakeTPM(v11, tpm12=True)
+    s = "/sys/class/tpm_safe/tpmsafe%d" % fake.num
+    try:
+        got = read(s + "/caps")
+    except OSError as e:
+        got = errno.errorcode.get(e.errno, e.errno)
+    want = "Manufacturer: 0x%x\nTCG version: 1.1\nFirmware version: 5.2\n" % \
+        struct.unpack(">I", b"FAKE")[0]
+    tap(got == want and asked == [T.TPM1_CAP_PROPERTY, T.TPM1_CAP_VERSION_VAL, CAP_VERSION],
+        "caps of a TPM 1.1: TCG version 1.1 from TPM_CAP_VERSION, after "
+        "TPM_CAP_VERSION_VAL was refused", "%r %s" % (got, asked))
     unbind_fake(fake)
     fake.close()
 
