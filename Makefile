@@ -108,9 +108,11 @@ style:
 matrix:
 	tests/compile-matrix.sh
 
+# Only this tree's own build products: kbuild's "M=$(CURDIR) clean" also
+# deletes every module under results/, where a guest run reads its own
 clean:
-	$(KMAKE) clean 2>/dev/null || \
-		rm -rf *.o *.ko *.mod* src/*.o src/.*.cmd .*.cmd Module.symvers modules.order
+	rm -f *.o .*.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order \
+		src/*.o src/*.o.d src/.*.cmd .check.log
 	rm -rf tests/fuzz/build
 
 install: module
