@@ -68,6 +68,8 @@ enum tpms_timeout {
  * server) get the 120 s default duration; the server leaving wakes them.
  */
 #define TPMS_BACKEND_SLOW_START	BIT(2)
+/* the interface exists for TPM 2.0 only (CRB): a TPM 1.2 answer is refused */
+#define TPMS_BACKEND_TPM2_ONLY	BIT(3)
 
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,

@@ -686,7 +686,8 @@ static int crb_probe_common(struct device *dev, u32 sm, u64 ctrl_pa)
 	if (rc)
 		return rc;
 
-	chip = tpms_chip_alloc(dev, &crb_ops, crb, TPMS_BACKEND_RUNTIME_PM);
+	chip = tpms_chip_alloc(dev, &crb_ops, crb,
+			       TPMS_BACKEND_RUNTIME_PM | TPMS_BACKEND_TPM2_ONLY);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	crb->chip = chip;

@@ -302,9 +302,10 @@ ssize_t tpms_tpm1_pcr_read(struct tpms_chip *chip, u32 pcr, u8 *digest)
 }
 
 /*
- * TPM_ContinueSelfTest, then wait while PCR 0 answers "doing self test",
- * for the long duration at most.  A disabled or deactivated TPM is usable
- * for what it allows: not an error (its sysfs files say so).
+ * TPM_ContinueSelfTest, then wait while PCR 0 answers "doing self test" or
+ * times out (some TPMs do not answer while they test themselves), for the
+ * long duration at most.  A disabled or deactivated TPM is usable for what
+ * it allows: not an error (its sysfs files say so).
  */
 static int tpms_tpm1_self_test(struct tpms_chip *chip)
 {
@@ -321,8 +322,8 @@ static int tpms_tpm1_self_test(struct tpms_chip *chip)
 	stop = jiffies + chip->duration[TPMS_DUR_LONG];
 	for (;;) {
 		rc = tpms_tpm1_pcr_read(chip, 0, digest);
-		if (rc == TPM1_DOING_SELFTEST && time_before(jiffies, stop) &&
-		    !tpms_chip_aborting(chip)) {
+		if ((rc == TPM1_DOING_SELFTEST || rc == -ETIME) &&
+		    time_before(jiffies, stop) && !tpms_chip_aborting(chip)) {
 			msleep(delay);
 			delay = min(delay * 2, 100U);
 			continue;
@@ -355,6 +356,8 @@ int tpms_tpm1_auto_startup(struct tpms_chip *chip)
 	ssize_t rc;
 
 	/* until the TPM tells its own: the defaults, for the first commands */
+	for (i = 0; i < ARRAY_SIZE(tpms_tpm1_timeout_ms); i++)
+		chip->timeout[i] = msecs_to_jiffies(tpms_tpm1_timeout_ms[i]);
 	for (i = 0; i < ARRAY_SIZE(tpms_tpm1_duration_ms); i++)
 		chip->duration[i] = msecs_to_jiffies(tpms_tpm1_duration_ms[i]);
 	chip->duration[TPMS_DUR_LONG_LONG] = chip->duration[TPMS_DUR_LONG];

@@ -45,6 +45,8 @@ static const unsigned int tpms_tpm2_duration_ms[] = {
 };
 
 static const unsigned int tpms_tpm2_timeout_ms[] = { 750, 4000, 200, 30 };
+/* before the family is known: the longer of TIS 1.2's maxima and PTP's */
+static const unsigned int tpms_probe_timeout_ms[] = { 750, 4000, 750, 750 };
 #define TPMS_TPM2_DURATION_DEFAULT_MS	120000
 
 void tpms_tpm2_set_durations(struct tpms_chip *chip)
@@ -127,9 +129,12 @@ ssize_t tpms_tpm2_cmd(struct tpms_chip *chip, struct tpms_buf *b,
 int tpms_tpm2_probe(struct tpms_chip *chip)
 {
 	struct tpms_buf b;
+	unsigned int i;
 	ssize_t rc;
 
 	tpms_tpm2_set_durations(chip);
+	for (i = 0; i < ARRAY_SIZE(tpms_probe_timeout_ms); i++)
+		chip->timeout[i] = msecs_to_jiffies(tpms_probe_timeout_ms[i]);
 	tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD, TPM2_ST_NO_SESSIONS,
 		      TPM2_CC_GET_CAPABILITY);
 	tpms_buf_u32(&b, TPM2_CAP_TPM_PROPERTIES);
@@ -146,8 +151,14 @@ int tpms_tpm2_probe(struct tpms_chip *chip)
 	switch (tpms_hdr_tag(chip->cmd_buf)) {
 	case TPM2_ST_NO_SESSIONS:
 		set_bit(TPMS_F_TPM2, &chip->flags);
+		tpms_tpm2_set_durations(chip);
 		return 0;
 	case TPM1_TAG_RSP_COMMAND:
+		if (chip->backend_flags & TPMS_BACKEND_TPM2_ONLY) {
+			dev_err(chip->dev.parent,
+				"a TPM 1.2 answer on a TPM 2.0 interface\n");
+			return -ENODEV;
+		}
 		return 1;
 	default:
 		dev_err(chip->dev.parent, "not a TPM: response tag 0x%04x\n",
