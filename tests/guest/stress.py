@@ -31,7 +31,8 @@ EXPECTED = {"ok", "EPIPE", "ENOENT", "ENODEV", "EBUSY", "ENXIO", "EINTR"}
 WORKER_EXPECTED = {
     # a file listed before its chip went away (ENOENT), a read refused or
     # woken by unregister, or of a removed file (ENODEV)
-    "sysfs": {"ok", "none", "ENOENT", "ENODEV"},
+    # (and pubek refused by an owned TPM 1.2, as documented)
+    "sysfs": {"ok", "none", "ENOENT", "ENODEV", "pubek-EIO"},
     # rng_current naming an rng already withdrawn, /dev/hwrng with no rng,
     # or a read refused or woken by unregister (ENODEV)
     "hwrng": {"ok", "none", "ENODEV"},
@@ -129,7 +130,9 @@ def w_sysfs():
             d = "/sys/class/tpm_safe/" + c
             files += glob.glob(d + "/pcr-sha256/*") + glob.glob(d + "/stats/*") + \
                 glob.glob(d + "/t*") + glob.glob(d + "/durations") + \
-                glob.glob(d + "/pcrs") + glob.glob(d + "/caps")
+                glob.glob(d + "/pcrs") + glob.glob(d + "/caps") + \
+                glob.glob(d + "/pubek") + glob.glob(d + "/enabled") + \
+                glob.glob(d + "/active") + glob.glob(d + "/owned")
         if not files:
             count(counts, "none")
             time.sleep(IDLE)
@@ -139,7 +142,10 @@ def w_sysfs():
                     fh.read()
                 count(counts, "ok")
             except OSError as e:
-                count(counts, errname(e))
+                if f.endswith("/pubek") and e.errno == errno.EIO:
+                    count(counts, "pubek-EIO")
+                else:
+                    count(counts, errname(e))
     return counts
 
 

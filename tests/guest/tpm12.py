@@ -38,7 +38,10 @@ FLAG_VOLATILE = 0x109
 PROP_PCR = 0x101
 PROP_MANUFACTURER = 0x103
 PROP_OWNER = 0x111
+PROP_TIS_TIMEOUT = 0x115
+PROP_TIS_DURATION = 0x120
 CAP_VERSION = 6
+INVALID_POSTINIT = 0x26
 
 
 def sysfs(node):
@@ -94,6 +97,15 @@ def check_common(node, fd):
     d = read(s + "/durations")
     tap(re.fullmatch(r"\d+ \d+ \d+ \[(original|adjusted)\]\n", d),
         "durations: three values and [original|adjusted]: %s" % d.strip())
+    # ...and the values the TPM reports, corrected as the README says
+    raw_t = struct.unpack(">4I", cap(fd, T.TPM1_CAP_PROPERTY, PROP_TIS_TIMEOUT)[:16])
+    raw_d = struct.unpack(">3I", cap(fd, T.TPM1_CAP_PROPERTY, PROP_TIS_DURATION)[:12])
+    want_t, adj_t = corrected(raw_t, (750, 2000, 750, 750), None)
+    want_d, adj_d = corrected(raw_d, (2000, 20000, 60000), (20, 750, 2000))
+    tap(shown(t, want_t, "adjusted" if adj_t else "original") and
+        shown(d, want_d, "adjusted" if adj_d else "original"),
+        "timeouts and durations from the TPM's own %s and %s" % (raw_t, raw_d),
+        "%r %r" % (t, d))
 
     npcr = struct.unpack(">I", cap(fd, T.TPM1_CAP_PROPERTY, PROP_PCR))[0]
     lines = read(s + "/pcrs").splitlines()
@@ -241,6 +253,23 @@ BAD = [
 ]
 
 
+def corrected(raw, def_ms, min_ms):
+    """the driver's corrections (README): a first value below 1 ms means
+    milliseconds, none above 600 s, a zero gets the default, a value below
+    the least is raised to it; and whether any value changed"""
+    ms = 0 < raw[0] < 1000
+    out, adjusted = [], False
+    for i, r in enumerate(raw):
+        v = min(r * 1000 if ms else r, 600 * 10**6)
+        if not v:
+            v = def_ms[i] * 1000
+        elif min_ms and v < min_ms[i] * 1000:
+            v = min_ms[i] * 1000
+        adjusted |= v != r
+        out.append(v)
+    return out, adjusted
+
+
 def shown(text, want, tag):
     """sysfs timeouts/durations: the values (in us, each rounded up to a
     whole jiffy: 10 ms at most) and the [tag] expected"""
@@ -271,6 +300,75 @@ def fake_tests():
     tap(0x145 not in cmds and T.ORD_SAVE_STATE not in cmds,
         "unbind of a TPM 1.2 sends neither TPM2_Shutdown nor TPM_SaveState",
         ["0x%x" % c for c in cmds[-5:]])
+    tap(T.ORD_STARTUP not in cmds, "a TPM already started gets no TPM_Startup",
+        ["0x%x" % c for c in cmds[:8]])
+
+    # a TPM not started yet refuses with TPM_INVALID_POSTINIT until
+    # TPM_Startup: one TPM_Startup(ST_CLEAR), then the start-up goes on
+    class Unstarted(T.FakeTPM):
+        startups = []
+
+        def answer12(self, cc, c, code=0):
+            if cc == T.ORD_STARTUP:
+                self.startups.append(c[10:12])
+            elif cc != T.CC_GET_CAPABILITY and not self.startups:
+                return struct.pack(">HII", T.TPM1_TAG_RSP, 10, INVALID_POSTINIT)
+            return T.FakeTPM.answer12(cc, c, code)
+    try:
+        fake = Unstarted(tpm12=True)
+        major = read("/sys/class/tpm_safe/tpmsafe%d/tpm_version_major" % fake.num)
+    except OSError as e:
+        fake, major = None, e
+    tap(major == "1\n" and Unstarted.startups == [b"\x00\x01"],
+        "a TPM not started: one TPM_Startup(ST_CLEAR), then registered",
+        "%r %s" % (major, Unstarted.startups))
+    if fake:
+        unbind_fake(fake)
+        fake.close()
+
+    # each ordinal waits its class's duration (reported: short 0.3 s,
+    # medium 1.5 s, long 3 s); the server answers each after the driver
+    # gave up (its late answer dropped), the next command after it
+    durs = (300000, 1500000, 3000000)
+
+    class Quick(T.FakeTPM):
+        def answer12(self, cc, c, code=0):
+            if cc == T.ORD_GET_CAP and len(c) >= 22 and \
+                    struct.unpack(">I", c[18:22])[0] == 0x120:
+                data = struct.pack(">3I", *durs)
+                return struct.pack(">HII", T.TPM1_TAG_RSP, 14 + len(data), 0) + \
+                    struct.pack(">I", len(data)) + data
+            return T.FakeTPM.answer12(cc, c, code)
+    # Extend (short), Seal (medium), CreateWrapKey (long)
+    slow = {0x014: durs[0] / 1e6, 0x017: durs[1] / 1e6, 0x01F: durs[2] / 1e6}
+
+    def late(cc, c):
+        if cc in slow:
+            time.sleep(slow[cc] + 0.5 * TIME_SCALE)
+            return T.FakeTPM.answer12(cc, c)
+        return None
+    fake = Quick(late, tpm12=True)
+    fd = os.open("/dev/tpmsafe%d" % fake.num, os.O_RDWR)
+    for cc in sorted(slow, key=slow.get):
+        t0 = time.monotonic()
+        try:
+            T.transact(fd, T.cmd12(cc))
+            got = 0
+        except OSError as e:
+            got = e.errno
+        took = time.monotonic() - t0
+        tap(got == errno.ETIME and slow[cc] - 0.02 <= took < slow[cc] + 0.6 * TIME_SCALE,
+            "ordinal 0x%03x: ETIME after its %.1f s duration (%.2f s)" % (cc, slow[cc], took),
+            errno.errorcode.get(got, got))
+    try:
+        good = body(T.transact(fd, T.cmd12(0x0FE))) == struct.pack(">I", 0x0FE)
+    except (OSError, ValueError) as e:
+        good = e
+    tap(good is True, "after three timed-out ordinals the next command gets its own answer",
+        good)
+    os.close(fd)
+    unbind_fake(fake)
+    fake.close()
 
     def in_ms(cc, c):
         if cc == T.ORD_GET_CAP:
@@ -356,9 +454,11 @@ def fake_tests():
     # The server has no cancel of its own: its late answer is dropped, and
     # the next command (120 s too) is served after it.
     slow = 0x0FF
+    arrived = threading.Event()
 
     def late(cc, c):
         if cc == slow:
+            arrived.set()
             time.sleep(1.5 * TIME_SCALE)
             return T.FakeTPM.answer12(cc, c)
         return None
@@ -379,7 +479,7 @@ def fake_tests():
     before = int(T.read_text(stat))
     th = threading.Thread(target=client)
     th.start()
-    time.sleep(0.3 * TIME_SCALE)	# the command is at the server by then
+    tap(arrived.wait(10 * TIME_SCALE), "cancel: the command reached the server")
     T.write_text(sysfs(node) + "/cancel", "1")
     th.join(10 * TIME_SCALE)
     tap(res.get("errno") == errno.ECANCELED and res["s"] < 1.2 * TIME_SCALE,
