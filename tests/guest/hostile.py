@@ -331,11 +331,13 @@ def main():
         time.sleep(0.01)
     tap(not os.path.exists(dev), "...and it is removed cleanly on close")
 
-    # a server that exits during registration: its leaving ends the
-    # registration at once and leaves no chip or device behind
+    # a server that exits during registration (the probe it read never
+    # answered): its leaving ends the registration at once and leaves no
+    # chip or device behind
     chips = set(os.listdir("/sys/class/tpm_safe"))
-    fake = T.FakeTPM(lambda cc, c: [], register=False)
-    time.sleep(0.2)
+    fake = T.FakeTPM(lambda cc, c: [], register=False, startup_behave=True)
+    tap(T.wait_until(lambda: T.CC_GET_CAPABILITY in fake.commands, 10 * TIME_SCALE),
+        "a server that never answers the probe has read it")
     t0 = time.monotonic()
     fake.close()
     s = time.monotonic() - t0

@@ -138,6 +138,19 @@ latency() {
 	fi
 }
 
+# bench_lat ARGS...: a tests/guest/latency.py run for make bench, its
+# output as comments, and one TAP line: it exited 0
+bench_lat() {
+	_out=$(python3 tests/guest/latency.py "$@" 2>&1)
+	_rc=$?
+	echo "$_out" | sed 's/^/# /'
+	if [ $_rc -eq 0 ]; then
+		ok "latency.py $*"
+	else
+		nok "latency.py $* (exit $_rc)"
+	fi
+}
+
 # irq_in_use IRQ: /proc/interrupts shows tpm_safe_tis on the line of IRQ
 irq_in_use() { grep -qE "^ *$1:.*tpm_safe_tis" /proc/interrupts; }
 

@@ -214,10 +214,11 @@ class FakeTPM:
     write), or a list of bytes (several writes; [] = never answer).
     startup_delay: seconds before the first start-up answer.
     tpm12: a TPM 1.2 (its start-up: probe, timeouts, durations, self
-    test, PCR 0, PCR count)."""
+    test, PCR 0, PCR count).
+    startup_behave: behave() answers the start-up commands too."""
 
     def __init__(self, behave=None, register=True, startup_delay=0.0,
-                 tpm12=False):
+                 tpm12=False, startup_behave=False):
         self.fd = os.open(VTPMX, os.O_RDWR | os.O_NONBLOCK)
         self.behave = behave or (lambda cc, c: None)
         self.tpm12 = tpm12
@@ -228,6 +229,7 @@ class FakeTPM:
         else:
             self.nstart, self.start_ccs = 4, (0x17A, 0x143, 0x144)
         self.startup_delay = startup_delay
+        self.startup_behave = startup_behave
         self.commands = []
         self.write_errors = []
         self.rd, self.wr = os.pipe()
@@ -301,7 +303,8 @@ class FakeTPM:
                 time.sleep(self.startup_delay)
             # registration: probe, self test, PCR banks, command list
             # (TPM 1.2: probe, timeouts, durations, self test, PCR count)
-            if len(self.commands) > self.nstart or cc not in self.start_ccs:
+            if self.startup_behave or len(self.commands) > self.nstart or \
+                    cc not in self.start_ccs:
                 r = self.behave(cc, c)
             if r is None:
                 r = [(self.answer12 if self.tpm12 else self.answer)(cc, c)]

@@ -144,7 +144,7 @@ set +e
 timeout -k 10 "$limit" "$qemu" -nodefaults -pidfile "$out/qemu.pid" -machine q35 -accel "${SLEEP_ACCEL:-tcg,thread=single}" -cpu max -smp 2 -m 2048 \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-global ICH9-LPC.disable_s3=0 \
-	-serial "file:$out/console.log" -serial "file:$out/marker" \
+	-serial "file:$out/console.log" -serial "file:$out/marker" -serial "file:$out/dmesg" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface tpmsafe.tpm=$tpm no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
@@ -166,7 +166,15 @@ if [ "$tpm" = 1.2 ]; then
 		verdict=1
 	fi
 fi
-if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko"; then
+# the console, and the whole kernel log the guest wrote at its end (ttyS2)
+dmesg_clean=1
+if [ ! -s "$out/dmesg" ]; then
+	echo "# FAIL: the guest wrote no kernel log (dmesg)"
+	verdict=1
+elif ! "$top/tests/qemu/check-console.sh" "$out/dmesg" "$ko"; then
+	dmesg_clean=0
+fi
+if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" && [ $dmesg_clean = 1 ]; then
 	echo clean > "$out/console-verdict"
 else
 	echo splat > "$out/console-verdict"

@@ -302,10 +302,16 @@ if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 fi
 # the serial console, and the kernel log the guest saved at the end (it
 # holds what a console at a lower level or a lost line would not); the
-# verdict is kept for the torture table
-if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" &&
-	{ [ ! -f "$out/share/dmesg" ] ||
-		"$top/tests/qemu/check-console.sh" "$out/share/dmesg" "$ko"; }; then
+# verdict is kept for the torture table; a guest that saved no kernel log
+# fails
+dmesg_clean=1
+if [ ! -s "$out/share/dmesg" ]; then
+	echo "# FAIL: the guest saved no kernel log (share/dmesg)"
+	verdict=1
+elif ! "$top/tests/qemu/check-console.sh" "$out/share/dmesg" "$ko"; then
+	dmesg_clean=0
+fi
+if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" && [ $dmesg_clean = 1 ]; then
 	echo clean > "$out/console-verdict"
 else
 	echo splat > "$out/console-verdict"

@@ -8,7 +8,7 @@ J=/tmp/results/bench.json
 : > $J
 DEV=MSFT0101:00
 B=$(builtin_crb $DEV)
-lat() { python3 tests/guest/latency.py --n $N --json $J "$@" | sed 's/^/# /'; }
+lat() { bench_lat --n $N --json $J "$@"; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 check "the kernel's CRB driver owns $DEV (${B##*/})" [ -n "$B" ]
 all3 --dev /dev/tpm0 --path tpm_crb --label "built-in ${B##*/}"

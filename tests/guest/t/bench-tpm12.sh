@@ -9,7 +9,7 @@ N=${BENCH_N:-1000}
 J=/tmp/results/bench.json
 : > $J
 DEV=00:00
-lat() { python3 tests/guest/latency.py --n $N --json $J "$@" | sed 's/^/# /'; }
+lat() { bench_lat --n $N --json $J "$@"; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 check "the kernel's tpm_tis owns the TPM 1.2 ($DEV)" [ -e /sys/bus/pnp/drivers/tpm_tis/$DEV ]
 all3 --dev /dev/tpm0 --path tpm_tis-1.2 --label "built-in tpm_tis (TPM 1.2)"

@@ -12,7 +12,7 @@ J=/tmp/results/bench.json
 : > $J
 DEV=MSFT0101:00
 P=/sys/bus/platform
-lat() { python3 tests/guest/latency.py --n $N --json $J "$@" | sed 's/^/# /'; }
+lat() { bench_lat --n $N --json $J "$@"; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 
 all3 --dev /dev/tpm0 --path tpm_tis --label "built-in tpm_tis"
@@ -20,8 +20,7 @@ rm2() { for c in getrandom sign; do lat --cmd $c "$@"; done; }
 rm2 --dev /dev/tpmrm0 --path tpmrm_tis --label "built-in tpm_tis, /dev/tpmrm0"
 # two spaces signing at once: each sign meets the other's key in the TPM
 two() {
-	python3 tests/guest/latency.py --n $N --json $J --cmd sign --path "$1" \
-		--label "$1, 2 spaces" --dev "$2,$2" | sed 's/^/# /'
+	bench_lat --n $N --json $J --cmd sign --path "$1" --label "$1, 2 spaces" --dev "$2,$2"
 }
 two tpmrm_tis-2spaces /dev/tpmrm0
 check "module loads" load_module
@@ -58,8 +57,7 @@ two tpm_safe_rm_vtpm-2spaces /dev/tpmsaferm$VT_NUM
 
 # four clients, each on its own virtual TPM, as threads of one process
 multi() {
-	python3 tests/guest/latency.py --n $N --json $J --path "$1" \
-		--label "$1" --dev "$(echo $2 | tr ' ' ,)" | sed 's/^/# /'
+	bench_lat --n $N --json $J --path "$1" --label "$1" --dev "$(echo $2 | tr ' ' ,)"
 }
 nodes=/dev/tpmsafe$VT_NUM
 for i in 1 2 3; do

@@ -12,18 +12,18 @@ DRV=/sys/bus/platform/drivers/tpm_safe_vtpm
 status() { cat $PD/power/runtime_status; }
 
 check "autosuspend_delay_ms defaults to 200" sh -c "[ \$(cat $PD/power/autosuspend_delay_ms) = 200 ]"
-echo 50 > $PD/power/autosuspend_delay_ms
+check "autosuspend_delay_ms set to 50" sh -c "echo 50 > $PD/power/autosuspend_delay_ms"
 check "idle longer than the delay: suspended" wait_for "[ \"\$(status)\" = suspended ]" 5
 r0=$(cat $PD/rpm_resumes)
 check "a command works from suspended" $TPY check --dev $D
 check "...and resumed the device" sh -c "[ \$(cat $PD/rpm_resumes) -gt $r0 ]"
 check "suspended again after the delay" wait_for "[ \"\$(status)\" = suspended ]" 5
-echo on > $PD/power/control
+check "power/control set to on" sh -c "echo on > $PD/power/control"
 check "power/control=on: active" sh -c "[ \"\$(cat $PD/power/runtime_status)\" = active ]"
 latency "300 commands with control=on" 300 $D \
 	--label "FIGURE runtime PM control=on (never suspends)"
-echo auto > $PD/power/control
-echo 0 > $PD/power/autosuspend_delay_ms
+check "power/control auto, autosuspend 0 ms" sh -c \
+	"echo auto > $PD/power/control && echo 0 > $PD/power/autosuspend_delay_ms"
 latency "300 commands at autosuspend 0 ms" 300 $D \
 	--label "FIGURE runtime PM autosuspend 0 ms (resume per command)"
 
@@ -70,9 +70,9 @@ put('resume_delay_ms', 0)
 "
 
 # a failing resume: the command gets EIO, the next one works
-echo 50 > $PD/power/autosuspend_delay_ms
-wait_for "[ \"\$(status)\" = suspended ]" 5
-echo 1 > $PD/fail_resumes
+check "autosuspend 50 ms again" sh -c "echo 50 > $PD/power/autosuspend_delay_ms"
+check "suspended before a failing resume" wait_for "[ \"\$(status)\" = suspended ]" 5
+check "one resume set to fail" sh -c "echo 1 > $PD/fail_resumes"
 check "a command whose resume fails gets EIO" python3 -c "
 import errno, os, sys
 sys.path.insert(0, 'tests/guest')
@@ -87,15 +87,15 @@ except OSError as e:
 check "the next command resumes and works" $TPY check --dev $D
 
 # unbind while runtime-suspended
-wait_for "[ \"\$(status)\" = suspended ]" 5
+check "suspended before the unbind" wait_for "[ \"\$(status)\" = suspended ]" 5
 check "unbind while runtime-suspended" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/unbind"
 check "bind again" sh -c "echo tpm_safe_vtpm.$VT_DEVID > $DRV/bind"
 check "works after rebind" $TPY check --dev $D
 
 # unbind while a resume is in progress (resumes made slow)
-echo 50 > $PD/power/autosuspend_delay_ms
-wait_for "[ \"\$(status)\" = suspended ]" 5
-echo 2000 > $PD/resume_delay_ms
+check "autosuspend 50 ms after the rebind" sh -c "echo 50 > $PD/power/autosuspend_delay_ms"
+check "suspended before a slow resume" wait_for "[ \"\$(status)\" = suspended ]" 5
+check "resumes made to take 2 s" sh -c "echo 2000 > $PD/resume_delay_ms"
 python3 tests/guest/tpmsafe.py check --dev $D > /tmp/resuming.out 2>&1 &
 # the state seen by the wait itself: a second read may come after the
 # resume on a busy guest; the client's python can take seconds to start
