@@ -581,6 +581,8 @@ static int crb_read_layout(struct crb *crb, struct crb_buf *cmd,
 		}
 	}
 	crb_ctrl_write(crb, CRB_CTRL_CANCEL, 0);
+	if (rc)
+		crb_go_idle(crb);
 out:
 	crb_relinquish_locality(crb);
 	return rc;
@@ -628,7 +630,7 @@ static int crb_setup(struct crb *crb, u64 ctrl_pa)
 	if (!rc)
 		rc = crb_check_buf(crb, "response", &rsp);
 	if (rc)
-		return rc;
+		goto err_idle;
 	/* one buffer for both, or two apart */
 	if (cmd.pa == rsp.pa) {
 		cmd.size = min(cmd.size, rsp.size);
@@ -636,26 +638,37 @@ static int crb_setup(struct crb *crb, u64 ctrl_pa)
 	} else if (crb_overlap(cmd.pa, cmd.size, rsp.pa, rsp.size)) {
 		dev_err(crb->dev, "command [%#llx+%#x] and response [%#llx+%#x] buffers overlap: firmware bug, not used\n",
 			cmd.pa, cmd.size, rsp.pa, rsp.size);
-		return -ENODEV;
+		rc = -ENODEV;
+		goto err_idle;
 	}
 	p = crb_map(crb, cmd.pa, cmd.size);
-	if (IS_ERR(p))
-		return PTR_ERR(p);
+	if (IS_ERR(p)) {
+		rc = PTR_ERR(p);
+		goto err_idle;
+	}
 	crb->cmd = p;
 	p = crb_map(crb, rsp.pa, rsp.size);
-	if (IS_ERR(p))
-		return PTR_ERR(p);
+	if (IS_ERR(p)) {
+		rc = PTR_ERR(p);
+		goto err_idle;
+	}
 	crb->rsp = p;
 	if (!crb->cmd || !crb->rsp) {
 		dev_err(crb->dev, "%s buffer [%#llx+%#x] is outside the device's memory: firmware bug, not used\n",
 			crb->cmd ? "response" : "command",
 			crb->cmd ? rsp.pa : cmd.pa,
 			crb->cmd ? rsp.size : cmd.size);
-		return -ENODEV;
+		rc = -ENODEV;
+		goto err_idle;
 	}
 	crb->cmd_size = cmd.size;
 	crb->rsp_size = rsp.size;
 	return 0;
+
+err_idle:
+	/* the layout was read after cmdReady: the TPM is left idle */
+	crb_idle(crb);
+	return rc;
 }
 
 static int crb_probe_common(struct device *dev, u32 sm, u64 ctrl_pa)
@@ -705,7 +718,7 @@ static int crb_probe_common(struct device *dev, u32 sm, u64 ctrl_pa)
 	if (rc) {
 		pm_runtime_disable(dev);
 		pm_runtime_dont_use_autosuspend(dev);
-		crb_relinquish_locality(crb);
+		crb_idle(crb);
 		tpms_chip_put(chip);
 		return rc;
 	}

@@ -36,6 +36,10 @@ refused() {
 	dmesg | grep "$DEV: .*firmware bug, not used" | tail -n 1 | grep -q "$2" || {
 		dmesg | tail -n 3; return 1; }
 	no_chip || { echo "a chip or a driver"; return 1; }
+	# the layout was read after cmdReady: the refused probe's last
+	# request to the TPM (QEMU's trace of CTRL_REQ) is goIdle (2)
+	grep "CRB write 0x0*40 len:4 val: " $R/qemu-trace.log | tail -n 1 | grep -q "val: 0x2$" || {
+		echo "last request: $(grep "CRB write 0x0*40 len:4" $R/qemu-trace.log | tail -n 1)"; return 1; }
 	_e=$(write_errno $DRV/bind $DEV)
 	[ "$_e" = ENODEV ] || { echo "bind: $_e"; return 1; }
 	[ "$(bugs)" -eq $((_before + 2)) ] || { echo "$(( $(bugs) - _before )) messages after bind"; return 1; }
