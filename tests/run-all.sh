@@ -269,8 +269,12 @@ else
 	# TIS keeps one, QEMU 10's does not
 	tier guest-debug-irq tests/qemu/run.sh "${dg[@]}" --qemu qemu-system-x86_64 \
 		--out "$results/guest-debug-irq" kmemleak-clear tis-irqprobe kmemleak-scan
+	# pm_test cycles only: from a real S3 this kernel's CPU 1 does not come
+	# back under QEMU 10 (it spins in the real-mode trampoline while CPU 0
+	# waits in the CPU stopper, before any driver resumes); the stock
+	# kernels' sleep guests run the real S3 cycles
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
-		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200
+		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200 --no-s3
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
 	# the whole rm test (context gap, 16 busy spaces) took more than the
 	# 30 minutes of one test there
