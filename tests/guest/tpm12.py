@@ -306,7 +306,7 @@ def fake_tests():
     # a TPM not started yet refuses with TPM_INVALID_POSTINIT until
     # TPM_Startup: one TPM_Startup(ST_CLEAR), then the start-up goes on
     class Unstarted(T.FakeTPM):
-        startups = []
+        startups = []	# one instance: the class keeps what it saw
 
         def answer12(self, cc, c, code=0):
             if cc == T.ORD_STARTUP:
@@ -340,16 +340,16 @@ def fake_tests():
                     struct.pack(">I", len(data)) + data
             return T.FakeTPM.answer12(cc, c, code)
     # Extend (short), Seal (medium), CreateWrapKey (long)
-    slow = {0x014: durs[0] / 1e6, 0x017: durs[1] / 1e6, 0x01F: durs[2] / 1e6}
+    slow_s = {0x014: durs[0] / 1e6, 0x017: durs[1] / 1e6, 0x01F: durs[2] / 1e6}
 
-    def late(cc, c):
-        if cc in slow:
-            time.sleep(slow[cc] + 0.5 * TIME_SCALE)
+    def late_by_class(cc, c):
+        if cc in slow_s:
+            time.sleep(slow_s[cc] + 0.5 * TIME_SCALE)
             return T.FakeTPM.answer12(cc, c)
         return None
-    fake = Quick(late, tpm12=True)
+    fake = Quick(late_by_class, tpm12=True)
     fd = os.open("/dev/tpmsafe%d" % fake.num, os.O_RDWR)
-    for cc in sorted(slow, key=slow.get):
+    for cc in sorted(slow_s, key=slow_s.get):
         t0 = time.monotonic()
         try:
             T.transact(fd, T.cmd12(cc))
@@ -357,8 +357,8 @@ def fake_tests():
         except OSError as e:
             got = e.errno
         took = time.monotonic() - t0
-        tap(got == errno.ETIME and slow[cc] - 0.02 <= took < slow[cc] + 0.6 * TIME_SCALE,
-            "ordinal 0x%03x: ETIME after its %.1f s duration (%.2f s)" % (cc, slow[cc], took),
+        tap(got == errno.ETIME and slow_s[cc] - 0.02 <= took < slow_s[cc] + 0.6 * TIME_SCALE,
+            "ordinal 0x%03x: ETIME after its %.1f s duration (%.2f s)" % (cc, slow_s[cc], took),
             errno.errorcode.get(got, got))
     try:
         good = body(T.transact(fd, T.cmd12(0x0FE))) == struct.pack(">I", 0x0FE)

@@ -2,10 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fail on any kernel splat in a guest console log; print the first one with
 # context, its tpm_safe frames symbolised against the unstripped module.
-# usage: check-console.sh CONSOLE_LOG [MODULE.ko]
+# usage: check-console.sh [--verdict FILE] CONSOLE_LOG [MODULE.ko [KERNEL_LOG]]
+# KERNEL_LOG: the guest's own dmesg, saved at its end; it must be there and
+# is checked the same way.  --verdict: FILE gets "clean" or "splat".
 set -uo pipefail
-log=$1
+verdict_file=
+if [ "${1:-}" = --verdict ]; then
+	verdict_file=$2
+	shift 2
+fi
+console=$1
 ko=${2:-}
+klog=${3:-}
 faddr2line=/usr/src/linux-source-6.1/scripts/faddr2line
 
 # syzkaller's crash headers, plus taint and leak reports
@@ -28,24 +36,44 @@ pat="$pat|kmemleak: (Scan area larger than object|Unknown object at|Partially fr
 # finds no less (kmemleak-scan checks that it is still enabled).
 benign='kmemleak: Cannot allocate a scan area, scanning the full object'
 
-[ -f "$log" ] || { echo "# FAIL: no console log $log"; exit 1; }
-first=$(grep -naE "$pat" "$log" | grep -vF "$benign" | head -n 1 | cut -d: -f1)
-if [ -z "$first" ]; then
-	exit 0
-fi
-echo "# FAIL: kernel splat in the console, first at line $first:"
-sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | tr -d '\r' | sed 's/^/#   /'
-if [ -n "$ko" ] && [ -f "$ko" ] && [ -x "$faddr2line" ]; then
-	frames=$(sed -n "$first,$((first + 80))p" "$log" |
-		grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+ \[tpm_safe\]' |
-		awk '{print $1}' | awk '!seen[$0]++')
-	if [ -n "$frames" ]; then
-		echo "# tpm_safe frames:"
-		for f in $frames; do
-			# init code has no exact size in the oops: retry without it
-			"$faddr2line" "$ko" "$f" 2>/dev/null | grep -v '^skipping' ||
-				"$faddr2line" "$ko" "${f%/*}" 2>/dev/null
-		done | sed 's/^/#   /'
+# check_log LOG WHAT: 0 when LOG holds no splat
+check_log() {
+	local log=$1 what=$2 first frames f
+	[ -f "$log" ] || { echo "# FAIL: no $what $log"; return 1; }
+	first=$(grep -naE "$pat" "$log" | grep -vF "$benign" | head -n 1 | cut -d: -f1)
+	if [ -z "$first" ]; then
+		return 0
+	fi
+	echo "# FAIL: kernel splat in the $what, first at line $first:"
+	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | tr -d '\r' | sed 's/^/#   /'
+	if [ -n "$ko" ] && [ -f "$ko" ] && [ -x "$faddr2line" ]; then
+		frames=$(sed -n "$first,$((first + 80))p" "$log" |
+			grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+ \[tpm_safe\]' |
+			awk '{print $1}' | awk '!seen[$0]++')
+		if [ -n "$frames" ]; then
+			echo "# tpm_safe frames:"
+			for f in $frames; do
+				# init code has no exact size in the oops: retry without it
+				"$faddr2line" "$ko" "$f" 2>/dev/null | grep -v '^skipping' ||
+					"$faddr2line" "$ko" "${f%/*}" 2>/dev/null
+			done | sed 's/^/#   /'
+		fi
+	fi
+	return 1
+}
+
+splat=0 rc=0
+check_log "$console" console || splat=1
+if [ -n "$klog" ]; then
+	if [ ! -s "$klog" ]; then
+		echo "# FAIL: the guest saved no kernel log ($klog)"
+		rc=1
+	elif ! check_log "$klog" "kernel log"; then
+		splat=1
 	fi
 fi
+if [ -n "$verdict_file" ]; then
+	if [ $splat = 0 ]; then echo clean; else echo splat; fi > "$verdict_file"
+fi
+[ $splat = 0 ] && exit $rc
 exit 1

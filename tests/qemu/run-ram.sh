@@ -167,19 +167,8 @@ if [ "$tpm" = 1.2 ]; then
 	fi
 fi
 # the console, and the whole kernel log the guest wrote at its end (ttyS2)
-dmesg_clean=1
-if [ ! -s "$out/dmesg" ]; then
-	echo "# FAIL: the guest wrote no kernel log (dmesg)"
-	verdict=1
-elif ! "$top/tests/qemu/check-console.sh" "$out/dmesg" "$ko"; then
-	dmesg_clean=0
-fi
-if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" && [ $dmesg_clean = 1 ]; then
-	echo clean > "$out/console-verdict"
-else
-	echo splat > "$out/console-verdict"
-	verdict=1
-fi
+"$top/tests/qemu/check-console.sh" --verdict "$out/console-verdict" \
+	"$out/console.log" "$ko" "$out/dmesg" || verdict=1
 grep -q PASS "$out/marker" || { echo "# FAIL: no PASS marker"; verdict=1; }
 if [ -e "$out/stall.txt" ]; then
 	echo "# FAIL: the guest stalled; $out/stall.txt and the console hold its state"

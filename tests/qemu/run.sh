@@ -304,19 +304,8 @@ fi
 # holds what a console at a lower level or a lost line would not); the
 # verdict is kept for the torture table; a guest that saved no kernel log
 # fails
-dmesg_clean=1
-if [ ! -s "$out/share/dmesg" ]; then
-	echo "# FAIL: the guest saved no kernel log (share/dmesg)"
-	verdict=1
-elif ! "$top/tests/qemu/check-console.sh" "$out/share/dmesg" "$ko"; then
-	dmesg_clean=0
-fi
-if "$top/tests/qemu/check-console.sh" "$out/console.log" "$ko" && [ $dmesg_clean = 1 ]; then
-	echo clean > "$out/console-verdict"
-else
-	echo splat > "$out/console-verdict"
-	verdict=1
-fi
+"$top/tests/qemu/check-console.sh" --verdict "$out/console-verdict" \
+	"$out/console.log" "$ko" "$out/share/dmesg" || verdict=1
 taint=$(cat "$out/share/taint" 2>/dev/null || echo missing)
 case "$taint" in
 missing) ;;	# no marker either: reported below
