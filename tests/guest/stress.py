@@ -122,17 +122,27 @@ def w_client(nonblock):
     return counts
 
 
-def owned(path):
-    """an owned TPM 1.2 refuses TPM_ReadPubek: its pubek EIO is expected"""
+def owned(chip_dir, seen):
+    """An owned TPM 1.2 refuses TPM_ReadPubek: its pubek EIO is expected.
+    Ownership belongs to the TPM, not to one binding of it: once a chip's
+    owned file read 1 in this run it stays owned (nothing here clears it),
+    so a pubek EIO right before an unbind, whose owned read then fails, is
+    still judged by what the TPM is."""
+    if chip_dir in seen:
+        return True
     try:
-        with open(path) as fh:
-            return fh.read() == "1\n"
+        with open(chip_dir + "owned") as fh:
+            if fh.read() == "1\n":
+                seen.add(chip_dir)
+                return True
     except OSError:
-        return False
+        pass
+    return False
 
 
 def w_sysfs():
     counts = {}
+    seen = set()
     while not stop:
         files = []
         for c in chips():
@@ -148,14 +158,19 @@ def w_sysfs():
         for f in files:
             try:
                 with open(f) as fh:
-                    fh.read()
+                    data = fh.read()
                 count(counts, "ok")
+                if f.endswith("/owned") and data == "1\n":
+                    seen.add(f[:-len("owned")])
             except OSError as e:
                 if f.endswith("/pubek") and e.errno == errno.EIO and \
-                        owned(f[:-len("pubek")] + "owned"):
+                        owned(f[:-len("pubek")], seen):
                     count(counts, "pubek-EIO")
-                else:
+                elif e.errno in (errno.ENOENT, errno.ENODEV):
                     count(counts, errname(e))
+                else:
+                    # anything else is unexpected: name the file with it
+                    count(counts, "%s@%s" % (errname(e), os.path.basename(f)))
     return counts
 
 
