@@ -42,6 +42,8 @@ static void tpms_chip_release(struct device *dev)
 	put_device(chip->dev.parent);
 	ida_free(&tpms_ida, chip->num);
 	kfree(chip->cc_attrs);
+	kvfree(chip->log);
+	kvfree(chip->log_text);
 	kfree(chip);
 	tpms_obj_destroyed(TPMS_OBJ_CHIP);
 }
@@ -713,6 +715,7 @@ static void tpms_chip_teardown(struct tpms_chip *chip, bool last_command)
 	 * callers inside them, which may be blocked on the backend.
 	 */
 	tpms_chip_abort(chip);
+	tpms_log_del(chip);
 	if (test_and_clear_bit(TPMS_F_HWRNG, &chip->flags))
 		tpms_hwrng_unregister(chip);
 	if (test_and_clear_bit(TPMS_F_ADDED, &chip->flags))
@@ -853,12 +856,15 @@ int tpms_chip_register(struct tpms_chip *chip)
 			goto err_started;
 		set_bit(TPMS_F_HWRNG, &chip->flags);
 	}
+	tpms_log_add(chip);
 	if (test_bit(TPMS_F_TPM2, &chip->flags))
-		dev_info(&chip->dev, "TPM 2.0 on %s, %u PCR bank(s)\n",
-			 dev_name(chip->dev.parent), chip->nr_banks);
+		dev_info(&chip->dev, "TPM 2.0 on %s, %u PCR bank(s)%s\n",
+			 dev_name(chip->dev.parent), chip->nr_banks,
+			 chip->log_what);
 	else
-		dev_info(&chip->dev, "TPM 1.2 on %s, %u PCRs\n",
-			 dev_name(chip->dev.parent), chip->nr_pcrs);
+		dev_info(&chip->dev, "TPM 1.2 on %s, %u PCRs%s\n",
+			 dev_name(chip->dev.parent), chip->nr_pcrs,
+			 chip->log_what);
 	return 0;
 
 err_started:

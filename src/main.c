@@ -82,6 +82,7 @@ static int __init tpms_init(void)
 	tpms_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	tpms_obj_debugfs(tpms_debugfs);
 	tpms_rm_debugfs(tpms_debugfs);
+	tpms_log_debugfs(tpms_debugfs);
 	rc = tpms_vtpm_init();
 	if (rc)
 		goto err_cdev;
@@ -100,6 +101,7 @@ err_vtpm:
 	tpms_vtpm_exit();
 err_cdev:
 	debugfs_remove_recursive(tpms_debugfs);
+	tpms_log_exit();
 	tpms_cdev_exit();
 err_core:
 	tpms_core_exit();
@@ -113,6 +115,7 @@ static void __exit tpms_exit(void)
 	tpms_vtpm_exit();
 	tpms_obj_wait_chips();
 	debugfs_remove_recursive(tpms_debugfs);
+	tpms_log_exit();
 	tpms_cdev_exit();
 	tpms_core_exit();
 	tpms_obj_report();

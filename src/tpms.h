@@ -143,6 +143,15 @@ struct tpms_chip {
 	bool rm_loaded;			/* a space's objects may be, @lock */
 	bool no_kill;			/* the sequence under way ends, @lock */
 
+	/* the firmware's event log (eventlog.c): kvmalloc'd, freed at release */
+	u8 *log;
+	size_t log_len;
+	char *log_text;			/* TPM 1.2: ascii_bios_measurements */
+	size_t log_text_len;
+	struct dentry *log_dir;		/* securityfs tpmsafeN/ */
+	struct dentry *log_files[2];
+	char log_what[48];		/* ", event log: N events (ACPI)" or "" */
+
 	struct tpms_stats stats;
 };
 
@@ -194,6 +203,12 @@ void tpms_rm_debugfs(struct dentry *dir);
 /* sysfs.c */
 void tpms_sysfs_init(void);
 void tpms_sysfs_setup(struct tpms_chip *chip);
+
+/* eventlog.c */
+void tpms_log_add(struct tpms_chip *chip);
+void tpms_log_del(struct tpms_chip *chip);
+void tpms_log_debugfs(struct dentry *dir);
+void tpms_log_exit(void);
 
 /* rng.c */
 int tpms_hwrng_register(struct tpms_chip *chip);

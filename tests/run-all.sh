@@ -184,8 +184,8 @@ if [ $debug = 0 ]; then
 		tier "dkms-$s" tap_cmd "dkms add/build/sign/install for $kver, signed by the MOK" \
 			scripts/dkms-install.sh "$kver"
 		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
-			"${k[@]}" --env LOAD=insmod "${cycles[@]}" \
-			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
+			"${k[@]}" --env LOAD=insmod --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
+			eventlog dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
 			cdev-poll vtpm-uffd vtpm-sleep-kill
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
@@ -202,11 +202,12 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-irq" tests/qemu/run.sh --qemu qemu-system-x86_64 \
 			--mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 "${irqt[@]}"
-		# -device tpm-crb, the kernel's CRB driver bound at boot: moves
-		# first, then the tests that start by unbinding it
-		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb \
+		# -device tpm-crb on UEFI (OVMF), the kernel's CRB driver bound at
+		# boot: the event log and the moves first, then the tests that
+		# start by unbinding it
+		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb --firmware uefi \
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
-			crb-move crb-smoke tis-unbind tis-stall crb-layout
+			eventlog crb-move crb-smoke tis-unbind tis-stall crb-layout
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
 		# cycles than the TPM 2.0 tiers run, fewer cycles on older series
@@ -215,6 +216,11 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" "${t12[@]}" --env TPM_FAMILY=1.2 \
 			tis-tpm12 tpm12-tools tpm12-torture lifecycle
+		# a TPM 1.2's firmware event log (SeaBIOS, TCPA) next to the
+		# kernel's driver's: binary and text forms
+		tier "guest-$s-eventlog12" tests/qemu/run.sh --mode coexist --tpm 1.2 \
+			--out "$g-eventlog12" "${k[@]}" --env TPM_FAMILY=1.2 \
+			--env "KO_TEST=${ko%/*}/test/tpm_safe.ko" eventlog
 		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --out "$g-sleep"
 		tier "guest-$s-sleep-crb" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --iface crb \
 			--out "$g-sleep-crb"
@@ -245,22 +251,29 @@ else
 	scripts/dkms-sources.sh "$dbg"
 	tier debug-module tap_cmd "module builds against the debug kernel" \
 		make -s -C "$dir" M="$dbg" modules
+	# the test build (the event log's test_log) for the same kernel
+	rm -rf "$dbg-test"
+	mkdir -p "$dbg-test"
+	scripts/dkms-sources.sh "$dbg-test"
+	tier debug-module-test tap_cmd "the test build against the debug kernel" \
+		make -s -C "$dir" M="$dbg-test" TPMS_TEST=y modules
 	dkver=$(cat "$dir/include/config/kernel.release")
 	# two guests, each within the debug run limit: the resource manager's
 	# tests alone take about 35 minutes on this kernel
 	dg=(--kernel "$dir/arch/x86/boot/bzImage" --kver "$dkver" --mode exclusive
 	    --ko "$dbg/tpm_safe.ko" --host-stop 20 --append "kmemleak=on"
-	    --env "KO=$dbg/tpm_safe.ko" "${dcycles[@]}")
-	# -device tpm-crb under tpm_safe_crb (the built-in driver kept off):
-	# the smoke set, unbind under load, a stalled command, the fault sweep
-	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --iface crb \
+	    --env "KO=$dbg/tpm_safe.ko" --env "KO_TEST=$dbg-test/tpm_safe.ko" "${dcycles[@]}")
+	# -device tpm-crb under tpm_safe_crb (the built-in driver kept off) on
+	# UEFI: the EFI event log, the smoke set, unbind under load, a stalled
+	# command, the fault sweep (the probe's includes the log's setup)
+	tier guest-debug-crb tests/qemu/run.sh "${dg[@]}" --iface crb --firmware uefi \
 		--out "$results/guest-debug-crb" --env FAULT_OPS=crb \
-		kmemleak-clear crb-smoke tis-unbind tis-stall faults kmemleak-scan
+		kmemleak-clear eventlog crb-smoke tis-unbind tis-stall faults kmemleak-scan
 	# TPM 1.2: the TIS chip (PNP 00:00) and swtpm vtpms
 	tier guest-debug-tpm12 tests/qemu/run.sh "${dg[@]}" --tpm 1.2 \
 		--out "$results/guest-debug-tpm12" --env TPM_FAMILY=1.2 \
 		--env FAULT_BUS=pnp --env FAULT_DEV=00:00 \
-		kmemleak-clear tis-tpm12 tpm12-torture faults kmemleak-scan
+		kmemleak-clear eventlog tis-tpm12 tpm12-torture faults kmemleak-scan
 	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall hostile cdev-poll hwrng-nowait \

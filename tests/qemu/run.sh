@@ -15,6 +15,7 @@
 #                     exclusive (built-in TPM drivers kept off at boot)
 #   --tpm V           2 (default) or 1.2
 #   --iface I         tis (default: -device tpm-tis) or crb (-device tpm-crb)
+#   --firmware F      bios (default: SeaBIOS) or uefi (OVMF, Debian's ovmf)
 #   --qemu PATH       the emulator (default: QEMU 10 from bookworm-backports,
 #                     unpacked by scripts/install-deps.sh; TPMSAFE_QEMU);
 #                     one older than 8.1 runs single-threaded TCG (below)
@@ -37,6 +38,7 @@ root=""
 mode=coexist
 tpm=2
 iface=tis
+firmware=bios
 # QEMU 7.2's multi-threaded TCG sometimes runs a stale translated block
 # that still holds the int3 of a live kernel text patch (fixed in QEMU 8.1):
 # a guest then oopses or hangs silently at a random point
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--mode) mode=$2; shift 2 ;;
 	--tpm) tpm=$2; shift 2 ;;
 	--iface) iface=$2; shift 2 ;;
+	--firmware) firmware=$2; shift 2 ;;
 	--qemu) qemu=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--boot-limit) boot_limit=$2; shift 2 ;;
@@ -260,12 +263,27 @@ read -r qmaj qmin <<< "$qv"
 { [ "$qmaj" -gt 8 ] || { [ "$qmaj" -eq 8 ] && [ "$qmin" -ge 1 ]; }; } || accel=tcg,thread=single
 echo "# $qemu: QEMU $qmaj.$qmin, -accel $accel"
 
+# UEFI: OVMF's code read-only, a copy of its variable store per run
+fw=()
+case "$firmware" in
+bios) ;;
+uefi)
+	ovmf=/usr/share/OVMF
+	[ -f "$ovmf/OVMF_CODE_4M.fd" ] ||
+		{ echo "run.sh: no $ovmf/OVMF_CODE_4M.fd (scripts/install-deps.sh)" >&2; exit 2; }
+	cp "$ovmf/OVMF_VARS_4M.fd" "$out/ovmf-vars.fd"
+	fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+		-drive "if=pflash,format=raw,unit=1,file=$out/ovmf-vars.fd")
+	;;
+*) echo "run.sh: --firmware bios or uefi" >&2; exit 2 ;;
+esac
+
 start=$(date +%s.%N)
 set +e
 # -nodefaults: no CD-ROM, NIC, VGA or parallel port.  SeaBIOS waited about
 # 30 s for QEMU 10's empty AHCI CD-ROM to answer before every boot.
 timeout -k 10 "$timeout_s" "$qemu" -nodefaults \
-	-machine q35 -accel "$accel" -cpu max -smp 2 -m 2048 \
+	-machine q35 -accel "$accel" -cpu max -smp 2 -m 2048 "${fw[@]}" \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-serial "file:$out/console.log" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
