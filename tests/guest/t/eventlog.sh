@@ -131,27 +131,28 @@ answers() {
 		grep -q '^PCR-00: ' /sys/class/tpm_safe/tpmsafe0/pcrs
 	fi
 }
+# (quick_rng keeps its own _r)
 # refused VARIANT WHAT: with VARIANT as test_log, a bind registers a chip
 # that answers, publishes nothing and logs exactly one message, saying WHAT
 refused() {
 	_n0=$(dmesg | grep -c "tpmsafe[0-9]*: event log not published")
 	cat /tmp/badlogs/$1 > $T || return 1
 	bind || { echo "no chip"; return 1; }
-	_r=0
+	_rc=0
 	if ! answers; then
-		echo "the chip does not answer"; _r=1
+		echo "the chip does not answer"; _rc=1
 	elif [ -e $SEC/tpmsafe0 ]; then
-		echo "published"; _r=1
+		echo "published"; _rc=1
 	else
 		_n1=$(dmesg | grep -c "tpmsafe[0-9]*: event log not published")
 		if [ "$_n1" -ne $((_n0 + 1)) ]; then
-			echo "$((_n1 - _n0)) messages"; _r=1
+			echo "$((_n1 - _n0)) messages"; _rc=1
 		elif ! dmesg | grep "event log not published" | tail -n 1 | grep -q "$2"; then
-			dmesg | tail -n 2; _r=1
+			dmesg | tail -n 2; _rc=1
 		fi
 	fi
 	unbind || { echo "unbind"; return 1; }
-	return $_r
+	return $_rc
 }
 check "truncated mid-event: refused, one message, the chip registers" \
 	refused truncated "is cut off by the end of the area"
