@@ -148,6 +148,9 @@ static u8 *tpms_log_test_area(struct tpms_chip *chip, size_t *len)
 			*len = tpms_test_log_len;
 			dev_info(&chip->dev, "test log: %zu bytes in place of the firmware's\n",
 				 *len);
+		} else {
+			/* never the firmware's in its place */
+			p = ERR_PTR(-ENOMEM);
 		}
 	}
 	mutex_unlock(&tpms_test_log_lock);
@@ -203,6 +206,9 @@ static int tpms_log1_check(struct tpms_chip *chip, const u8 *log, size_t len,
 			return -EINVAL;
 		}
 		size = get_unaligned_le32(log + off + 28);
+		/* type 0 with no data ends the log, as upstream reads it */
+		if (!get_unaligned_le32(log + off + 4) && !size)
+			break;
 		if (size > len - off - TPMS_EV1_HDR) {
 			dev_warn(&chip->dev, "event log not published: event %u at offset %zu: its %u data bytes run past the area (%zu bytes)\n",
 				 info->events, off, size, len);
@@ -323,6 +329,8 @@ static int tpms_log2_check(struct tpms_chip *chip, const u8 *log, size_t len,
 		if (p + 4 > len)
 			goto cut;
 		size = get_unaligned_le32(log + p);
+		if (!get_unaligned_le32(log + off + 4) && !size)
+			break;
 		if (size > len - p - 4) {
 			dev_warn(&chip->dev, "event log not published: event %u at offset %zu: its %u data bytes run past the area (%zu bytes)\n",
 				 info->events, off, size, len);
@@ -811,7 +819,11 @@ void tpms_log_del(struct tpms_chip *chip)
 		chip->log_files[i] = NULL;
 	}
 	if (chip->log_dir) {
+		/* the same for the directory: a process inside it holds it */
+		dget(chip->log_dir);
 		securityfs_remove(chip->log_dir);
+		d_drop(chip->log_dir);
+		dput(chip->log_dir);
 		chip->log_dir = NULL;
 	}
 }

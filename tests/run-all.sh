@@ -185,8 +185,8 @@ if [ $debug = 0 ]; then
 			scripts/dkms-install.sh "$kver"
 		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
 			"${k[@]}" --env LOAD=insmod --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
-			eventlog dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
-			cdev-poll vtpm-uffd vtpm-sleep-kill
+			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
+			cdev-poll vtpm-uffd vtpm-sleep-kill eventlog
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
 			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
@@ -203,11 +203,12 @@ if [ $debug = 0 ]; then
 			--mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 "${irqt[@]}"
 		# -device tpm-crb on UEFI (OVMF), the kernel's CRB driver bound at
-		# boot: the event log and the moves first, then the tests that
-		# start by unbinding it
+		# boot: the moves first, then the tests that start by unbinding it;
+		# the event log last (it gives the TPM back to the kernel's driver,
+		# whose node is then no longer tpm0)
 		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb --firmware uefi \
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
-			eventlog crb-move crb-smoke tis-unbind tis-stall crb-layout
+			crb-move crb-smoke tis-unbind tis-stall crb-layout eventlog
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
 		# cycles than the TPM 2.0 tiers run, fewer cycles on older series

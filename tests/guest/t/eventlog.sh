@@ -32,24 +32,37 @@ FW=bios
 [ "$FW" = uefi ] && SRC=EFI || SRC=ACPI
 echo "# firmware: $FW, TPM $FAM on $BUS $DEV"
 
-# the kernel's own driver, when it owns the TPM: its log, then the TPM
-# moves to tpm_safe (loaded first: a free device would be taken at load)
-if [ $BUS = pnp ]; then
-	builtin=$(readlink -f /sys/bus/pnp/devices/$DEV/driver 2>/dev/null || true)
-	case "${builtin##*/}" in tpm_safe_*) builtin= ;; esac
-else
-	builtin=$(builtin_crb $DEV || true)
-fi
+# the kernel's own driver of the device, registered in coexist mode (the
+# exclusive guests keep it off): it gets the TPM (an earlier test may have
+# left it free) and publishes its log; the TPM then moves to tpm_safe
+# (loaded first: a free device would be taken at load)
+case $BUS/${IFACE:-tis} in
+pnp/*) kdrv=/sys/bus/pnp/drivers/tpm_tis ;;
+*/crb) kdrv=$(ls -d /sys/bus/acpi/drivers/tpm_crb /sys/bus/platform/drivers/tpm_crb_acpi \
+	2>/dev/null | head -n 1) ;;
+*) kdrv=/sys/bus/platform/drivers/tpm_tis ;;
+esac
+[ -n "$kdrv" ] && [ -d "$kdrv" ] || kdrv=
 check "module loads" load_module
 bind() { echo -n $DEV > $D/bind && wait_for "[ -e /dev/tpmsafe0 ]" 10; }
 unbind() { echo -n $DEV > $D/unbind && wait_for "[ ! -e /dev/tpmsafe0 ]" 10; }
-if [ -n "$builtin" ]; then
-	check "the kernel's driver (${builtin##*/}) published the log" \
-		cp $SEC/tpm0/binary_bios_measurements /tmp/log-builtin
+builtin=
+if [ -n "$kdrv" ]; then
+	builtin=$kdrv
+	[ -e $D/$DEV ] && unbind
+	[ -e $kdrv/$DEV ] || check "the kernel's driver (${kdrv##*/}) gets $DEV" \
+		sh -c "echo -n $DEV > $kdrv/bind"
+	# its chip: the number may have moved on since boot
+	kchip=
+	for t in /sys/class/tpm/tpm[0-9]*; do
+		[ "$(basename "$(readlink -f $t/device)")" = "$DEV" ] && kchip=${t##*/}
+	done
+	check "the kernel's driver (${kdrv##*/}, ${kchip:-no chip}) published the log" \
+		cp $SEC/$kchip/binary_bios_measurements /tmp/log-builtin
 	[ $FAM = 2 ] || check "...and its text form" \
-		cp $SEC/tpm0/ascii_bios_measurements /tmp/log-builtin-ascii
-	check "the TPM moves from ${builtin##*/} to $DRV" sh -c \
-		"echo -n $DEV > $builtin/unbind && echo -n $DEV > $D/bind"
+		cp $SEC/$kchip/ascii_bios_measurements /tmp/log-builtin-ascii
+	check "the TPM moves from ${kdrv##*/} to $DRV" sh -c \
+		"echo -n $DEV > $kdrv/unbind && echo -n $DEV > $D/bind"
 fi
 check "$DRV bound $DEV" wait_for "[ -e /dev/tpmsafe0 ]" 10
 check "tpmsafe0 logs its event log with its source ($SRC)" sh -c \
@@ -98,6 +111,12 @@ check "unbind removed tpmsafe0's securityfs directory" sh -c \
 	"[ ! -e $SEC/tpmsafe0 ] && [ ! -e /dev/tpmsafe0 ]"
 check "rebind publishes it again, the same bytes" sh -c \
 	"echo -n $DEV > $D/bind && cmp $L /tmp/log-safe"
+# a process holding the directory (its working directory, an open fd)
+# across unbind and bind: the next chip, the same number, publishes anew
+exec 5< $SEC/tpmsafe0
+check "unbind and bind with tpmsafe0/ held open: published again, the same bytes" sh -c \
+	"echo -n $DEV > $D/unbind && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe"
+exec 5<&-
 # a virtual TPM has no firmware log
 if vtpm_start /tmp/el-vtpm; then
 	check "a virtual TPM (tpmsafe$VT_NUM) answers and has no event log directory" sh -c \
@@ -170,8 +189,10 @@ check "the firmware's own log as test_log: published from it, the same bytes" sh
 	 echo -n $DEV > $D/unbind"
 # the same log followed by 0xFF fill (unwritten flash): the same events
 python3 -c "import sys; sys.stdout.buffer.write(open('/tmp/log-safe','rb').read() + b'\xff' * 4096)" > /tmp/log-ff
-check "the log followed by 0xFF fill: published, without the fill" sh -c \
-	"cat /tmp/log-ff > $T && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe && echo -n $DEV > $D/unbind"
+check "the log followed by 0xFF fill: published from it, without the fill" sh -c \
+	"cat /tmp/log-ff > $T && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe &&
+	 dmesg | grep 'tpmsafe0: TPM .*event log: [0-9]* events' | tail -n 1 | grep -q '(test)' &&
+	 echo -n $DEV > $D/unbind"
 check "an empty write clears test_log: the firmware's log again ($SRC)" sh -c \
 	"python3 -c 'import os; fd = os.open(\"$T\", os.O_WRONLY); os.write(fd, b\"\")' &&
 	 echo -n $DEV > $D/bind && cmp $L /tmp/log-safe &&
