@@ -203,12 +203,12 @@ if [ $debug = 0 ]; then
 			--mode exclusive --out "$g-irq" \
 			"${k[@]}" "${cycles[@]}" --env TIS_IRQ=5 "${irqt[@]}"
 		# -device tpm-crb on UEFI (OVMF), the kernel's CRB driver bound at
-		# boot: the moves first, then the tests that start by unbinding it;
-		# the event log last (it gives the TPM back to the kernel's driver,
-		# whose node is then no longer tpm0)
+		# boot: the moves first (they want its first node, tpm0), the
+		# event log before the selftests extend PCR 1, then the tests that
+		# start by unbinding it
 		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb --firmware uefi \
 			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
-			crb-move crb-smoke tis-unbind tis-stall crb-layout eventlog
+			crb-move eventlog crb-smoke tis-unbind tis-stall crb-layout
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
 		# cycles than the TPM 2.0 tiers run, fewer cycles on older series
