@@ -9,7 +9,8 @@
 # ENODEV, and the open file holds the module.  Malformed logs (the test
 # build's debugfs test_log stands in for the firmware's) are refused with
 # one message each, and the chip registers all the same.
-# Run it before anything that could extend PCRs 0-7 (hostile clients).
+# Run it before anything that could extend PCRs 0-7 (hostile clients, the
+# kernel selftests' PCR 1); it leaves the TPM with the kernel's driver.
 . tests/guest/lib.sh
 SEC=/sys/kernel/security
 # a kernel built without securityfs has nowhere to publish a log (the
