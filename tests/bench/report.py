@@ -123,8 +123,9 @@ def main():
         "rm sign tpm_safe_rm_tis/tpmrm_tis": ratio("tpm_safe_rm_tis", "tpmrm_tis", "sign"),
         "rm sign tpm_safe_rm_vtpm/tpmrm_vtpm_proxy": ratio(
             "tpm_safe_rm_vtpm", "tpmrm_vtpm_proxy", "sign"),
-        # the guest swtpm's own sign time over upstream's (no target: the
-        # least any manager could reach), and ours over it
+        # swtpm's socket driven by the Python client, over upstream's and
+        # under ours (no target on the first: under TCG that client is no
+        # faster than the kernel path, so it is no true floor)
         "rm sign floor/tpmrm_vtpm_proxy": ratio("floor", "tpmrm_vtpm_proxy", "sign"),
         "rm sign tpm_safe_rm_vtpm/floor": ratio("tpm_safe_rm_vtpm", "floor", "sign")}
     a, b = multi.get("tpm_safe_vtpm-4clients"), multi.get("vtpm_proxy-4clients")
@@ -172,14 +173,7 @@ def main():
                     missed.append("%s %s: not measured" % (c, k))
                 elif v > limit:
                     verdict = "MISSED (target <= %s)" % limit
-                    # a target below the floor: no manager could meet it
-                    fl = d.get("rm sign floor/tpmrm_vtpm_proxy") \
-                        if k == "rm sign tpm_safe_rm_vtpm/tpmrm_vtpm_proxy" else None
-                    if fl is not None and fl > limit:
-                        verdict += " (the floor itself is %s)" % fl
-                    missed.append("%s %s = %s > %s%s" % (
-                        c, k, v, limit, "" if fl is None or fl <= limit
-                        else " (floor/upstream = %s)" % fl))
+                    missed.append("%s %s = %s > %s" % (c, k, v, limit))
             lines.append("  %-12s %-38s %s %s" % (c, k, v, verdict))
     lines.append("")
     if void_stat:

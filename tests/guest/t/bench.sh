@@ -74,8 +74,9 @@ swtpm socket --tpm2 --tpmstate dir=/tmp/floor --server type=unixio,path=/tmp/flo
 	--ctrl type=unixio,path=/tmp/floor.ctrl --flags not-need-init,startup-clear -d
 wait_for "[ -S /tmp/floor.sock ]" 10
 all3 --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
-# the keyed sign at the floor: the key made once and kept loaded, no
-# manager, no kernel: what any manager's sign on a guest swtpm costs at least
+# the keyed sign on swtpm's socket: the key made once and kept loaded, no
+# manager, no kernel (the Python client there is no faster than the kernel
+# path under TCG: a reference row, not a floor)
 lat --cmd sign --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
 
 # removal figures: unbind/rebind under load on a virtual TPM, then unbind
