@@ -4,7 +4,10 @@
 # make deb (lintian clean), apt install of an older version and the
 # upgrade to this one (in the trixie root; dkms builds for every kernel with headers, one
 # module per kernel), what it installs (sources, udev rule, modprobe.d,
-# man page), DKMS autoinstall when a kernel's headers are installed again,
+# man page), a guest on each kernel under test modprobing what it built
+# (udev's modes, a tss member on the rm node, a non-member refused), DKMS
+# autoinstall when a kernel's headers are installed again, a kernel
+# outside the supported range turned away without failing apt,
 # and apt purge (nothing left, dkms status empty).  TAP on stdout; the
 # last line checks that every step ran.  Leaves nothing installed.
 # usage: tests/deb.sh
@@ -76,6 +79,32 @@ autoinstalls() {
 	[ -n "$(run_in "$1" dkms status -m tpm_safe -v "$ver" -k "$2" | grep installed)" ]
 }
 
+# unsupported_skipped: the install's log shows dkms turning $old away, and
+# nothing of it is in dkms status or under its modules
+unsupported_skipped() {
+	grep -q "BUILD_EXCLUSIVE" "$out/install.log" &&
+		grep -q "$old" "$out/install.log" &&
+		[[ $(dkms status -m tpm_safe) != *"$old"* ]] &&
+		[ ! -e "/lib/modules/$old/updates" ] ||
+		{ tail -n 40 "$out/install.log"; dkms status -m tpm_safe; return 1; }
+}
+
+# guest_kernels WHERE: the kernels under test whose root is WHERE's
+guest_kernels() {
+	local r=/
+	[ -z "$1" ] || r=$root
+	scripts/kernels.sh list | awk -v r="$r" '$3 == r { print $2 }'
+}
+
+# guest_modprobe KVER: a guest on KVER, its root the one the package went
+# into, modprobes the module the package built and uses it through udev's
+# nodes as a member of tss and not
+guest_modprobe() {
+	tests/qemu/run.sh --kver "$1" --mode coexist --out "$out/guest-$1" --timeout 600 \
+		--env DKMS_RULES=/usr/lib/udev/rules.d/60-tpm-safe.rules \
+		--env "DKMS_VERSION=$ver" dkms-modprobe
+}
+
 gone_in() {
 	run_in "$1" sh -c "
 		[ -z \"\$(dkms status -m tpm_safe 2>/dev/null)\" ] &&
@@ -86,6 +115,9 @@ gone_in() {
 }
 
 # a clean start: nothing of a make dkms-install or of an earlier run
+old=5.10.0-99-unsupported
+rm -rf "/lib/modules/$old"
+trap 'rm -rf "/lib/modules/$old"' EXIT
 scripts/dkms-install.sh --remove >/dev/null 2>&1
 for w in "" root; do
 	run_in "$w" sh -c 'dpkg -s tpm-safe-dkms >/dev/null 2>&1 && apt-get purge -y -q tpm-safe-dkms >/dev/null 2>&1; true'
@@ -121,16 +153,33 @@ for w in "" root; do
 		echo "# $where: upgrade to $ver: $((SECONDS - t0)) s"
 		check "$where: after the upgrade, $ver alone, one module per kernel" status_is "$w" "$ver"
 	else
-		expect=$((expect + 6))
+		expect=$((expect + 7))
 		t0=$SECONDS
-		check "$where: apt install the $ver package" \
-			run_in "$w" apt-get install -y -q "$out/tpm-safe-dkms_${ver}_all.deb"
+		# with a kernel outside the supported range among those with
+		# headers (a headers directory of its name: dkms decides by the
+		# name alone)
+		mkdir -p "/lib/modules/$old/build/include"
+		check "$where: apt install the $ver package (a $old kernel there too)" \
+			sh -c "apt-get install -y -q '$out/tpm-safe-dkms_${ver}_all.deb' > '$out/install.log' 2>&1"
 		echo "# $where: install $ver: $((SECONDS - t0)) s"
+		check "$where: $old skipped as unsupported (BUILD_EXCLUSIVE), nothing built or installed for it" \
+			unsupported_skipped
+		rm -rf "/lib/modules/$old"
 		check "$where: dkms built and installed $ver for every kernel, one module each" \
 			status_is "$w" "$ver"
 	fi
 	check "$where: sources, udev rule (rm 0660 tss, raw 0600), man page, modprobe.d listing every parameter" \
 		files_in "$w"
+	gk=$(guest_kernels "$w")
+	expect=$((expect + 1))
+	[ -n "$gk" ] && ok "$where: kernels to boot: $(echo $gk)" || nok "$where: no kernel to boot"
+	for k in $gk; do
+		expect=$((expect + 1))
+		t0=$SECONDS
+		check "$where: a guest on $k: modprobe $ver, udev's modes, a tss member uses the rm node, a non-member is refused" \
+			guest_modprobe "$k"
+		echo "# $where: guest on $k: $((SECONDS - t0)) s"
+	done
 	# DKMS autoinstall: a kernel's headers installed (again) build the module
 	k=$(kernels "$w")
 	k=${k%%$'\n'*}
