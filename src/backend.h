@@ -70,6 +70,8 @@ enum tpms_timeout {
 #define TPMS_BACKEND_SLOW_START	BIT(2)
 /* the interface exists for TPM 2.0 only (CRB): a TPM 1.2 answer is refused */
 #define TPMS_BACKEND_TPM2_ONLY	BIT(3)
+/* firmware describes the device (ACPI, or a forced TIS): its event log */
+#define TPMS_BACKEND_FIRMWARE	BIT(4)
 
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,

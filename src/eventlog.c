@@ -2,11 +2,13 @@
 /*
  * tpm_safe: the firmware's measured-boot event log, in securityfs.
  *
- * A chip that firmware describes (it has an ACPI companion) gets the log
- * the firmware left, from the same sources in the same order as the
- * kernel's TPM core: the ACPI TPM2 table's log area (TCPA for a TPM 1.2)
- * on BIOS machines; for a TPM 2.0 whose ACPI area holds no TPM 2.0 log,
- * the EFI TPM event log with the final-events table appended.  The log is
+ * A chip that firmware describes (TIS and CRB, a forced TIS included)
+ * gets the log the firmware left, from the same sources in the same order
+ * as the kernel's TPM core: the ACPI TPM2 table's log area (TCPA for a TPM
+ * 1.2) when the device has an ACPI companion; for a TPM 2.0 with no TPM
+ * 2.0 log there, the EFI TPM event log with the final-events table
+ * appended.  An EFI log in the TCG 1.2 format is not published for a TPM
+ * 2.0 (the kernel's core parses it as a TPM 1.2 log).  The log is
  * copied and validated at registration (header, every event's size, its
  * digests against the Spec ID event's algorithms, the whole within the
  * area); one that fails is not published and the reason is logged once.
@@ -15,7 +17,9 @@
  * the firmware wrote them, up to the end of the last one; a TPM 1.2 also
  * gets ascii_bios_measurements, one line per event.  Unregister removes
  * the files first among the entry points; a reader that opened one before
- * gets -ENODEV from then on, and the copy lives as long as the chip.
+ * gets -ENODEV from then on, and the copy lives as long as the chip; the
+ * removed files' inodes become bad ones, so that a descriptor opened with
+ * O_PATH reopens to -EIO, never into this module.
  * Virtual TPMs have no firmware log and get no directory.
  */
 
@@ -26,13 +30,14 @@
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/security.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "tpms.h"
 
 /* a log area larger than this is a firmware bug */
-#define TPMS_LOG_MAX		(8 << 20)
+#define TPMS_LOG_MAX		SZ_8M
 /* the most algorithms a Spec ID event may list */
 #define TPMS_LOG_MAX_ALGS	16
 /* the largest digest a TPM 2.0 bank has (SHA-512) */
@@ -441,7 +446,7 @@ static u8 *tpms_log_efi(struct tpms_chip *chip, size_t *len)
 		return NULL;
 	tbl = memremap(efi.tpm_log, sizeof(*tbl), MEMREMAP_WB);
 	if (!tbl)
-		return ERR_PTR(-ENOMEM);
+		goto nomap;
 	size = tbl->size;
 	memunmap(tbl);
 	if (!size)
@@ -453,7 +458,7 @@ static u8 *tpms_log_efi(struct tpms_chip *chip, size_t *len)
 	}
 	tbl = memremap(efi.tpm_log, sizeof(*tbl) + size, MEMREMAP_WB);
 	if (!tbl)
-		return ERR_PTR(-ENOMEM);
+		goto nomap;
 	if (tbl->version != TPMS_EFI_LOG_TCG2) {
 		dev_warn(&chip->dev, "event log not published: the EFI log has format %u, not TCG 2\n",
 			 tbl->version);
@@ -475,7 +480,7 @@ static u8 *tpms_log_efi(struct tpms_chip *chip, size_t *len)
 				 MEMREMAP_WB);
 		if (!final) {
 			memunmap(tbl);
-			return ERR_PTR(-ENOMEM);
+			goto nomap;
 		}
 		extra = efi_tpm_final_log_size - tbl->final_events_preboot_size;
 	}
@@ -492,6 +497,9 @@ static u8 *tpms_log_efi(struct tpms_chip *chip, size_t *len)
 		memunmap(final);
 	memunmap(tbl);
 	return log ?: ERR_PTR(-ENOMEM);
+nomap:
+	dev_warn(&chip->dev, "event log not published: cannot map the EFI event log\n");
+	return ERR_PTR(-EIO);
 #else
 	return NULL;
 #endif
@@ -506,7 +514,7 @@ static const char * const tpms_log1_type_names[] = {
 	"Non-Host Info",
 };
 
-/* ...and the event IDs of an TPMS_EV_EVENT_TAG; true: its data is a digest */
+/* ...and the event IDs of a TPMS_EV_EVENT_TAG; true: its data is a digest */
 static const struct {
 	const char *name;
 	bool digest;
@@ -678,7 +686,8 @@ static int tpms_log_read_fw(struct tpms_chip *chip)
 	int rc;
 
 	area = tpms_log_test_area(chip, &len);
-	if (!area) {
+	/* the ACPI tables' log belongs to the device they describe */
+	if (!area && has_acpi_companion(chip->dev.parent)) {
 		src = "ACPI";
 		area = tpms_log_acpi(chip, &len);
 	}
@@ -687,6 +696,11 @@ static int tpms_log_read_fw(struct tpms_chip *chip)
 	if (area) {
 		rc = tpm2 ? tpms_log2_check(chip, area, len, &info) :
 			    tpms_log1_check(chip, area, len, &info);
+		/* the test log stands for the firmware's: never fall back */
+		if (rc == -ENODEV && !strcmp(src, "test")) {
+			dev_warn(&chip->dev, "event log not published: the test log does not open with a Spec ID event\n");
+			rc = -EINVAL;
+		}
 		/* an ACPI area without a TPM 2.0 log: try EFI, as upstream */
 		if (rc == -ENODEV) {
 			kvfree(area);
@@ -745,7 +759,7 @@ void tpms_log_add(struct tpms_chip *chip)
 	struct dentry *d;
 	int rc;
 
-	if (!has_acpi_companion(chip->dev.parent))
+	if (!(chip->backend_flags & TPMS_BACKEND_FIRMWARE))
 		return;
 	rc = tpms_log_read_fw(chip);
 	if (!rc && !test_bit(TPMS_F_TPM2, &chip->flags))
@@ -759,7 +773,7 @@ void tpms_log_add(struct tpms_chip *chip)
 
 	d = securityfs_create_dir(dev_name(&chip->dev), NULL);
 	/* a kernel without securityfs: nothing to publish it in */
-	if (PTR_ERR(d) == -ENODEV) {
+	if (d == ERR_PTR(-ENODEV)) {
 		chip->log_what[0] = 0;
 		return;
 	}
@@ -781,8 +795,7 @@ void tpms_log_add(struct tpms_chip *chip)
 	}
 	return;
 err:
-	dev_warn(&chip->dev, "event log not published: securityfs: %ld\n",
-		 PTR_ERR(d));
+	dev_warn(&chip->dev, "event log not published: securityfs: %pe\n", d);
 	chip->log_what[0] = 0;
 	tpms_log_del(chip);
 }
@@ -815,6 +828,13 @@ void tpms_log_del(struct tpms_chip *chip)
 		dget(d);
 		securityfs_remove(d);
 		d_drop(d);
+		/*
+		 * Its inode outlives the module in an O_PATH descriptor; a
+		 * reopen through /proc/self/fd must not reach this module's
+		 * file operations: give it the kernel's bad ones (-EIO).
+		 * Files already open keep theirs and the module with them.
+		 */
+		make_bad_inode(d_inode(d));
 		dput(d);
 		chip->log_files[i] = NULL;
 	}

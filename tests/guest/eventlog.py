@@ -263,6 +263,50 @@ def do_slow(a):
     f.close()
 
 
+def reopen(fd):
+    """what a reopen of an O_PATH descriptor through /proc gives: "ok" or
+    the errno's name"""
+    try:
+        os.close(os.open("/proc/self/fd/%d" % fd, os.O_RDONLY))
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+
+
+def rmmod():
+    return subprocess.run(["rmmod", "tpm_safe"], capture_output=True).returncode
+
+
+def do_held(a):
+    """A reader holding the file and an O_PATH descriptor of it, across an
+    unbind and the module's removal: the reader pins the module and gets
+    ENODEV; the descriptor pins nothing and reopens to EIO (a bad inode),
+    before and after the module is gone, never into freed code."""
+    f = open(a.log, "rb", buffering=0)
+    path = os.open(a.log, os.O_PATH)
+    tap(reopen(path) == "ok", "held: an O_PATH descriptor reopens while published")
+    with open(a.unbind, "w") as u:
+        u.write(a.dev)
+    try:
+        f.read(64)
+        tap(False, "held: a read after unbind fails with ENODEV", "it read")
+    except OSError as e:
+        tap(e.errno == errno.ENODEV, "held: a read after unbind fails with ENODEV", e)
+    rc = rmmod()
+    tap(rc != 0 and os.path.exists("/sys/module/tpm_safe"),
+        "held: rmmod refused while the reader holds the file", "rmmod: %d" % rc)
+    r = reopen(path)
+    tap(r == "EIO", "held: after unbind the O_PATH descriptor reopens to EIO", r)
+    f.close()
+    rc = rmmod()
+    tap(rc == 0 and not os.path.exists("/sys/module/tpm_safe"),
+        "held: the reader closed, rmmod succeeds (the O_PATH descriptor pins nothing)",
+        "rmmod: %d" % rc)
+    r = reopen(path)
+    tap(r == "EIO", "held: with the module gone it still reopens to EIO", r)
+    os.close(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -284,9 +328,13 @@ def main():
     p.add_argument("log")
     p.add_argument("unbind")
     p.add_argument("dev")
+    p = sub.add_parser("held")
+    p.add_argument("log")
+    p.add_argument("unbind")
+    p.add_argument("dev")
     a = ap.parse_args()
     {"replay": do_replay, "ascii": do_ascii, "tools": do_tools,
-     "bad": do_bad, "slow": do_slow}[a.cmd](a)
+     "bad": do_bad, "slow": do_slow, "held": do_held}[a.cmd](a)
     sys.exit(1 if tap.fails else 0)
 
 

@@ -228,6 +228,17 @@ def set_bound(dev, drv_dir, bound):
             f.write(dev)
 
 
+SEC = "/sys/kernel/security"
+
+
+def log_dirs():
+    """tpm_safe's event log directories in securityfs"""
+    try:
+        return sorted(n for n in os.listdir(SEC) if n.startswith("tpmsafe"))
+    except OSError:
+        return []
+
+
 def sweep_bind(dev, drv_dir):
     drv = os.path.basename(drv_dir)
 
@@ -235,6 +246,9 @@ def sweep_bind(dev, drv_dir):
         problem = bound_sane(dev, drv)
         set_bound(dev, drv_dir, False)
         drain()
+        # a probe that failed after the log's setup removed it again
+        if not problem and log_dirs():
+            problem = "unbound, but securityfs keeps %s" % log_dirs()
         return problem
     set_bound(dev, drv_dir, False)
     fd, op = write_op(drv_dir + "/bind", dev)
@@ -246,6 +260,18 @@ def sweep_bind(dev, drv_dir):
     set_bound(dev, drv_dir, True)	# unless the last, uninjected, bind did
     tap(chip_of(dev) and works(chip_of(dev)),
         "%s: a clean bind afterwards works" % dev)
+    # the event log eventlog.sh saved in this guest: published again whole
+    if os.path.exists("/tmp/log-safe"):
+        node = chip_of(dev) or "/dev/none"
+        name = os.path.basename(node)
+        try:
+            with open("%s/%s/binary_bios_measurements" % (SEC, name), "rb") as f:
+                same = f.read() == open("/tmp/log-safe", "rb").read()
+        except OSError as e:
+            same = e
+        tap(same is True and log_dirs() == [name],
+            "%s: ...and publishes the same event log, one directory" % dev,
+            "%s, %s" % (same, log_dirs()))
     return sites
 
 
