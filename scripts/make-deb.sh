@@ -57,7 +57,15 @@ export SOURCE_DATE_EPOCH=$when
 }
 deb=tpm-safe-dkms_${ver}_all.deb
 cp "$work/$deb" "$out/"
-lintian --info --display-info "$work"/*.changes > "$out/lintian.txt" 2>&1 || true
+# lintian exits 1 for tags at its fail-on level (judged below, warnings
+# too) and 2 or more when it could not check the package
+lrc=0
+lintian --info --display-info "$work"/*.changes > "$out/lintian.txt" 2>&1 || lrc=$?
+if [ $lrc -gt 1 ]; then
+	tail -n 20 "$out/lintian.txt" >&2
+	echo "make-deb: lintian did not run (exit $lrc)" >&2
+	exit 1
+fi
 echo "make-deb: $out/$deb ($(stat -c %s "$out/$deb") bytes)"
 sed 's/^/make-deb: lintian: /' "$out/lintian.txt"
 if grep -q '^[EW]: ' "$out/lintian.txt"; then

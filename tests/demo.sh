@@ -21,6 +21,7 @@ make -s module KVER="$kver"
 scripts/dkms-install.sh "$kver"
 if [ "$(uname -r)" = "$kver" ] && [ -e /proc/modules ]; then
 	echo "== this machine runs $kver: demonstrating here"
+	echo "== the manual: man -l scripts/man/tpm_safe.4 (installed as tpm_safe(4) by make deb's package)"
 	export MODE=host TPM=2
 	mkdir -p /tmp/results && : > /tmp/results/plan
 	exec sh tests/guest/t/demo.sh

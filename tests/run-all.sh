@@ -235,12 +235,13 @@ if [ $debug = 0 ]; then
 		tier "harness-selftest-$s" "${pl[@]}" tests/harness-selftest.sh "$kver"
 	done
 	tier dkms-all tap_cmd "dkms status: installed for ${series[*]} at once" dkms_all
-	# the Debian package, here and in the trixie root (after the dkms
-	# tiers: it starts from a clean slate and leaves one)
-	tier deb tests/deb.sh
 	tier dkms-unsupported tap_cmd "dkms reports Linux 5.10 unsupported, installs nothing" \
 		scripts/dkms-install.sh --refuses 5.10.0-30-amd64
 	tier dkms-remove tap_cmd "dkms remove cleans up, on every kernel" dkms_clean
+	# the Debian package, here and in the trixie root (after make
+	# dkms-remove has cleaned up: it starts from a clean slate and
+	# leaves one)
+	tier deb tests/deb.sh
 else
 	ds=${TPMSAFE_DEBUG_SERIES:-7.3}
 	dir=$(scripts/build-debug-kernel.sh --series "$ds" --print-dir)

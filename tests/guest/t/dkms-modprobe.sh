@@ -19,8 +19,8 @@ if [ -n "${DKMS_VERSION:-}" ]; then
 fi
 check "it is signed by the DKMS key" sh -c "modinfo -F signer tpm_safe | grep -q ."
 check "modprobe tpm_safe" modprobe tpm_safe
-check "loaded module is the dkms one" sh -c \
-	"[ \"\$(cat /sys/module/tpm_safe/version)\" = \"\$(modinfo -F version tpm_safe)\" ]"
+check "the loaded module is the dkms one (its srcversion)" sh -c \
+	"[ \"\$(cat /sys/module/tpm_safe/srcversion)\" = \"\$(modinfo -F srcversion tpm_safe)\" ]"
 # udev, with the rule dkms-install or the package put in place, sets the
 # nodes' modes
 RULES=${DKMS_RULES:-/etc/udev/rules.d/60-tpm-safe.rules}
