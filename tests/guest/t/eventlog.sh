@@ -27,8 +27,12 @@ else
 	BUS=platform DEV=MSFT0101:00 DRV=tpm_safe_${IFACE:-tis} FAM=2
 fi
 D=/sys/bus/$BUS/drivers/$DRV
-L=$SEC/tpmsafe0/binary_bios_measurements
-A=$SEC/tpmsafe0/ascii_bios_measurements
+# the chip of $DEV, by name: a rebind need not get the same number (a
+# debug kernel's delayed kobject release keeps the old one a while)
+CHIPS=/sys/bus/$BUS/devices/$DEV/tpm_safe
+chip() { ls $CHIPS 2>/dev/null | head -n 1; }
+# ...and its log, as sh -c strings expand it when they run
+LC="$SEC/\$(ls $CHIPS)/binary_bios_measurements"
 FW=bios
 [ -d /sys/firmware/efi ] && FW=uefi
 [ "$FW" = uefi ] && SRC=EFI || SRC=ACPI
@@ -46,8 +50,8 @@ pnp/*) kdrv=/sys/bus/pnp/drivers/tpm_tis ;;
 esac
 [ -n "$kdrv" ] && [ -d "$kdrv" ] || kdrv=
 check "module loads" load_module
-bind() { echo -n $DEV > $D/bind && wait_for "[ -e /dev/tpmsafe0 ]" 10; }
-unbind() { echo -n $DEV > $D/unbind && wait_for "[ ! -e /dev/tpmsafe0 ]" 10; }
+bind() { echo -n $DEV > $D/bind && wait_for '[ -n "$(chip)" ]' 10; }
+unbind() { echo -n $DEV > $D/unbind && wait_for '[ -z "$(chip)" ]' 10; }
 builtin=
 if [ -n "$kdrv" ]; then
 	builtin=$kdrv
@@ -66,10 +70,13 @@ if [ -n "$kdrv" ]; then
 	check "the TPM moves from ${kdrv##*/} to $DRV" sh -c \
 		"echo -n $DEV > $kdrv/unbind && echo -n $DEV > $D/bind"
 fi
-check "$DRV bound $DEV" wait_for "[ -e /dev/tpmsafe0 ]" 10
+check "$DRV bound $DEV" wait_for '[ -n "$(chip)" ]' 10
+C=$(chip)
+L=$SEC/$C/binary_bios_measurements
+A=$SEC/$C/ascii_bios_measurements
 # the registration line of this binding (the last one), not an earlier one
-check "tpmsafe0 logs its event log with its source ($SRC)" sh -c \
-	"dmesg | grep 'tpmsafe0: TPM .* on $DEV' | tail -n 1 | grep -q 'event log: [0-9]* events ($SRC)'"
+check "$C logs its event log with its source ($SRC)" sh -c \
+	"dmesg | grep '$C: TPM .* on $DEV' | tail -n 1 | grep -q 'event log: [0-9]* events ($SRC)'"
 check "binary_bios_measurements is published, mode 0440, root's" sh -c \
 	"[ \"\$(stat -c '%a %U' $L)\" = '440 root' ]"
 cp $L /tmp/log-safe 2>/dev/null
@@ -80,9 +87,9 @@ else
 	echo "# no kernel driver owned the TPM at boot (exclusive): no byte comparison"
 fi
 python3 tests/guest/eventlog.py replay /tmp/log-safe --family $FAM \
-	--chip /sys/class/tpm_safe/tpmsafe0 || FAILS=$((FAILS + 1))
+	--chip /sys/class/tpm_safe/$C || FAILS=$((FAILS + 1))
 if [ $FAM = 2 ]; then
-	python3 tests/guest/eventlog.py tools /tmp/log-safe /dev/tpmsafe0 ||
+	python3 tests/guest/eventlog.py tools /tmp/log-safe /dev/$C ||
 		FAILS=$((FAILS + 1))
 	check "no ascii_bios_measurements for TPM 2.0" [ ! -e $A ]
 else
@@ -110,21 +117,22 @@ check "...so rmmod is refused" sh -c "! rmmod tpm_safe 2>/dev/null && [ -e $L ]"
 exec 4<&-
 check "closing it lets the module go (refcnt $(cat $RC))" [ "$(cat $RC)" -eq "$r0" ]
 python3 tests/guest/eventlog.py slow $L $D/unbind $DEV || FAILS=$((FAILS + 1))
-check "unbind removed tpmsafe0's securityfs directory" sh -c \
-	"[ ! -e $SEC/tpmsafe0 ] && [ ! -e /dev/tpmsafe0 ]"
+check "unbind removed $C's securityfs directory" sh -c \
+	"[ ! -e $SEC/$C ] && [ ! -e /dev/$C ]"
 check "rebind publishes it again, the same bytes" sh -c \
-	"echo -n $DEV > $D/bind && cmp $L /tmp/log-safe"
+	"echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe"
 # a process holding the directory (its working directory, an open fd)
-# across unbind and bind: the next chip, the same number, publishes anew
-exec 5< $SEC/tpmsafe0
-check "unbind and bind with tpmsafe0/ held open: published again, the same bytes" sh -c \
-	"echo -n $DEV > $D/unbind && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe"
+# across unbind and bind: the next chip publishes anew
+exec 5< $SEC/$(chip)
+check "unbind and bind with $(chip)/ held open: published again, the same bytes" sh -c \
+	"echo -n $DEV > $D/unbind && echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe"
 exec 5<&-
 # a reader and an O_PATH descriptor held across unbind and rmmod
-python3 tests/guest/eventlog.py held $L $D/unbind $DEV || FAILS=$((FAILS + 1))
+python3 tests/guest/eventlog.py held $SEC/$(chip)/binary_bios_measurements $D/unbind $DEV ||
+	FAILS=$((FAILS + 1))
 check "module loads again" load_module
-check "$DRV bound $DEV at load" wait_for "[ -e /dev/tpmsafe0 ]" 10
-check "...and published the same log" cmp $L /tmp/log-safe
+check "$DRV bound $DEV at load" wait_for '[ -n "$(chip)" ]' 10
+check "...and published the same log" sh -c "cmp $LC /tmp/log-safe"
 # a virtual TPM has no firmware log
 if vtpm_start /tmp/el-vtpm; then
 	check "a virtual TPM (tpmsafe$VT_NUM) answers and has no event log directory" sh -c \
@@ -148,14 +156,14 @@ want=4
 [ $FAM = 2 ] || want=2
 check "malformed variants written: $n (want $want)" [ "$n" -eq "$want" ]
 check "test build loads" insmod "${KO_TEST:?KO_TEST: the test build}"
-wait_for "[ -e /dev/tpmsafe0 ]" 10
+wait_for '[ -n "$(chip)" ]' 10
 check "test build: unbind" unbind
 # answers: a command through the chip, in its family
 answers() {
 	if [ $FAM = 2 ]; then
-		quick_rng /dev/tpmsafe0
+		quick_rng /dev/$(chip)
 	else
-		grep -q '^PCR-00: ' /sys/class/tpm_safe/tpmsafe0/pcrs
+		grep -q '^PCR-00: ' /sys/class/tpm_safe/$(chip)/pcrs
 	fi
 }
 # (quick_rng keeps its own _r)
@@ -168,7 +176,7 @@ refused() {
 	_rc=0
 	if ! answers; then
 		echo "the chip does not answer"; _rc=1
-	elif [ -e $SEC/tpmsafe0 ]; then
+	elif [ -e $SEC/$(chip) ]; then
 		echo "published"; _rc=1
 	else
 		_n1=$(dmesg | grep -c "tpmsafe[0-9]*: event log not published")
@@ -192,19 +200,19 @@ if [ $FAM = 2 ]; then
 		refused noalgs "the Spec ID event lists 0 algorithms"
 fi
 check "the firmware's own log as test_log: published from it, the same bytes" sh -c \
-	"cat /tmp/log-safe > $T && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe &&
-	 dmesg | grep 'tpmsafe0: TPM .*event log: [0-9]* events' | tail -n 1 | grep -q '(test)' &&
+	"cat /tmp/log-safe > $T && echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe &&
+	 dmesg | grep 'tpmsafe[0-9]*: TPM .* on $DEV' | tail -n 1 | grep -q 'events (test)' &&
 	 echo -n $DEV > $D/unbind"
 # the same log followed by 0xFF fill (unwritten flash): the same events
 python3 -c "import sys; sys.stdout.buffer.write(open('/tmp/log-safe','rb').read() + b'\xff' * 4096)" > /tmp/log-ff
 check "the log followed by 0xFF fill: published from it, without the fill" sh -c \
-	"cat /tmp/log-ff > $T && echo -n $DEV > $D/bind && cmp $L /tmp/log-safe &&
-	 dmesg | grep 'tpmsafe0: TPM .*event log: [0-9]* events' | tail -n 1 | grep -q '(test)' &&
+	"cat /tmp/log-ff > $T && echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe &&
+	 dmesg | grep 'tpmsafe[0-9]*: TPM .* on $DEV' | tail -n 1 | grep -q 'events (test)' &&
 	 echo -n $DEV > $D/unbind"
 check "an empty write clears test_log: the firmware's log again ($SRC)" sh -c \
 	"python3 -c 'import os; fd = os.open(\"$T\", os.O_WRONLY); os.write(fd, b\"\")' &&
-	 echo -n $DEV > $D/bind && cmp $L /tmp/log-safe &&
-	 dmesg | grep 'tpmsafe0: TPM .*event log: [0-9]* events' | tail -n 1 | grep -q '($SRC)'"
+	 echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe &&
+	 dmesg | grep 'tpmsafe[0-9]*: TPM .* on $DEV' | tail -n 1 | grep -q 'events ($SRC)'"
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
 # the kernel's driver gets its TPM back
