@@ -147,10 +147,10 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 
-# what must run: 2 package builds; per root 7 steps (kernels, install,
+# what must run: 2 package builds; per root 9 checks (kernels, install,
 # $old turned away, status, files, kernels to boot, autoinstall, purge,
-# gone: 9) and one guest per kernel under test there, the trixie root's
-# older package and upgrade (2 more)
+# gone) and one guest per kernel under test there; in the trixie root the
+# upgrade and its status (2 more)
 nguests=$(scripts/kernels.sh list | grep -c .)
 expect=$((2 + 9 + 9 + 2 + nguests))
 check "make deb: tpm-safe-dkms_${ver}_all.deb, lintian without errors or warnings" \

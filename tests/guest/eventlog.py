@@ -16,6 +16,10 @@
   eventlog.py slow LOG UNBIND DEV
       open LOG, read a little, unbind DEV (writing UNBIND), read again:
       ENODEV, no data
+  eventlog.py held LOG UNBIND DEV
+      a reader and an O_PATH descriptor of LOG across the unbind of DEV
+      and rmmod: ENODEV, rmmod refused until the reader closes, the
+      descriptor reopens to EIO before and after the module is gone
 """
 
 import argparse
@@ -241,6 +245,11 @@ def do_bad(a):
         v = bytearray(log)
         struct.pack_into("<I", v, spec + 24, 0)
         out["noalgs"] = bytes(v)
+        # no Spec ID event at all (its signature gone): from test_log it is
+        # refused, never replaced by the firmware's own log
+        v = bytearray(log)
+        v[spec:spec + 16] = bytes(16)
+        out["nospecid"] = bytes(v)
     for name, blob in out.items():
         with open(os.path.join(a.outdir, name), "wb") as f:
             f.write(blob)

@@ -16,6 +16,7 @@ answer.  TAP on stdout; FIGURE lines for the torture table."""
 import errno
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -24,6 +25,8 @@ import tpmsafe as T  # noqa: E402
 
 FAILNTH = "/proc/thread-self/fail-nth"
 DBG = "/sys/kernel/debug"
+# securityfs, where a chip's firmware event log is published
+SEC = "/sys/kernel/security"
 OBJ = DBG + "/tpm_safe/objects"
 # the platform chip: MSFT0101:00 under tpm_safe_tis, or tpm_safe_crb in a
 # guest with -device tpm-crb (IFACE=crb); a TPM 1.2 behind TIS is PNP 00:00
@@ -64,6 +67,15 @@ def setup():
                 f.write(value)
     with open(os.path.join(DBG, "fail_page_alloc", "min-order"), "w") as f:
         f.write("0")
+    # the event log directories a failed probe must not leave behind
+    with open("/proc/filesystems") as f:
+        has = "securityfs" in f.read().split()
+    if has and not os.path.ismount(SEC):
+        r = subprocess.run(["mount", "-t", "securityfs", "securityfs", SEC],
+                           capture_output=True, text=True)
+        tap(r.returncode == 0, "securityfs mounted", r.stderr)
+    if not has:
+        print("# no securityfs: no event log directory to check")
 
 
 def wait_until(cond, seconds):
@@ -228,9 +240,6 @@ def set_bound(dev, drv_dir, bound):
             f.write(dev)
 
 
-SEC = "/sys/kernel/security"
-
-
 def log_dirs():
     """tpm_safe's event log directories in securityfs"""
     try:
@@ -241,11 +250,18 @@ def log_dirs():
 
 def sweep_bind(dev, drv_dir):
     drv = os.path.basename(drv_dir)
-    # the device's chip publishes a firmware event log (eventlog.sh saved
-    # it in this guest): the sweep's probes set it up
-    node = chip_of(dev)
-    had_log = bool(node) and os.path.basename(node) in log_dirs() and \
-        os.path.exists("/tmp/log-safe")
+    # the device whose firmware event log eventlog.sh saved in this guest:
+    # published before the sweep, and again after it
+    try:
+        with open("/tmp/log-safe.dev") as f:
+            had_log = f.read().strip() == dev
+    except OSError:
+        had_log = False
+    if had_log:
+        node = chip_of(dev)
+        name = os.path.basename(node or "/dev/none")
+        tap(name in log_dirs(), "%s: its event log is published before the sweep" % dev,
+            "%s, %s" % (name, log_dirs()))
 
     def after(n, err):
         problem = bound_sane(dev, drv)
@@ -272,8 +288,9 @@ def sweep_bind(dev, drv_dir):
     if had_log:
         name = os.path.basename(chip_of(dev) or "/dev/none")
         try:
-            with open("%s/%s/binary_bios_measurements" % (SEC, name), "rb") as f:
-                same = f.read() == open("/tmp/log-safe", "rb").read()
+            with open("%s/%s/binary_bios_measurements" % (SEC, name), "rb") as f, \
+                    open("/tmp/log-safe", "rb") as g:
+                same = f.read() == g.read()
         except OSError as e:
             same = e
         tap(same is True and sorted(set(log_dirs()) - others) == [name],

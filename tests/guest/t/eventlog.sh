@@ -7,9 +7,10 @@
 # equals the TPM's (tpm2_eventlog's too, for TPM 2.0); a TPM 1.2 also gets
 # ascii_bios_measurements.  A reader holding the file across an unbind gets
 # ENODEV, and the open file holds the module; an O_PATH descriptor holds
-# nothing and reopens to EIO, before and after the module is gone.  Malformed logs (the test
-# build's debugfs test_log stands in for the firmware's) are refused with
-# one message each, and the chip registers all the same.
+# nothing and reopens to EIO, before and after the module is gone.
+# Malformed logs (the test build's debugfs test_log stands in for the
+# firmware's) are refused with one message each, and the chip registers
+# all the same.
 # Run it before anything that could extend PCRs 0-7 (hostile clients, the
 # kernel selftests' PCR 1); it leaves the TPM with the kernel's driver.
 . tests/guest/lib.sh
@@ -80,6 +81,8 @@ check "$C logs its event log with its source ($SRC)" sh -c \
 check "binary_bios_measurements is published, mode 0440, root's" sh -c \
 	"[ \"\$(stat -c '%a %U' $L)\" = '440 root' ]"
 cp $L /tmp/log-safe 2>/dev/null
+# ...and whose it is (the fault sweep checks it is published again)
+echo $DEV > /tmp/log-safe.dev
 if [ -n "$builtin" ]; then
 	check "byte-identical to the kernel's driver's ($(stat -c %s /tmp/log-builtin 2>/dev/null) bytes)" \
 		cmp /tmp/log-safe /tmp/log-builtin
@@ -152,7 +155,7 @@ for v in $(python3 tests/guest/eventlog.py bad /tmp/log-safe --family $FAM /tmp/
 	n=$((n + 1))
 	eval "want_$v=1"
 done
-want=4
+want=5
 [ $FAM = 2 ] || want=2
 check "malformed variants written: $n (want $want)" [ "$n" -eq "$want" ]
 check "test build loads" insmod "${KO_TEST:?KO_TEST: the test build}"
@@ -198,6 +201,8 @@ if [ $FAM = 2 ]; then
 		refused badalg "algorithm 0x0099, which the Spec ID event does not list"
 	check "a Spec ID event with no algorithm: refused, one message, the chip registers" \
 		refused noalgs "the Spec ID event lists 0 algorithms"
+	check "no Spec ID event: refused, one message, no fallback to the firmware's log" \
+		refused nospecid "the test log does not open with a Spec ID event"
 fi
 check "the firmware's own log as test_log: published from it, the same bytes" sh -c \
 	"cat /tmp/log-safe > $T && echo -n $DEV > $D/bind && cmp $LC /tmp/log-safe &&
