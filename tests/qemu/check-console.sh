@@ -3,6 +3,7 @@
 # Fail on any kernel splat in a guest console log; print the first one with
 # context, its tpm_safe frames symbolised against the unstripped module.
 # usage: check-console.sh [--verdict FILE] CONSOLE_LOG [MODULE.ko [KERNEL_LOG]]
+#        check-console.sh --patterns
 # KERNEL_LOG: the guest's own dmesg, saved at its end; it must be there and
 # is checked the same way.  --verdict: FILE gets "clean" or "splat".
 set -uo pipefail
@@ -35,6 +36,8 @@ pat="$pat|kmemleak: (Scan area larger than object|Unknown object at|Partially fr
 # allocation may fail; it then scans the whole object, stays enabled, and
 # finds no less (kmemleak-scan checks that it is still enabled).
 benign='kmemleak: Cannot allocate a scan area, scanning the full object'
+# --patterns: print the crash patterns (an extended regex) and stop
+[ "$console" = --patterns ] && { echo "$pat"; exit 0; }
 
 # check_log LOG WHAT: 0 when LOG holds no splat
 check_log() {

@@ -304,6 +304,15 @@ echo "# guest run took $(echo "$end - $start" | bc) s (qemu exit $qemu_rc)"
 [ -f "$out/share/figures" ] && sed 's/^/# /' "$out/share/figures"
 
 verdict=0
+# QEMU itself killed by a signal (an abort or a fault in the emulator, not
+# the timeout's KILL): what it printed, and no verdict on the module
+emul_crash=
+if [ "$qemu_rc" -gt 128 ] && [ "$qemu_rc" != 137 ]; then
+	emul_crash=$((qemu_rc - 128))
+	echo "# FAIL: the emulator died of signal $emul_crash; its last lines:"
+	tail -n 10 "$out/qemu.log" 2>/dev/null | sed 's/^/#   /' || true
+	verdict=1
+fi
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	echo "# FAIL: timeout after ${timeout_s}s"
 	# what the guest was doing: the blocked tasks sysrq w printed (the
@@ -362,6 +371,17 @@ if [ -e "$out/boot-hang" ]; then
 	echo "# FAIL: the kernel did not start init in ${boot_limit} s"
 	tail -n 10 "$out/console.log" 2>/dev/null | sed 's/^/#   /' || true
 	verdict=1
+fi
+# An emulator that died of a signal before the guest printed any splat
+# says nothing about the module either: the same retry, said so.
+if [ "$verdict" = 1 ] && [ "$boots" -lt 3 ] && [ -n "$emul_crash" ] &&
+	! grep -qaE "$("$top/tests/qemu/check-console.sh" --patterns)" "$out/console.log"; then
+	echo "# boot $boots failed in the emulator (QEMU died of signal $emul_crash, no splat in the console): booting again"
+	cleanup
+	trap - EXIT
+	rm -rf "$out.boot-failure-$boots"
+	mv "$out" "$out.boot-failure-$boots"
+	exec env TPMSAFE_BOOT_RETRY=$((boots + 1)) "$0" "${args[@]}"
 fi
 if [ "$verdict" = 1 ] && [ "$boots" -lt 3 ] &&
 	{ [ -e "$out/boot-hang" ] || grep -qaE 'Oops: |Kernel panic|BUG: ' "$out/console.log"; } &&
