@@ -73,9 +73,14 @@ enum tpms_timeout {
 /* firmware describes the device (ACPI, or a forced TIS): its event log */
 #define TPMS_BACKEND_FIRMWARE	BIT(4)
 
+/* tpms_chip_alloc()'s @num: any free chip number */
+#define TPMS_NUM_ANY	(-1)
+
+int tpms_chip_num_reserve(void);
+void tpms_chip_num_unreserve(int num);
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,
-				  void *priv, unsigned int flags);
+				  void *priv, unsigned int flags, int num);
 void tpms_chip_set_max_cmd(struct tpms_chip *chip, size_t max);
 int tpms_chip_register(struct tpms_chip *chip);
 void tpms_chip_unregister(struct tpms_chip *chip);

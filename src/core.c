@@ -73,29 +73,59 @@ static int tpms_class_shutdown_pre(struct device *dev)
  */
 struct class *tpms_class;
 
+unsigned int tpms_max_chips = TPMS_MAX_CHIPS;
+module_param_named(max_chips, tpms_max_chips, uint, 0444);
+MODULE_PARM_DESC(max_chips, "Chip numbers, 1 to " __stringify(TPMS_MAX_CHIPS) " (default " __stringify(TPMS_MAX_CHIPS) "); each chip has a raw and an rm node");
+
+/**
+ * tpms_chip_num_reserve() - reserve a chip number ahead of the chip
+ *
+ * For a backend that can tell its user at once that no chip can be made
+ * (/dev/tpmsafe-vtpmx at open).  Pass the number to tpms_chip_alloc(), or
+ * give it back with tpms_chip_num_unreserve().
+ *
+ * Return: the number, -ENOSPC when all tpms_max_chips are in use, or
+ * -ENOMEM.
+ */
+int tpms_chip_num_reserve(void)
+{
+	return ida_alloc_max(&tpms_ida, tpms_max_chips - 1, GFP_KERNEL);
+}
+
+void tpms_chip_num_unreserve(int num)
+{
+	ida_free(&tpms_ida, num);
+}
+
 /**
  * tpms_chip_alloc() - allocate a chip for a backend
  * @parent: the backend's device; the chip holds a reference on it
  * @ops:    backend callbacks, valid until tpms_chip_unregister() returns
  * @priv:   backend data, see tpms_chip_priv()
  * @flags:  TPMS_BACKEND_* flags
+ * @num:    a number from tpms_chip_num_reserve(), which the chip then owns
+ *          (also when this fails), or TPMS_NUM_ANY
  *
  * Return: the chip, or an ERR_PTR.  Release it with tpms_chip_put().
  */
 struct tpms_chip *tpms_chip_alloc(struct device *parent,
 				  const struct tpms_backend_ops *ops,
-				  void *priv, unsigned int flags)
+				  void *priv, unsigned int flags, int num)
 {
 	struct tpms_chip *chip;
 	int rc;
 
 	chip = kzalloc(sizeof(*chip), GFP_KERNEL);
-	if (!chip)
+	if (!chip) {
+		if (num >= 0)
+			tpms_chip_num_unreserve(num);
 		return ERR_PTR(-ENOMEM);
+	}
 
-	rc = ida_alloc_max(&tpms_ida, TPMS_MAX_CHIPS - 1, GFP_KERNEL);
+	rc = num >= 0 ? num : tpms_chip_num_reserve();
 	if (rc < 0) {
-		dev_err(parent, "no free tpm_safe chip number: %d\n", rc);
+		dev_err(parent, "no free tpm_safe chip number (max_chips=%u): %pe\n",
+			tpms_max_chips, ERR_PTR(rc));
 		kfree(chip);
 		return ERR_PTR(rc);
 	}
@@ -743,6 +773,19 @@ static void tpms_chip_teardown(struct tpms_chip *chip, bool last_command)
 }
 
 /*
+ * Wait for the command in flight, if any, to leave the backend.  The
+ * fence checks TPMS_F_SUSPENDED under the chip lock, so once the lock has
+ * been taken here after setting it, no command reaches the backend.
+ */
+static void tpms_sleep_drain(struct tpms_chip *chip)
+{
+	down_read(&chip->ops_sem);
+	mutex_lock(&chip->lock);
+	mutex_unlock(&chip->lock);
+	up_read(&chip->ops_sem);
+}
+
+/*
  * A backend whose server is a process stops answering when the freezer
  * stops that process.  So before the freezer runs, while the servers still
  * answer, each such chip (registered, or registering: its start-up
@@ -762,20 +805,18 @@ static int tpms_pm_notify(struct notifier_block *nb, unsigned long action,
 	case PM_RESTORE_PREPARE:
 		mutex_lock(&tpms_sleep_lock);
 		tpms_sleeping = true;
+		/*
+		 * Every chip is held before any is waited for: while one
+		 * stalled server's command runs out its duration, no other
+		 * chip starts a new one, so N stalled servers cost one
+		 * duration, not N.  The servers keep what is loaded.
+		 */
 		list_for_each_entry(chip, &tpms_sleep_chips, sleep_node) {
-			int rc;
-
 			set_bit(TPMS_F_SLEEP_HELD, &chip->flags);
-			/*
-			 * Waits out a command in flight; fails when gone or
-			 * already suspended.  The server keeps what is loaded.
-			 */
-			rc = tpms_fence_enter(chip, TPMS_ENTER_WAIT, false,
-					      NULL);
 			set_bit(TPMS_F_SUSPENDED, &chip->flags);
-			if (!rc)
-				tpms_put_ops(chip);
 		}
+		list_for_each_entry(chip, &tpms_sleep_chips, sleep_node)
+			tpms_sleep_drain(chip);
 		mutex_unlock(&tpms_sleep_lock);
 		break;
 	case PM_POST_SUSPEND:
@@ -975,8 +1016,13 @@ int tpms_core_init(void)
 	rc = tpms_rm_check_params();
 	if (rc)
 		return rc;
+	if (!tpms_max_chips || tpms_max_chips > TPMS_MAX_CHIPS) {
+		pr_err("max_chips=%u: must be 1 to %d\n", tpms_max_chips,
+		       TPMS_MAX_CHIPS);
+		return -EINVAL;
+	}
 	/* minors: the raw nodes, then the rm nodes */
-	rc = alloc_chrdev_region(&tpms_devt, 0, 2 * TPMS_MAX_CHIPS, "tpm_safe");
+	rc = alloc_chrdev_region(&tpms_devt, 0, 2 * tpms_max_chips, "tpm_safe");
 	if (rc) {
 		pr_err("cannot allocate a char device region: %d\n", rc);
 		return rc;
@@ -1006,7 +1052,7 @@ err_rm_class:
 err_class:
 	class_destroy(tpms_class);
 err_region:
-	unregister_chrdev_region(tpms_devt, 2 * TPMS_MAX_CHIPS);
+	unregister_chrdev_region(tpms_devt, 2 * tpms_max_chips);
 	return rc;
 }
 
@@ -1016,5 +1062,5 @@ void tpms_core_exit(void)
 	unregister_pm_notifier(&tpms_pm_nb);
 	class_destroy(tpms_rm_class);
 	class_destroy(tpms_class);
-	unregister_chrdev_region(tpms_devt, 2 * TPMS_MAX_CHIPS);
+	unregister_chrdev_region(tpms_devt, 2 * tpms_max_chips);
 }

@@ -701,7 +701,7 @@ static int crb_probe_common(struct device *dev, u32 sm, u64 ctrl_pa)
 
 	chip = tpms_chip_alloc(dev, &crb_ops, crb,
 			       TPMS_BACKEND_RUNTIME_PM | TPMS_BACKEND_TPM2_ONLY |
-			       TPMS_BACKEND_FIRMWARE);
+			       TPMS_BACKEND_FIRMWARE, TPMS_NUM_ANY);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	crb->chip = chip;

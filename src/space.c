@@ -1383,7 +1383,7 @@ int tpms_rm_add(struct tpms_chip *chip)
 	chip->rm_dev.parent = chip->dev.parent;
 	chip->rm_dev.release = tpms_rm_dev_release;
 	chip->rm_dev.devt = MKDEV(MAJOR(tpms_devt),
-				  TPMS_MAX_CHIPS + chip->num);
+				  tpms_max_chips + chip->num);
 	get_device(&chip->dev);
 	set_bit(TPMS_F_RM_INIT, &chip->flags);
 	rc = dev_set_name(&chip->rm_dev, "tpmsaferm%d", chip->num);

@@ -738,7 +738,8 @@ static int tis_probe_common(struct device *dev, struct resource *res,
 	tis->fifo_width = CAPS_XFER(caps) ? 4 : 1;
 
 	chip = tpms_chip_alloc(dev, &tis_ops, tis,
-			       TPMS_BACKEND_RUNTIME_PM | TPMS_BACKEND_FIRMWARE);
+			       TPMS_BACKEND_RUNTIME_PM | TPMS_BACKEND_FIRMWARE,
+			       TPMS_NUM_ANY);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	tis->chip = chip;

@@ -20,7 +20,9 @@
 #include "backend.h"
 #include "buf.h"
 
-#define TPMS_MAX_CHIPS		64
+/* chip numbers (and raw plus rm minors, twice as many); max_chips lowers it */
+#define TPMS_MAX_CHIPS		1024
+extern unsigned int tpms_max_chips;
 #define TPMS_MAX_BANKS		5
 #define TPMS_NR_PCRS		24
 /* the most TPM 2.0 commands the resource manager knows of */

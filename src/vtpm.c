@@ -40,6 +40,7 @@
 #include "tpm_safe_ioctl.h"
 
 #define TPMS_VTPM_NAME	"tpm_safe_vtpm"
+#define TPMS_VTPMX_NAME	"tpmsafe-vtpmx"
 
 static unsigned int tpms_vtpm_autosuspend_ms = 200;
 module_param_named(vtpm_autosuspend_ms, tpms_vtpm_autosuspend_ms, uint, 0644);
@@ -71,6 +72,7 @@ struct tpms_vtpm {
 	size_t cmd_len;
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
+	int num;			/* chip number reserved at open, or -1 */
 
 	/* runtime PM: transitions, and test hooks */
 	atomic_t rpm_suspends;
@@ -88,6 +90,8 @@ static void tpms_vtpm_free(struct kref *kref)
 {
 	struct tpms_vtpm *vtpm = container_of(kref, struct tpms_vtpm, kref);
 
+	if (vtpm->num >= 0)
+		tpms_chip_num_unreserve(vtpm->num);
 	kfree(vtpm);
 	tpms_obj_destroyed(TPMS_OBJ_PROXY);
 }
@@ -241,7 +245,7 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 {
 	struct tpms_vtpm *vtpm = tpms_vtpm_lookup(pdev);
 	struct tpms_chip *chip;
-	int rc;
+	int num, rc;
 
 	/*
 	 * Only /dev/tpmsafe-vtpmx creates devices this driver can serve; the
@@ -252,10 +256,17 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 				    "not a virtual TPM of /dev/tpmsafe-vtpmx: refusing to bind\n");
 		return -ENODEV;
 	}
+	/* the number reserved at open goes to the first chip; a rebind's
+	 * chip takes any free one
+	 */
+	mutex_lock(&vtpm->lock);
+	num = vtpm->num;
+	vtpm->num = TPMS_NUM_ANY;
+	mutex_unlock(&vtpm->lock);
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
 			       TPMS_BACKEND_RUNTIME_PM |
 			       TPMS_BACKEND_NO_SLEEP_IO |
-			       TPMS_BACKEND_SLOW_START);
+			       TPMS_BACKEND_SLOW_START, num);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);
@@ -452,6 +463,19 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	vtpm = kzalloc(sizeof(*vtpm), GFP_KERNEL);
 	if (!vtpm)
 		return -ENOMEM;
+	/*
+	 * A chip number now: with every number in use the server learns it
+	 * here (ENOSPC), not from a probe failing after its first read.
+	 */
+	vtpm->num = tpms_chip_num_reserve();
+	if (vtpm->num < 0) {
+		rc = vtpm->num;
+		kfree(vtpm);
+		if (rc == -ENOSPC)
+			pr_warn_ratelimited("%s: all %u chip numbers in use (max_chips)\n",
+					    TPMS_VTPMX_NAME, tpms_max_chips);
+		return rc;
+	}
 	kref_init(&vtpm->kref);
 	mutex_init(&vtpm->lock);
 	init_waitqueue_head(&vtpm->srv_wq);
@@ -695,7 +719,7 @@ static const struct file_operations tpms_vtpmx_fops = {
 
 static struct miscdevice tpms_vtpmx = {
 	.minor = MISC_DYNAMIC_MINOR,
-	.name = "tpmsafe-vtpmx",
+	.name = TPMS_VTPMX_NAME,
 	.fops = &tpms_vtpmx_fops,
 	.mode = 0600,
 };

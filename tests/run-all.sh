@@ -186,7 +186,7 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-coexist" tests/qemu/run.sh --mode coexist --out "$g-coexist" \
 			"${k[@]}" --env LOAD=insmod --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
 			dkms-modprobe vtpm-smoke errno-matrix vtpm-unbind vtpm-kill tis-move pm-runtime \
-			cdev-poll vtpm-uffd vtpm-sleep-kill eventlog
+			cdev-poll vtpm-uffd vtpm-sleep-kill vtpm-sleep-drain vtpmx-limit eventlog
 		tier "guest-$s-exclusive" tests/qemu/run.sh --mode exclusive --out "$g-exclusive" \
 			"${k[@]}" "${cycles[@]}" load-unload tis-smoke tis-unbind tis-stall tis-rpm hostile claims \
 			hwrng-nowait lifecycle module-cycle vtpm-foreign reboot-fence
@@ -279,7 +279,8 @@ else
 	tier guest-debug tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug" \
 		kmemleak-clear load-unload vtpm-smoke errno-matrix vtpm-unbind vtpm-kill \
 		tis-smoke tis-unbind tis-stall hostile cdev-poll hwrng-nowait \
-		vtpm-sleep-kill lifecycle module-cycle faults vtpm-foreign kmemleak-scan
+		vtpm-sleep-kill vtpm-sleep-drain vtpmx-limit lifecycle module-cycle faults vtpm-foreign \
+		kmemleak-scan
 	# the irq=5 probe against a status locality 0 cannot clear: QEMU 7.2's
 	# TIS keeps one, QEMU 10's does not
 	tier guest-debug-irq tests/qemu/run.sh "${dg[@]}" --qemu qemu-system-x86_64 \

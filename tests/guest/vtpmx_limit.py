@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The chip-number limit (module parameter max_chips, loaded here as
+LIMIT): an open of /dev/tpmsafe-vtpmx past it is refused at once with
+ENOSPC, not by a probe failing after the server's first read; the chips
+already made still serve, their rm nodes too (the minors after the raw
+ones); a closed server gives its number back.  TAP output."""
+
+import errno
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpmsafe as T  # noqa: E402
+
+LIMIT = int(os.environ.get("LIMIT", "4"))
+
+tap = T.Tap()
+
+
+# the resource manager's own answer to a command the TPM did not list
+# (a fake server lists none): TPM_RC_COMMAND_CODE in the RM layer
+RM_COMMAND_CODE = 0xB0143
+
+
+def serves(num, rm=False):
+    """The raw node answers GetRandom; the rm node (its own minor) gives
+    the manager's own refusal, which only tpm_safe's rm node can give."""
+    path = "/dev/tpmsafe%s%d" % ("rm" if rm else "", num)
+    try:
+        fd = T.open_retry(path, os.O_RDWR)
+    except OSError as e:
+        return e
+    try:
+        rsp = T.transact(fd, T.get_random(8))
+        if rm:
+            return T.rsp_code(rsp) == RM_COMMAND_CODE or hex(T.rsp_code(rsp))
+        T.check_rsp(rsp)
+        return True
+    except (OSError, ValueError) as e:
+        return e
+    finally:
+        os.close(fd)
+
+
+def main():
+    got = T.read_text("/sys/module/tpm_safe/parameters/max_chips")
+    tap(got == str(LIMIT), "max_chips reads %s (loaded with %d)" % (got, LIMIT))
+    base = len(os.listdir("/sys/class/tpm_safe"))
+    fakes = [T.FakeTPM() for _ in range(LIMIT - base)]
+    nums = sorted(f.num for f in fakes)
+    tap(len(fakes) == LIMIT - base and nums[-1] == LIMIT - 1,
+        "%d virtual TPMs registered up to the limit (chips %s, %d before)" % (
+            len(fakes), nums, base))
+    try:
+        fd = os.open(T.VTPMX, os.O_RDWR)
+        os.close(fd)
+        err = None
+    except OSError as e:
+        err = e.errno
+    tap(err == errno.ENOSPC, "one more open of %s: ENOSPC (got %s)" % (
+        T.VTPMX, errno.errorcode.get(err, err)))
+    bad = {n: r for n, r in ((n, serves(n)) for n in nums) if r is not True}
+    tap(not bad, "every chip made serves through its raw node", bad)
+    bad = {n: r for n, r in ((n, serves(n, True)) for n in nums) if r is not True}
+    tap(not bad, "...and its rm node (minor max_chips + N) is the manager's (rc 0x%x)" % RM_COMMAND_CODE, bad)
+    last = fakes.pop()
+    last.close()
+    T.gone("/sys/class/tpm_safe/tpmsafe%d" % last.num)
+    again = T.FakeTPM()
+    tap(again.num == last.num and serves(again.num) is True,
+        "a closed server gives its number back: the next open gets chip %s (was %d)" % (
+            again.num, last.num))
+    for f in fakes + [again]:
+        f.close()
+    return 1 if tap.fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
