@@ -84,6 +84,14 @@ struct tpms_vtpm {
 
 	u8 cmd[TPMS_MAX_CMD];
 	u8 rsp[TPMS_MAX_CMD];
+
+	/*
+	 * The server's reads and writes copy through this buffer, with only
+	 * srv_lock held: a copy that faults (userfaultfd, a stopped server)
+	 * holds up this server's own next read or write, never the chip.
+	 */
+	struct mutex srv_lock;
+	u8 srv_buf[TPMS_MAX_CMD];
 };
 
 static void tpms_vtpm_free(struct kref *kref)
@@ -478,6 +486,7 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	}
 	kref_init(&vtpm->kref);
 	mutex_init(&vtpm->lock);
+	mutex_init(&vtpm->srv_lock);
 	init_waitqueue_head(&vtpm->srv_wq);
 	init_waitqueue_head(&vtpm->cli_wq);
 	init_waitqueue_head(&vtpm->reg_wq);
@@ -574,26 +583,26 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 	size_t len;
 	ssize_t rc;
 	u64 taken;
-	u8 *buf;
+	u8 *buf = vtpm->srv_buf;
 
 	tpms_vtpm_serving(vtpm);
-	buf = kmalloc(TPMS_MAX_CMD, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
+		/* waits with no lock held: another thread may write a reply */
 		if (!tpms_vtpm_cmd_ready(vtpm)) {
-			rc = -EAGAIN;
 			if (file->f_flags & O_NONBLOCK)
-				goto out;
+				return -EAGAIN;
 			rc = wait_event_interruptible(vtpm->srv_wq,
 						      tpms_vtpm_cmd_ready(vtpm));
 			if (rc)
-				goto out;
+				return rc;
 		}
+		if (mutex_lock_interruptible(&vtpm->srv_lock))
+			return -ERESTARTSYS;
 		mutex_lock(&vtpm->lock);
 		if (vtpm->cmd_pending && !vtpm->server_busy)
 			break;
 		mutex_unlock(&vtpm->lock);	/* cancelled meanwhile */
+		mutex_unlock(&vtpm->srv_lock);
 	}
 	len = vtpm->cmd_len;
 	if (size < len) {
@@ -601,7 +610,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 		rc = -EIO;	/* one whole command per read */
 		goto out;
 	}
-	/* take the command, then copy it out with no lock held */
+	/* take the command, then copy it out with only srv_lock held */
 	memcpy(buf, vtpm->cmd, len);
 	vtpm->cmd_pending = false;
 	vtpm->server_busy = true;
@@ -614,8 +623,9 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 		tpms_vtpm_untake(vtpm, taken);
 		rc = -EFAULT;
 	}
+	memzero_explicit(buf, len);
 out:
-	kfree_sensitive(buf);
+	mutex_unlock(&vtpm->srv_lock);
 	return rc;
 }
 
@@ -627,11 +637,11 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 	ssize_t rc = size;
 	u8 *buf = NULL;
 
+	if (mutex_lock_interruptible(&vtpm->srv_lock))
+		return -ERESTARTSYS;
 	/* copied in before the lock: a slow copy holds up only the server */
 	if (size <= TPMS_MAX_CMD) {
-		buf = kmalloc(size, GFP_KERNEL);
-		if (!buf)
-			return -ENOMEM;
+		buf = vtpm->srv_buf;
 		fault = copy_from_user(buf, ubuf, size);
 	}
 
@@ -664,7 +674,9 @@ out_wake_srv:
 		wake_up_interruptible(&vtpm->srv_wq);
 out:
 	mutex_unlock(&vtpm->lock);
-	kfree_sensitive(buf);
+	if (buf)
+		memzero_explicit(buf, size);
+	mutex_unlock(&vtpm->srv_lock);
 	return rc;
 }
 

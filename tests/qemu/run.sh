@@ -27,6 +27,7 @@
 #   --append ARGS     extra kernel command line
 #   --env K=V         exported to the guest tests (repeatable)
 #   --host-stop S     longest a guest-requested swtpm SIGSTOP lasts (default 5)
+#   --mem MB          guest memory (default 2048)
 # Tests are names of files under tests/guest/t/ (without .sh).
 set -euo pipefail
 args=("$@")
@@ -50,6 +51,7 @@ ko="$top/tpm_safe.ko"
 append=""
 envs=()
 host_stop=5
+mem=2048
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -68,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--append) append="$append $2"; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--host-stop) host_stop=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -283,7 +286,7 @@ set +e
 # -nodefaults: no CD-ROM, NIC, VGA or parallel port.  SeaBIOS waited about
 # 30 s for QEMU 10's empty AHCI CD-ROM to answer before every boot.
 timeout -k 10 "$timeout_s" "$qemu" -nodefaults \
-	-machine q35 -accel "$accel" -cpu max -smp 2 -m 2048 "${fw[@]}" \
+	-machine q35 -accel "$accel" -cpu max -smp 2 -m "$mem" "${fw[@]}" \
 	-display none -no-reboot -monitor "unix:$out/monitor,server,nowait" \
 	-serial "file:$out/console.log" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench-scale, guest side: every TPM node busy at once.
+ *
+ * scale_client SECONDS NODE...: one thread per node, each sending
+ * TPM2_GetRandom(16) (write, then a blocking read) back to back until
+ * SECONDS have passed.  Prints one line:
+ *   nodes=N seconds=S ops=X ops_s=Y median_us=M p99_us=P errors=E
+ * and exits 1 if any command failed (E > 0) or a node answered none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const unsigned char cmd[] = {
+	0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 16
+};
+
+struct worker {
+	pthread_t thread;
+	const char *node;
+	double end;
+	unsigned long *lat_us;	/* one per command answered */
+	size_t n, cap;
+	unsigned long errors;
+	int first_errno;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char rsp[64];
+	int fd = open(w->node, O_RDWR);
+
+	if (fd < 0) {
+		w->errors++;
+		w->first_errno = errno;
+		return NULL;
+	}
+	for (;;) {
+		double t0 = now();
+		ssize_t n;
+
+		if (t0 >= w->end)
+			break;
+		if (write(fd, cmd, sizeof(cmd)) != sizeof(cmd) ||
+		    (n = read(fd, rsp, sizeof(rsp))) != 28 ||
+		    rsp[6] | rsp[7] | rsp[8] | rsp[9]) {
+			if (!w->errors++)
+				w->first_errno = errno;
+			break;
+		}
+		if (w->n == w->cap) {
+			unsigned long *p;
+
+			w->cap = w->cap ? 2 * w->cap : 1024;
+			p = realloc(w->lat_us, w->cap * sizeof(*p));
+			if (!p) {
+				w->errors++;
+				w->first_errno = ENOMEM;
+				break;
+			}
+			w->lat_us = p;
+		}
+		w->lat_us[w->n++] = (unsigned long)((now() - t0) * 1e6);
+	}
+	close(fd);
+	return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker *w;
+	unsigned long *all, errors = 0;
+	size_t i, total = 0, k = 0, idle = 0;
+	double seconds, t0, took;
+	int nodes;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s SECONDS NODE...\n", argv[0]);
+		return 2;
+	}
+	seconds = atof(argv[1]);
+	nodes = argc - 2;
+	w = calloc(nodes, sizeof(*w));
+	if (!w)
+		return 2;
+	t0 = now();
+	for (i = 0; i < (size_t)nodes; i++) {
+		w[i].node = argv[i + 2];
+		w[i].end = t0 + seconds;
+		if (pthread_create(&w[i].thread, NULL, run, &w[i])) {
+			fprintf(stderr, "pthread_create failed\n");
+			return 2;
+		}
+	}
+	for (i = 0; i < (size_t)nodes; i++) {
+		pthread_join(w[i].thread, NULL);
+		total += w[i].n;
+		errors += w[i].errors;
+		idle += !w[i].n;
+		if (w[i].errors)
+			fprintf(stderr, "%s: %lu error(s), first: %s\n", w[i].node,
+				w[i].errors, strerror(w[i].first_errno));
+	}
+	took = now() - t0;
+	all = malloc((total ? total : 1) * sizeof(*all));
+	if (!all)
+		return 2;
+	for (i = 0; i < (size_t)nodes; i++) {
+		memcpy(all + k, w[i].lat_us, w[i].n * sizeof(*all));
+		k += w[i].n;
+	}
+	qsort(all, total, sizeof(*all), cmp);
+	printf("nodes=%d seconds=%.2f ops=%zu ops_s=%.1f median_us=%lu p99_us=%lu errors=%lu idle=%zu\n",
+	       nodes, took, total, total / took,
+	       total ? all[total / 2] : 0, total ? all[total * 99 / 100] : 0,
+	       errors, idle);
+	return errors || idle ? 1 : 0;
+}

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench-scale, guest side: SCALE_N virtual TPMs at once, each served
+by its own swtpm, on the kernel's tpm_vtpm_proxy and on tpm_safe_vtpm, in
+the same boot.  For each path: time until all are registered (and
+creations per second), kernel memory per chip (Slab and VmallocUsed
+deltas over the same number of swtpm processes on socketpairs, which no
+driver serves), every chip busy at once (scale_client: one thread per
+node, GetRandom back to back), sleep entry with all of them (pm_test
+freezer), all servers SIGKILLed at once (time until every chip is gone,
+then the module unloads); for tpm_safe also all devices unbound at once.
+JSON lines go to SCALE_JSON; TAP lines and FIGURE lines to stdout."""
+
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tpmsafe as T  # noqa: E402
+
+N = int(os.environ.get("SCALE_N", "256"))
+BUSY_S = float(os.environ.get("SCALE_BUSY_S", "10"))
+CLIENT = os.environ["SCALE_CLIENT"]
+KO = os.environ.get("KO", "tpm_safe.ko")
+# module parameters for tpm_safe's rounds (e.g. hwrng=0)
+SAFE_ARGS = os.environ.get("SCALE_SAFE_ARGS", "")
+OUT = os.environ.get("SCALE_JSON", "/tmp/results/scale.json")
+TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
+LIMIT = 300.0 * TIME_SCALE     # seconds any one phase may take
+PM_TEST = "/sys/power/pm_test"
+PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
+VTPM_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
+
+tap = T.Tap()
+
+
+def record(**kw):
+    with open(OUT, "a") as f:
+        f.write(json.dumps(kw) + "\n")
+
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True).returncode
+
+
+def kmem():
+    """kernel memory in kB that chips cost: Slab plus VmallocUsed, after
+    the page cache, dentries and inodes are dropped"""
+    sh("sync; echo 3 > /proc/sys/vm/drop_caches")
+    m = {}
+    for line in open("/proc/meminfo"):
+        k, v = line.split(":")
+        m[k] = int(v.split()[0])
+    return m["Slab"] + m["VmallocUsed"]
+
+
+def slabs():
+    """bytes per slab cache: active objects times object size"""
+    s = {}
+    for line in open("/proc/slabinfo").readlines()[2:]:
+        f = line.split()
+        s[f[0]] = int(f[1]) * int(f[3])
+    return s
+
+
+def slab_growth(a, b, n):
+    """bytes per chip by slab cache, every cache that grew by 64 or more"""
+    d = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in b), reverse=True)
+    return {k: round(v / n) for v, k in d if v >= 64 * n}
+
+
+def wait_count(count, want, limit=LIMIT):
+    """seconds until count() == want (polled every 5 ms), or None"""
+    t0 = time.monotonic()
+    while count() != want:
+        if time.monotonic() - t0 > limit:
+            return None
+        time.sleep(0.005)
+    return time.monotonic() - t0
+
+
+def upstream_chips():
+    """the kernel TPM core's chips made by tpm_vtpm_proxy"""
+    return [os.path.basename(p) for p in glob.glob("/sys/class/tpm/tpm*")
+            if "/virtual/" in os.path.realpath(p)]
+
+
+def safe_chips():
+    return glob.glob("/sys/class/tpm_safe/tpmsafe*")
+
+
+def safe_devices():
+    return glob.glob("/sys/bus/platform/devices/tpm_safe_vtpm.*")
+
+
+def reap(procs):
+    for p in procs:
+        try:
+            p.wait(LIMIT)
+        except subprocess.TimeoutExpired:
+            return False
+    return True
+
+
+def stat():
+    """context switches, and CPU time (user, system, softirq) in ticks"""
+    v = {}
+    for line in open("/proc/stat"):
+        f = line.split()
+        if f[0] == "cpu":
+            v["user"], v["sys"], v["soft"] = int(f[1]) + int(f[2]), int(f[3]), int(f[7])
+        elif f[0] == "ctxt":
+            v["ctxt"] = int(f[1])
+    return v
+
+
+def busy(path, nodes):
+    try:
+        print("# %s: hwrng current %s" % (path, T.read_text(
+            "/sys/class/misc/hw_random/rng_current")))
+    except OSError:
+        pass
+    s0 = stat()
+    r = subprocess.run([CLIENT, str(BUSY_S)] + nodes, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    s1 = stat()
+    got = dict(kv.split("=") for kv in r.stdout.split())
+    ops = max(int(got.get("ops", 0)), 1)
+    hz = os.sysconf("SC_CLK_TCK")
+    per = {k: (s1[k] - s0[k]) / ops for k in s0}
+    tap(r.returncode == 0 and int(got.get("nodes", 0)) == len(nodes),
+        "%s: %d chips busy at once, every command answered" % (path, len(nodes)),
+        r.stdout + r.stderr)
+    if got:
+        record(kind="scale", path=path, phase="busy", chips=len(nodes),
+               ops_s=float(got["ops_s"]), median_ms=int(got["median_us"]) / 1000,
+               p99_ms=int(got["p99_us"]) / 1000, errors=int(got["errors"]),
+               ctxt_per_op=round(per["ctxt"], 2),
+               user_ms_per_op=round(per["user"] * 1000 / hz, 3),
+               sys_ms_per_op=round((per["sys"] + per["soft"]) * 1000 / hz, 3))
+        print("# FIGURE %s busy x%d: %s ops/s, median %.2f ms, p99 %.2f ms; per command "
+              "%.1f context switches, user %.3f ms, system %.3f ms" % (
+                  path, len(nodes), got["ops_s"], int(got["median_us"]) / 1000,
+                  int(got["p99_us"]) / 1000, per["ctxt"], per["user"] * 1000 / hz,
+                  (per["sys"] + per["soft"]) * 1000 / hz))
+
+
+def sleep_entry(path):
+    """pm_test=freezer with every chip registered: the notifiers' time
+    (kernel log) and the whole transition's"""
+    old_test = re.search(r"\[(\w+)\]", T.read_text(PM_TEST)).group(1)
+    old_delay = T.read_text(PM_DELAY)
+    T.write_text(PM_DELAY, "0")
+    T.write_text(PM_TEST, "freezer")
+    t0 = time.monotonic()
+    rc = sh("echo freeze > /sys/power/state")
+    whole = time.monotonic() - t0
+    T.write_text(PM_TEST, old_test)
+    T.write_text(PM_DELAY, old_delay)
+    out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    start = notif = None
+    for line in out.splitlines():
+        m = re.match(r"\[\s*(\d+\.\d+)\]\s*(.*)", line)
+        if not m:
+            continue
+        if "suspend entry" in m.group(2) or "Filesystems sync" in m.group(2):
+            start = float(m.group(1))
+        elif "Freezing user space processes" in m.group(2) and start is not None:
+            notif = float(m.group(1)) - start
+            start = None
+    tap(rc == 0 and notif is not None,
+        "%s: sleep entry (pm_test freezer) with every chip registered" % path)
+    record(kind="scale", path=path, phase="sleep", chips=N,
+           notifier_s=notif, transition_s=round(whole, 3))
+    print("# FIGURE %s sleep x%d: notifiers %s s, transition %.2f s" % (
+        path, N, "?" if notif is None else "%.3f" % notif, whole))
+
+
+def created(path, t, base, after, s0, s1):
+    ok = t is not None
+    tap(ok, "%s: %d chips registered%s" % (
+        path, N, "" if not ok else " in %.2f s" % t))
+    if ok:
+        per = (after - base) * 1024 / N
+        record(kind="scale", path=path, phase="create", chips=N,
+               create_s=round(t, 3), creations_s=round(N / t, 1),
+               kmem_bytes_per_chip=round(per), slab_growth=slab_growth(s0, s1, N))
+        print("# FIGURE %s create x%d: %.2f s, %.1f/s, kernel memory %.0f bytes per "
+              "chip with its server" % (path, N, t, N / t, per))
+    return ok
+
+
+def baseline():
+    """N swtpm processes on socketpairs: no driver, their own kernel cost"""
+    base, s0 = kmem(), slabs()
+    procs, socks = [], []
+    for i in range(N):
+        a, b = socket.socketpair()
+        state = "/tmp/scale/b%d" % i
+        os.makedirs(state, exist_ok=True)
+        procs.append(subprocess.Popen(
+            ["swtpm", "chardev", "--tpm2", "--fd", str(b.fileno()), "--tpmstate",
+             "dir=" + state, "--flags", "not-need-init,startup-clear"],
+            pass_fds=(b.fileno(),), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL))
+        b.close()
+        socks.append(a)
+    # each answers one command: it is up, with its TPM started
+    getrand = T.get_random(8)
+    good = 0
+    for a in socks:
+        a.settimeout(LIMIT)
+        try:
+            a.sendall(getrand)
+            good += len(a.recv(4096)) == 10 + 2 + 8
+        except OSError:
+            pass
+    after, s1 = kmem(), slabs()
+    tap(good == N, "baseline: %d swtpm processes on socketpairs answer (%d)" % (N, good))
+    for p in procs:
+        p.kill()
+    for a in socks:
+        a.close()
+    reap(procs)
+    per = (after - base) * 1024 / N
+    record(kind="scale", path="swtpm-socketpair", phase="create", chips=N,
+           kmem_bytes_per_chip=round(per), slab_growth=slab_growth(s0, s1, N))
+    print("# FIGURE baseline: %d swtpm on socketpairs, kernel memory %.0f bytes each" % (N, per))
+
+
+def kill_all(path, procs, count, unload):
+    t0 = time.monotonic()
+    for p in procs:
+        p.send_signal(signal.SIGKILL)
+    t = wait_count(count, 0)
+    tap(t is not None, "%s: %d servers SIGKILLed at once, every chip gone%s" % (
+        path, N, "" if t is None else " in %.2f s" % t))
+    reaped = reap(procs)
+    t1 = time.monotonic()
+    rc = sh(unload)
+    t_unload = time.monotonic() - t0
+    tap(reaped and rc == 0, "%s: the servers reaped, then %s (%.2f s after the kill)" % (
+        path, unload, t_unload))
+    record(kind="scale", path=path, phase="kill", chips=N,
+           gone_s=None if t is None else round(t, 3),
+           unload_s=round(time.monotonic() - t1, 3), total_s=round(t_unload, 3))
+    print("# FIGURE %s kill x%d: all gone %s s, module unloaded %.2f s after the kill" % (
+        path, N, "?" if t is None else "%.2f" % t, t_unload))
+
+
+def upstream():
+    tap(sh("modprobe tpm_vtpm_proxy") == 0, "modprobe tpm_vtpm_proxy")
+    base, s0 = kmem(), slabs()
+    t0 = time.monotonic()
+    procs = []
+    for i in range(N):
+        state = "/tmp/scale/u%d" % i
+        os.makedirs(state, exist_ok=True)
+        procs.append(subprocess.Popen(
+            ["swtpm", "chardev", "--vtpm-proxy", "--tpm2", "--tpmstate", "dir=" + state],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    t = wait_count(lambda: len(upstream_chips()), N)
+    if t is not None:
+        t = time.monotonic() - t0
+    if created("vtpm_proxy", t, base, kmem(), s0, slabs()):
+        busy("vtpm_proxy", ["/dev/" + c for c in sorted(upstream_chips())])
+        sleep_entry("vtpm_proxy")
+    kill_all("vtpm_proxy", procs, lambda: len(upstream_chips()), "rmmod tpm_vtpm_proxy")
+
+
+def spawn_safe():
+    procs = []
+    for i in range(N):
+        p, _, _ = T.launch("/tmp/scale/s%d" % i, wait=False)
+        procs.append(p)
+    return procs
+
+
+def tpm_safe():
+    tap(sh("insmod %s %s" % (KO, SAFE_ARGS)) == 0, "insmod tpm_safe")
+    base, s0 = kmem(), slabs()
+    t0 = time.monotonic()
+    procs = spawn_safe()
+    t = wait_count(lambda: len(safe_chips()), N)
+    if t is not None:
+        t = time.monotonic() - t0
+    if created("tpm_safe_vtpm", t, base, kmem(), s0, slabs()):
+        busy("tpm_safe_vtpm", ["/dev/" + os.path.basename(c) for c in sorted(safe_chips())])
+        sleep_entry("tpm_safe_vtpm")
+    kill_all("tpm_safe_vtpm", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
+
+    # all devices unbound at once, their servers still running
+    tap(sh("insmod %s %s" % (KO, SAFE_ARGS)) == 0, "insmod tpm_safe (again)")
+    procs = spawn_safe()
+    t = wait_count(lambda: len(safe_chips()), N)
+    tap(t is not None, "tpm_safe_vtpm: %d chips registered again" % N)
+    names = [os.path.basename(d) for d in safe_devices()]
+    errs = []
+
+    def unbind(chunk):
+        for name in chunk:
+            try:
+                T.write_text(VTPM_DRV + "/unbind", name)
+            except OSError as e:
+                errs.append((name, e))
+    ths = [threading.Thread(target=unbind, args=(names[i::16],)) for i in range(16)]
+    t0 = time.monotonic()
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    t = wait_count(lambda: len(safe_chips()), 0)
+    if t is not None:
+        t = time.monotonic() - t0
+    tap(not errs and t is not None and len(names) == N,
+        "tpm_safe_vtpm: %d devices unbound at once (16 writers), every chip gone%s" % (
+            len(names), "" if t is None else " in %.2f s" % t), errs[:3])
+    record(kind="scale", path="tpm_safe_vtpm", phase="unbind", chips=len(names),
+           gone_s=None if t is None else round(t, 3))
+    print("# FIGURE tpm_safe_vtpm unbind x%d: all gone %s s" % (
+        len(names), "?" if t is None else "%.2f" % t))
+    kill_all("tpm_safe_vtpm (unbound)", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
+
+
+def main():
+    open(OUT, "w").close()
+    baseline()
+    upstream()
+    tpm_safe()
+    return 1 if tap.fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
