@@ -43,7 +43,7 @@ CHECKPATCH ?= /usr/src/linux-source-6.1/scripts/checkpatch.pl
 SOURCES := $(wildcard src/*.c src/*.h include/*.h)
 
 .PHONY: all kernel-ok module debug check style matrix clean install dkms-install torture-long torture-long-debug \
-	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench \
+	dkms-remove deps test test-static test-guest test-debug test-sleep demo bench bench-scale \
 	fuzz tpm-symbols deb
 
 all: module
@@ -160,3 +160,7 @@ deb:
 
 bench: deps
 	tests/bench/run.sh
+
+# hundreds of virtual TPMs at once against the kernel's vtpm proxy
+bench-scale: deps
+	tests/bench/scale.sh

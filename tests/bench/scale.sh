@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench-scale: for each kernel series (every installed one, or
+# KVER=<series or release>), one coexist guest boot with SCALE_N (256)
+# virtual TPMs on the kernel's tpm_vtpm_proxy and then on tpm_safe_vtpm
+# (tests/guest/scale.py), then the table, ratios, JSON and PNG under
+# results/bench/<series>/.  Exits non-zero, naming the target, when one
+# is missed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+if [ -n "${KVER:-}" ]; then
+	kvers=("$(scripts/kernels.sh resolve "$KVER")")
+else
+	mapfile -t kvers < <(scripts/kernels.sh list | cut -d' ' -f2)
+fi
+[ ${#kvers[@]} -gt 0 ] || { echo "bench-scale: no kernel installed (make deps)" >&2; exit 1; }
+# the client runs in every guest root: static
+client=$top/results/bench-scale/scale_client
+mkdir -p "${client%/*}"
+gcc -static -O2 -Wall -pthread -o "$client" tests/bench/scale_client.c
+rc=0
+for kver in "${kvers[@]}"; do
+	s=$(scripts/kernels.sh series-of "$kver")
+	out=$top/results/bench/$s-scale
+	ko=$top/results/build-$kver/tpm_safe.ko
+	make -s module KVER="$kver"
+	mkdir -p "${ko%/*}"
+	cp tpm_safe.ko "$ko"
+	echo "== bench-scale on $kver"
+	# 256 servers and their TPM state: more memory than the test guests
+	if ! tests/qemu/run.sh --mode coexist --kver "$kver" --ko "$ko" --env "KO=$ko" \
+		--mem 6144 --out "$out" --timeout 3600 --env TEST_TIMEOUT=3300 \
+		--env "SCALE_N=${SCALE_N:-256}" --env "SCALE_CLIENT=$client" bench-scale; then
+		echo "bench-scale: the $kver guest failed" >&2
+		rc=1
+		continue
+	fi
+	python3 tests/bench/scale_report.py "$out/share/scale.json" "$out" "$kver" || rc=1
+	echo "results: $out/scale-table.txt $out/scale.json $out/scale.png"
+done
+exit $rc
