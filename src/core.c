@@ -75,7 +75,8 @@ struct class *tpms_class;
 
 unsigned int tpms_max_chips = TPMS_MAX_CHIPS;
 module_param_named(max_chips, tpms_max_chips, uint, 0444);
-MODULE_PARM_DESC(max_chips, "Chip numbers, 1 to " __stringify(TPMS_MAX_CHIPS) " (default " __stringify(TPMS_MAX_CHIPS) "); each chip has a raw and an rm node");
+MODULE_PARM_DESC(max_chips, "Chip numbers, 1 to 1024 (default 1024); each chip has a raw and an rm node");
+static_assert(TPMS_MAX_CHIPS == 1024, "max_chips' description states the limit");
 
 /**
  * tpms_chip_num_reserve() - reserve a chip number ahead of the chip

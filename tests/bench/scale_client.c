@@ -2,9 +2,9 @@
 /*
  * make bench-scale, guest side: every TPM node busy at once.
  *
- * scale_client SECONDS NODE...: one thread per node, each sending
- * TPM2_GetRandom(16) (write, then a blocking read) back to back until
- * SECONDS have passed.  Prints one line:
+ * scale_client SECONDS NODE...: one thread per node, each opening its node
+ * and then, once all are ready, sending TPM2_GetRandom(16) (write, then a
+ * blocking read) back to back until SECONDS have passed.  Prints one line:
  *   nodes=N seconds=S ops=X ops_s=Y median_us=M p99_us=P errors=E
  * and exits 1 if any command failed (E > 0) or a node answered none.
  */
@@ -21,10 +21,13 @@ static const unsigned char cmd[] = {
 	0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 16
 };
 
+/* every thread opens its node, then all start together */
+static pthread_barrier_t start;
+static double t_start, t_end;
+
 struct worker {
 	pthread_t thread;
 	const char *node;
-	double end;
 	unsigned long *lat_us;	/* one per command answered */
 	size_t n, cap;
 	unsigned long errors;
@@ -48,13 +51,15 @@ static void *run(void *arg)
 	if (fd < 0) {
 		w->errors++;
 		w->first_errno = errno;
-		return NULL;
 	}
+	pthread_barrier_wait(&start);
+	if (fd < 0)
+		return NULL;
 	for (;;) {
 		double t0 = now();
 		ssize_t n;
 
-		if (t0 >= w->end)
+		if (t0 >= t_end)
 			break;
 		if (write(fd, cmd, sizeof(cmd)) != sizeof(cmd) ||
 		    (n = read(fd, rsp, sizeof(rsp))) != 28 ||
@@ -104,17 +109,20 @@ int main(int argc, char **argv)
 	seconds = atof(argv[1]);
 	nodes = argc - 2;
 	w = calloc(nodes, sizeof(*w));
-	if (!w)
+	if (!w || pthread_barrier_init(&start, NULL, nodes + 1))
 		return 2;
-	t0 = now();
 	for (i = 0; i < (size_t)nodes; i++) {
 		w[i].node = argv[i + 2];
-		w[i].end = t0 + seconds;
 		if (pthread_create(&w[i].thread, NULL, run, &w[i])) {
 			fprintf(stderr, "pthread_create failed\n");
 			return 2;
 		}
 	}
+	/* the clock starts when the last thread is ready */
+	t_start = now();
+	t_end = t_start + seconds;
+	pthread_barrier_wait(&start);
+	t0 = t_start;
 	for (i = 0; i < (size_t)nodes; i++) {
 		pthread_join(w[i].thread, NULL);
 		total += w[i].n;

@@ -196,10 +196,23 @@ def sleep_entry(path):
         path, N, "?" if notif is None else "%.3f" % notif, whole))
 
 
-def created(path, t, base, after, s0, s1):
+def created(path, t, base, after, s0, s1, count, procs):
     ok = t is not None
+    why = ""
+    if not ok:
+        dead = [p.returncode for p in procs if p.poll() is not None]
+        log = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout.splitlines()
+        lines = [line for line in log if re.search(r"tpm|vtpm|swtpm", line, re.I)]
+        why = "\n".join(lines[-6:] + [
+            "%d of %d registered; %d servers exited (exit statuses %s)" % (
+                count(), N, len(dead), sorted(set(dead)))])
+        print("# FIGURE %s: %d of %d chips registered, %d servers exited" % (
+            path, count(), N, len(dead)))
+        record(kind="scale", path=path, phase="create-failed", chips=N,
+               registered=count(), exited=len(dead))
     tap(ok, "%s: %d chips registered%s" % (
-        path, N, "" if not ok else " in %.2f s" % t))
+        path, N, "" if not ok else " in %.2f s" % t), why)
     if ok:
         slab, every = per_chip(base, after)
         record(kind="scale", path=path, phase="create", chips=N,
@@ -283,10 +296,14 @@ def upstream():
         procs.append(subprocess.Popen(
             ["swtpm", "chardev", "--vtpm-proxy", "--tpm2", "--tpmstate", "dir=" + state],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    t = wait_count(lambda: len(upstream_chips()), N)
+    count = lambda: len(upstream_chips())  # noqa: E731
+    # done when every server has registered its chip or given up
+    t = wait_count(lambda: count() + sum(p.poll() is not None for p in procs), N)
+    if t is not None and count() != N:
+        t = None
     if t is not None:
         t = time.monotonic() - t0
-    if created("vtpm_proxy", t, base, kmem(), s0, slabs()):
+    if created("vtpm_proxy", t, base, kmem(), s0, slabs(), count, procs):
         busy("vtpm_proxy", ["/dev/" + c for c in sorted(upstream_chips())])
         sleep_entry("vtpm_proxy")
     kill_all("vtpm_proxy", procs, lambda: len(upstream_chips()), "rmmod tpm_vtpm_proxy")
@@ -305,10 +322,11 @@ def tpm_safe():
     base, s0 = kmem(), slabs()
     t0 = time.monotonic()
     procs = spawn_safe()
-    t = wait_count(lambda: len(safe_chips()), N)
+    count = lambda: len(safe_chips())  # noqa: E731
+    t = wait_count(count, N)
     if t is not None:
         t = time.monotonic() - t0
-    if created("tpm_safe_vtpm", t, base, kmem(), s0, slabs()):
+    if created("tpm_safe_vtpm", t, base, kmem(), s0, slabs(), count, procs):
         busy("tpm_safe_vtpm", ["/dev/" + os.path.basename(c) for c in sorted(safe_chips())])
         sleep_entry("tpm_safe_vtpm")
     kill_all("tpm_safe_vtpm", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
