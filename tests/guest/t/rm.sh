@@ -19,12 +19,13 @@ S=$(echo $P/tpm_safe/tpmsafe*)
 N=${S##*tpmsafe}
 check "tpm_safe_tis bound $DEV (tpmsafe$N)" [ -e "$S" ]
 
-# nodes: /dev/tpmsafermN, class tpm_safe_rm, minor 64 + N
+# nodes: /dev/tpmsafermN, class tpm_safe_rm, minor max_chips + N
 nodes() {
 	raw=$(cat /sys/class/tpm_safe/tpmsafe$1/dev)
 	rm=$(cat /sys/class/tpm_safe_rm/tpmsaferm$1/dev 2>/dev/null)
-	check "tpmsafe$1: class device tpm_safe_rm/tpmsaferm$1 ($rm; raw $raw)" \
-		[ "$rm" = "${raw%:*}:$((64 + $1))" ]
+	max=$(cat /sys/module/tpm_safe/parameters/max_chips)
+	check "tpmsafe$1: class device tpm_safe_rm/tpmsaferm$1 ($rm; raw $raw; max_chips $max)" \
+		[ "$rm" = "${raw%:*}:$((max + $1))" ]
 	check "/dev/tpmsaferm$1 is a char device" [ -c /dev/tpmsaferm$1 ]
 }
 nodes $N
