@@ -100,7 +100,8 @@ static void tpms_vtpm_free(struct kref *kref)
 
 	if (vtpm->num >= 0)
 		tpms_chip_num_unreserve(vtpm->num);
-	kfree(vtpm);
+	/* the last command and response */
+	kfree_sensitive(vtpm);
 	tpms_obj_destroyed(TPMS_OBJ_PROXY);
 }
 
@@ -576,6 +577,17 @@ static void tpms_vtpm_untake(struct tpms_vtpm *vtpm, u64 taken)
 	wake_up_interruptible(&vtpm->srv_wq);
 }
 
+/*
+ * Another thread of the same server may hold srv_lock in a copy that
+ * faults: an O_NONBLOCK caller gets -EAGAIN rather than wait for it.
+ */
+static int tpms_vtpm_srv_lock(struct tpms_vtpm *vtpm, struct file *file)
+{
+	if (file->f_flags & O_NONBLOCK)
+		return mutex_trylock(&vtpm->srv_lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&vtpm->srv_lock) ? -ERESTARTSYS : 0;
+}
+
 static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 			       size_t size, loff_t *off)
 {
@@ -596,8 +608,9 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 			if (rc)
 				return rc;
 		}
-		if (mutex_lock_interruptible(&vtpm->srv_lock))
-			return -ERESTARTSYS;
+		rc = tpms_vtpm_srv_lock(vtpm, file);
+		if (rc)
+			return rc;
 		mutex_lock(&vtpm->lock);
 		if (vtpm->cmd_pending && !vtpm->server_busy)
 			break;
@@ -634,11 +647,13 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 {
 	struct tpms_vtpm *vtpm = file->private_data;
 	bool fault = false;
-	ssize_t rc = size;
 	u8 *buf = NULL;
+	ssize_t rc;
 
-	if (mutex_lock_interruptible(&vtpm->srv_lock))
-		return -ERESTARTSYS;
+	rc = tpms_vtpm_srv_lock(vtpm, file);
+	if (rc)
+		return rc;
+	rc = size;
 	/* copied in before the lock: a slow copy holds up only the server */
 	if (size <= TPMS_MAX_CMD) {
 		buf = vtpm->srv_buf;
