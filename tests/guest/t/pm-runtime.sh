@@ -34,6 +34,10 @@ python3 tests/guest/stress.py worker sysfs > /tmp/w1.out &
 w1=$!
 python3 tests/guest/stress.py worker hwrng > /tmp/w2.out &
 w2=$!
+# each prints "ready" once its SIGTERM handler is in place: a worker
+# stopped before that would leave no count
+check "the sysfs and hwrng readers are ready" \
+	wait_for "grep -qx ready /tmp/w1.out && grep -qx ready /tmp/w2.out" $((30 * TIME_SCALE))
 check "1000 commands at autosuspend 0 ms with sysfs and hwrng readers" \
 	python3 tests/guest/latency.py --dev $D --n 1000 --label "# load"
 kill -TERM $w1 $w2
