@@ -34,8 +34,6 @@ SAFE_ARGS = os.environ.get("SCALE_SAFE_ARGS", "")
 OUT = os.environ.get("SCALE_JSON", "/tmp/results/scale.json")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
 LIMIT = 300.0 * TIME_SCALE     # seconds any one phase may take
-PM_TEST = "/sys/power/pm_test"
-PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
 VTPM_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 
 tap = T.Tap()
@@ -162,27 +160,11 @@ def busy(path, nodes):
 def sleep_entry(path):
     """pm_test=freezer with every chip registered: the notifiers' time
     (kernel log) and the whole transition's"""
-    old_test = re.search(r"\[(\w+)\]", T.read_text(PM_TEST)).group(1)
-    old_delay = T.read_text(PM_DELAY)
-    T.write_text(PM_DELAY, "0")
-    T.write_text(PM_TEST, "freezer")
-    t0 = time.monotonic()
-    rc = sh("echo freeze > /sys/power/state")
-    whole = time.monotonic() - t0
-    T.write_text(PM_TEST, old_test)
-    T.write_text(PM_DELAY, old_delay)
-    out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
-                         universal_newlines=True).stdout
-    start = notif = None
-    for line in out.splitlines():
-        m = re.match(r"\[\s*(\d+\.\d+)\]\s*(.*)", line)
-        if not m:
-            continue
-        if "suspend entry" in m.group(2) or "Filesystems sync" in m.group(2):
-            start = float(m.group(1))
-        elif "Freezing user space processes" in m.group(2) and start is not None:
-            notif = float(m.group(1)) - start
-            start = None
+    with T.pm_test_freezer():
+        t0 = time.monotonic()
+        rc = sh("echo freeze > /sys/power/state")
+        whole = time.monotonic() - t0
+    notif = T.sleep_notifier_seconds()
     tap(rc == 0 and notif is not None,
         "%s: sleep entry (pm_test freezer) with every chip registered" % path)
     record(kind="scale", path=path, phase="sleep", chips=N,

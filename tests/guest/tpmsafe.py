@@ -5,9 +5,11 @@
 environment, TPM 1.2) commands, drive /dev/tpmsafeN."""
 
 import argparse
+import contextlib
 import errno
 import fcntl
 import os
+import re
 import select
 import signal
 import struct
@@ -205,6 +207,45 @@ def task_where(pid):
         except OSError as e:
             out.append("%s: %s" % (f, e))
     return "\n".join(out)
+
+
+PM_TEST = "/sys/power/pm_test"
+PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
+
+
+@contextlib.contextmanager
+def pm_test_freezer():
+    """System sleep stops after the freezer (the notifiers and the freezer
+    run, no device is suspended), with no test delay; restored after."""
+    old_test = re.search(r"\[(\w+)\]", read_text(PM_TEST)).group(1)
+    old_delay = read_text(PM_DELAY)
+    write_text(PM_DELAY, "0")
+    write_text(PM_TEST, "freezer")
+    try:
+        yield
+    finally:
+        write_text(PM_TEST, old_test)
+        write_text(PM_DELAY, old_delay)
+
+
+def sleep_notifier_seconds():
+    """The last sleep entry's notifiers, from the kernel log: from
+    "Filesystems sync" (or "suspend entry") to "Freezing user space
+    processes"; None when the log shows no such entry."""
+    out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    start = took = None
+    for line in out.splitlines():
+        m = re.match(r"\[\s*(\d+\.\d+)\]\s*(.*)", line)
+        if not m:
+            continue
+        t, text = float(m.group(1)), m.group(2)
+        if "suspend entry" in text or "Filesystems sync" in text:
+            start, took = t, None
+        elif "Freezing user space processes" in text and start is not None \
+                and took is None:
+            took = t - start
+    return took
 
 
 class FakeTPM:

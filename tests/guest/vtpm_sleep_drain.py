@@ -10,7 +10,6 @@ space processes".  pm_test=freezer: the notifiers and the freezer run, no
 device is suspended.  TAP output, and FIGURE lines."""
 
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -22,31 +21,10 @@ import tpmsafe as T  # noqa: E402
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
 HOLD = 2.0 * TIME_SCALE
 MANY = int(os.environ.get("DRAIN_SERVERS", "10"))
-PM_TEST = "/sys/power/pm_test"
-PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
 CC = T.CC_READ_CLOCK    # no bounded duration of its own: 120 s
 
 tap = T.Tap()
 rd = T.read_text
-wr = T.write_text
-
-
-def kmsg_times():
-    """(start, end) of the last sleep entry's notifiers, in seconds"""
-    out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
-                         universal_newlines=True).stdout
-    start = end = None
-    for line in out.splitlines():
-        m = re.match(r"\[\s*(\d+\.\d+)\]\s*(.*)", line)
-        if not m:
-            continue
-        t, text = float(m.group(1)), m.group(2)
-        if "suspend entry" in text or "Filesystems sync" in text:
-            start, end = t, None
-        elif "Freezing user space processes" in text and start is not None \
-                and end is None:
-            end = t
-    return start, end
 
 
 def hold(i):
@@ -98,8 +76,7 @@ def run(n):
     for th in ths:
         th.join(30 * TIME_SCALE)
     alive = sum(th.is_alive() for th in ths)
-    start, end = kmsg_times()
-    took = None if start is None or end is None else end - start
+    took = T.sleep_notifier_seconds()
     tap(rc == 0 and took is not None,
         "sleep entry with %d slow server(s) ran its notifiers and froze (exit %s, %s s)" % (
             n, rc, "?" if took is None else "%.2f" % took))
@@ -112,19 +89,12 @@ def run(n):
 
 
 def main():
-    if not os.path.exists(PM_TEST) or "freeze" not in rd("/sys/power/state").split():
+    if not os.path.exists(T.PM_TEST) or "freeze" not in rd("/sys/power/state").split():
         tap(False, "the kernel has pm_test and s2idle (CONFIG_PM_DEBUG, CONFIG_SUSPEND)")
         return 1
-    old_test = re.search(r"\[(\w+)\]", rd(PM_TEST)).group(1)
-    old_delay = rd(PM_DELAY)
-    wr(PM_DELAY, "0")
-    wr(PM_TEST, "freezer")
-    try:
+    with T.pm_test_freezer():
         one = run(1)
         many = run(MANY)
-    finally:
-        wr(PM_TEST, old_test)
-        wr(PM_DELAY, old_delay)
     if one is None or many is None:
         tap(False, "entry with %d slow servers takes about one duration" % MANY)
         return 1
