@@ -11,6 +11,8 @@
 #        scripts/kernels.sh newest             the newest installed series' release
 #        scripts/kernels.sh series-of RELEASE  6.12.117+deb12-amd64 -> 6.12
 #        scripts/kernels.sh resolve X          X (series or release) -> release
+#        scripts/kernels.sh chosen [X]         the release of X, or with no X
+#                                             every installed series' release
 #        scripts/kernels.sh root RELEASE       / or the trixie root
 #        scripts/kernels.sh image RELEASE      the kernel image
 #        scripts/kernels.sh flavours SERIES    every installed flavour's release
@@ -70,6 +72,12 @@ list)
 		k=$(generic "$s")
 		[ -z "$k" ] || echo "$s $k $(root_of "$k")"
 	done ;;
+chosen)
+	if [ -n "${2:-}" ]; then
+		"$0" resolve "$2"
+	else
+		"$0" list | cut -d' ' -f2
+	fi ;;
 resolve)
 	case ${2:?release or series} in
 	*.*-* | *+*) echo "$2" ;;

@@ -9,11 +9,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-if [ -n "${KVER:-}" ]; then
-	kvers=("$(scripts/kernels.sh resolve "$KVER")")
-else
-	mapfile -t kvers < <(scripts/kernels.sh list | cut -d' ' -f2)
-fi
+mapfile -t kvers < <(scripts/kernels.sh chosen "${KVER:-}")
 [ ${#kvers[@]} -gt 0 ] || { echo "bench: no kernel installed (make deps)" >&2; exit 1; }
 rc=0
 for kver in "${kvers[@]}"; do
