@@ -33,7 +33,7 @@ KROOT := $(if $(KERNELS),$(patsubst %/,%,$(shell $(KERNELS) root $(KVER) 2>/dev/
 # run a command where the kernel's headers can be used
 IN_ROOT := $(if $(KROOT),scripts/in-root.sh)
 # the git version is taken here: the trixie root has no git
-# (TPMS_TEST=y: a test build, with hooks tests/guest/t/crb-layout.sh uses;
+# (TPMS_TEST=y: a test build, with the hooks crb-layout and crb-acpi-start use;
 # passed on by name: the trixie root's make gets no environment)
 KMAKE = $(IN_ROOT) $(MAKE) -C $(KDIR) M=$(CURDIR) \
 	TPMS_GIT=$(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null) \

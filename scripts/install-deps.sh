@@ -15,7 +15,7 @@ PKGS=(
 	libelf-dev libssl-dev dwarves
 	linux-image-amd64 linux-headers-amd64
 	dkms sparse
-	qemu-system-x86 ovmf swtpm swtpm-tools
+	qemu-system-x86 ovmf swtpm swtpm-tools acpica-tools
 	tpm2-tools libtss2-tcti-device0 trousers tpm-tools
 	cryptsetup-bin systemd
 	busybox-static python3 gnuplot-nox

@@ -102,6 +102,11 @@ MODULE_PARM_DESC(crb_autosuspend_ms, "Runtime-PM autosuspend delay of CRB device
 static char *crb_test_layout;
 module_param_named(crb_test_layout, crb_test_layout, charp, 0444);
 MODULE_PARM_DESC(crb_test_layout, "Test builds: override the CRB buffer layout (cmd_pa:cmd_size:rsp_pa:rsp_size, hex)");
+
+/* and the start method, to drive QEMU's CRB as one with an ACPI start (8) */
+static unsigned int crb_test_sm;
+module_param_named(crb_test_sm, crb_test_sm, uint, 0444);
+MODULE_PARM_DESC(crb_test_sm, "Test builds: take this start method instead of the TPM2 table's");
 #endif
 
 struct crb_buf {
@@ -356,9 +361,12 @@ static int crb_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	if (crb->sm == CRB_SM_CRB_ACPI) {
 		rc = crb_acpi_start(crb);
 		if (rc) {
-			/* the firmware never saw it: nothing to cancel */
-			crb_ctrl_write(crb, CRB_CTRL_START, 0);
-			crb->busy = false;
+			/*
+			 * A TPM that took the START write anyway runs the
+			 * command still: the core's cancel ends it
+			 */
+			crb->busy = crb_ctrl_read(crb, CRB_CTRL_START) &
+				    START_INVOKE;
 			dev_err_ratelimited(crb->dev, "ACPI start method failed: %d\n",
 					    rc);
 			return -EIO;
@@ -607,10 +615,24 @@ static void crb_test_override(struct crb *crb, struct crb_buf *cmd,
 	dev_info(crb->dev, "test layout: command %#llx+%#x, response %#llx+%#x\n",
 		 cmd->pa, cmd->size, rsp->pa, rsp->size);
 }
+
+static u32 crb_test_start_method(struct device *dev, u32 sm)
+{
+	if (!crb_test_sm)
+		return sm;
+	dev_info(dev, "test start method %u (the TPM2 table says %u)\n",
+		 crb_test_sm, sm);
+	return crb_test_sm;
+}
 #else
 static void crb_test_override(struct crb *crb, struct crb_buf *cmd,
 			      struct crb_buf *rsp)
 {
+}
+
+static u32 crb_test_start_method(struct device *dev, u32 sm)
+{
+	return sm;
 }
 #endif
 
@@ -851,6 +873,7 @@ static int crb_plat_probe(struct platform_device *pdev)
 	sm = tbl->start_method;
 	ctrl_pa = tbl->control_address;
 	acpi_put_table((struct acpi_table_header *)tbl);
+	sm = crb_test_start_method(dev, sm);
 	if (sm != CRB_SM_CRB && sm != CRB_SM_CRB_ACPI) {
 		dev_info(dev, "TPM2 start method %u is not CRB\n", sm);
 		return -ENODEV;

@@ -123,7 +123,8 @@ static_tier() {
 kernel_tier() {
 	tap_cmd "make check for $2 (W=1, sparse, no TPM core symbol)" make -s check KVER="$2"
 	tests/compile-matrix.sh "$1"
-	# the test build first (crb-layout's hooks), the tree left with the other
+	# the test build first (the crb-layout and crb-acpi-start hooks), the tree
+	# left with the other
 	tap_cmd "make TPMS_TEST=y (the test build for the $2 guests)" sh -c \
 		"make -s module KVER='$2' TPMS_TEST=y && mkdir -p '${3%/*}/test' && cp tpm_safe.ko '${3%/*}/test/'"
 	tap_cmd "make (module for the $2 guests)" sh -c \
@@ -205,10 +206,12 @@ if [ $debug = 0 ]; then
 		# -device tpm-crb on UEFI (OVMF), the kernel's CRB driver bound at
 		# boot: the moves first (they want its first node, tpm0), the
 		# event log before the selftests extend PCR 1, then the tests that
-		# start by unbinding it
+		# start by unbinding it; the device has an ACPI start _DSM of ours
+		# (for crb-acpi-start; start method 7 never calls it)
 		tier "guest-$s-crb" tests/qemu/run.sh --mode coexist --iface crb --firmware uefi \
-			--out "$g-crb" "${k[@]}" --env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
-			crb-move eventlog crb-smoke tis-unbind tis-stall crb-layout
+			--crb-acpi-start --out "$g-crb" "${k[@]}" \
+			--env "KO_TEST=${ko%/*}/test/tpm_safe.ko" "${cycles[@]}" \
+			crb-move eventlog crb-smoke tis-unbind tis-stall crb-layout crb-acpi-start
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
 		# cycles than the TPM 2.0 tiers run, fewer cycles on older series

@@ -28,6 +28,9 @@
 #   --env K=V         exported to the guest tests (repeatable)
 #   --host-stop S     longest a guest-requested swtpm SIGSTOP lasts (default 5)
 #   --mem MB          guest memory (default 2048)
+#   --crb-acpi-start  with --iface crb: the TPM without QEMU's PPI _DSM, and
+#                     an SSDT of ours (tests/qemu/crb-acpi-start.asl) that
+#                     gives it a firmware's ACPI start _DSM (start method 8)
 # Tests are names of files under tests/guest/t/ (without .sh).
 set -euo pipefail
 args=("$@")
@@ -52,6 +55,7 @@ append=""
 envs=()
 host_stop=5
 mem=2048
+acpi_start=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -71,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--env) envs+=("$2"); shift 2 ;;
 	--host-stop) host_stop=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--crb-acpi-start) acpi_start=1; shift ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -79,6 +84,13 @@ done
 [ $# -gt 0 ] || { echo "run.sh: no test given" >&2; exit 2; }
 [ -x "$qemu" ] || command -v "$qemu" > /dev/null ||
 	{ echo "run.sh: no emulator $qemu (scripts/install-deps.sh)" >&2; exit 2; }
+if [ $acpi_start = 1 ]; then
+	[ "$iface" = crb ] || { echo "run.sh: --crb-acpi-start needs --iface crb" >&2; exit 2; }
+	command -v iasl > /dev/null || { echo "run.sh: no iasl (scripts/install-deps.sh)" >&2; exit 2; }
+	# the SSDT's _DSM would clash with the PPI one QEMU's DSDT carries
+	"$qemu" -device tpm-crb,help 2>/dev/null | grep -q 'ppi=' ||
+		{ echo "run.sh: $qemu cannot turn the CRB's PPI _DSM off (ppi=off)" >&2; exit 2; }
+fi
 if [ -z "$kernel" ]; then
 	kver=$("$top/scripts/kernels.sh" resolve "$kver")
 	kernel=$("$top/scripts/kernels.sh" image "$kver")
@@ -108,6 +120,14 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 done
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
 
+# --- the TPM device, and an ACPI start method for it ---
+tpmdev=(-device "tpm-$iface,tpmdev=tpm0")
+if [ $acpi_start = 1 ]; then
+	iasl -p "$out/crb-acpi-start" "$top/tests/qemu/crb-acpi-start.asl" > "$out/iasl.log" 2>&1 ||
+		{ cat "$out/iasl.log" >&2; echo "run.sh: the SSDT does not compile" >&2; exit 2; }
+	tpmdev=(-device "tpm-crb,tpmdev=tpm0,ppi=off" -acpitable "file=$out/crb-acpi-start.aml")
+fi
+
 # --- the plan the guest reads ---
 {
 	echo "TESTS=\"$*\""
@@ -122,7 +142,7 @@ done
 # level 20 logs every command: for the power-off fence check below, and
 # for the guest's "lastcmd" requests (the last command after an unbind)
 swtpm_log=1
-case " $* " in *" reboot-fence "* | *" tis-smoke "* | *" crb-smoke "*) swtpm_log=20 ;; esac
+case " $* " in *" reboot-fence "* | *" tis-smoke "* | *" crb-smoke "* | *" crb-acpi-start "*) swtpm_log=20 ;; esac
 # swtpm_last_cmd: the last command swtpm read: its code and the first two
 # bytes after the header ("00000145 0000": TPM2_Shutdown(CLEAR)), or nothing
 swtpm_last_cmd() {
@@ -291,7 +311,7 @@ timeout -k 10 "$timeout_s" "$qemu" -nodefaults \
 	-serial "file:$out/console.log" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" -append "$cmdline" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
-	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" \
+	-tpmdev emulator,id=tpm0,chardev=chrtpm "${tpmdev[@]}" \
 	-trace enable=tpm_tis_new_active_locality -trace enable=tpm_crb_mmio_write \
 	-D "$out/share/qemu-trace.log" \
 	-virtfs "local,path=$root,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
