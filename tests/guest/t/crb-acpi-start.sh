@@ -67,12 +67,13 @@ check "...counted: one command, one I/O error ($c0 -> $(cat $S/stats/commands), 
 	[ "$(cat $S/stats/commands)" -eq $((c0 + 1)) -a "$(cat $S/stats/err_io)" -eq $((e0 + 1)) ]
 check "...and never started ($q0 -> $(qw $t0 8 1) locality requests)" [ "$(qw $t0 8 1)" -eq "$q0" ]
 c1=$(cat $S/stats/commands)
+# runtime suspends counted before this command: one comes after it
+s0=$(cnt rpm_suspends)
 check "...the next commands are answered" $TPY check --dev $NODE
 check "...through the _DSM ($q0 -> $(qw $t0 8 1) requests, $c1 -> $(cat $S/stats/commands) commands)" \
 	[ $(( $(qw $t0 8 1) - q0 )) -eq $(( $(cat $S/stats/commands) - c1 )) ]
 
 # power is the firmware's: runtime suspend sends no goIdle, resume no cmdReady
-s0=$(cnt rpm_suspends)
 check "idle: runtime-suspended (autosuspend 200 ms)" \
 	wait_for "[ \"\$(cat $PW/power/runtime_status)\" = suspended ] && [ \"\$(cnt rpm_suspends)\" -gt $s0 ]" 5
 r0=$(cnt rpm_resumes)
