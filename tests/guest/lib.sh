@@ -232,3 +232,17 @@ crb_release_builtin() {
 	_b=$(builtin_crb MSFT0101:00) || return 0
 	echo -n MSFT0101:00 > $_b/unbind
 }
+
+# crb_bound: tpm_safe_crb holds MSFT0101:00
+crb_bound() {
+	[ "$(basename "$(readlink /sys/bus/platform/devices/MSFT0101:00/driver)")" = tpm_safe_crb ]
+}
+
+# crb_chip: the chip tpm_safe_crb made for MSFT0101:00: its sysfs folder
+# (S), node (NODE) and probe line (PROBE, printed)
+crb_chip() {
+	S=$(echo /sys/bus/platform/devices/MSFT0101:00/tpm_safe/tpmsafe*)
+	NODE=/dev/${S##*/}
+	PROBE=$(dmesg | grep "MSFT0101:00: ${S##*/}: CRB device" | tail -n 1)
+	echo "# probe: $PROBE"
+}

@@ -29,13 +29,9 @@ t0=$(wc -l < $R/qemu-trace.log)
 f0=$(failed)
 check "the test build loads with start method 8" \
 	insmod "${KO_TEST:?KO_TEST: the test build}" crb_test_sm=8 hwrng=0
-check "...tpm_safe_crb bound $DEV" sh -c \
-	"[ \"\$(basename \$(readlink $PW/driver))\" = tpm_safe_crb ]"
-S=$(echo $PW/tpm_safe/tpmsafe*)
-NODE=/dev/${S##*/}
-line=$(dmesg | grep "$DEV: ${S##*/}: CRB device" | tail -n 1)
-echo "# probe: $line"
-check "the probe names start method 8" sh -c "echo '$line' | grep -q 'start method 8, '"
+check "...tpm_safe_crb bound $DEV" crb_bound
+crb_chip
+check "the probe names start method 8" sh -c "echo '$PROBE' | grep -q 'start method 8, '"
 tpm_smoke_set $NODE
 latency "300 commands on $NODE (ACPI start)" 300 $NODE \
 	--label "FIGURE tpm_safe_crb ACPI start method"

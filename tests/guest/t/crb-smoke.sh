@@ -15,15 +15,11 @@ check "no built-in driver owns $DEV (kept off or unbound)" no_builtin
 declined() { dmesg | grep -c 'tpm_safe_tis MSFT0101:00: TPM2 start method 7 is not TIS/MMIO'; }
 d0=$(declined)
 check "module loads" load_module hwrng=0
-check "tpm_safe_crb bound $DEV by itself" sh -c \
-	"[ \"\$(basename \$(readlink $PW/driver))\" = tpm_safe_crb ]"
-S=$(echo $PW/tpm_safe/tpmsafe*)
-NODE=/dev/${S##*/}
-line=$(dmesg | grep "$DEV: ${S##*/}: CRB device" | tail -n 1)
-echo "# probe: $line"
+check "tpm_safe_crb bound $DEV by itself" crb_bound
+crb_chip
 # QEMU: one 3968-byte buffer at 0xFED40080, start method 7
 check "the probe names start method 7 and one 3968-byte buffer" sh -c \
-	"echo '$line' | grep -q 'start method 7, command 3968 / response 3968 bytes (one buffer), polling'"
+	"echo '$PROBE' | grep -q 'start method 7, command 3968 / response 3968 bytes (one buffer), polling'"
 check "tpm_safe_tis declined it at this load (start method 7 is not TIS)" \
 	[ "$(declined)" -eq $((d0 + 1)) ]
 tpm_smoke_set $NODE
