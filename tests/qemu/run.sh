@@ -88,7 +88,7 @@ if [ $acpi_start = 1 ]; then
 	[ "$iface" = crb ] || { echo "run.sh: --crb-acpi-start needs --iface crb" >&2; exit 2; }
 	command -v iasl > /dev/null || { echo "run.sh: no iasl (scripts/install-deps.sh)" >&2; exit 2; }
 	# the SSDT's _DSM would clash with the PPI one QEMU's DSDT carries
-	"$qemu" -device tpm-crb,help 2>/dev/null | grep -q 'ppi=' ||
+	"$qemu" -device tpm-crb,help 2>/dev/null | grep -c 'ppi=' > /dev/null ||
 		{ echo "run.sh: $qemu cannot turn the CRB's PPI _DSM off (ppi=off)" >&2; exit 2; }
 fi
 if [ -z "$kernel" ]; then
