@@ -11,6 +11,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 mapfile -t kvers < <(scripts/kernels.sh chosen "${KVER:-}")
 [ ${#kvers[@]} -gt 0 ] || { echo "bench: no kernel installed (make deps)" >&2; exit 1; }
+# the one client every path is timed with; it runs in every guest root
+client=$top/results/bench/lat_client
+mkdir -p "${client%/*}"
+gcc -static -O2 -Wall -pthread -o "$client" tests/bench/lat_client.c
+# the allocator as users have it: no slub_debug (every test boot has it)
+plain="slub_debug=- page_poison=0"
 rc=0
 for kver in "${kvers[@]}"; do
 	s=$(scripts/kernels.sh series-of "$kver")
@@ -24,7 +30,8 @@ for kver in "${kvers[@]}"; do
 	# anchors in the testbed notes
 	if ! tests/qemu/run.sh --qemu qemu-system-x86_64 --mode coexist --kver "$kver" \
 		--ko "$ko" --env "KO=$ko" \
-		--out "$out" --timeout 3600 --env "BENCH_N=${BENCH_N:-1000}" bench; then
+		--out "$out" --timeout 3600 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
+		--append "$plain" bench; then
 		echo "bench: the $kver guest failed" >&2
 		rc=1
 		continue
@@ -33,14 +40,16 @@ for kver in "${kvers[@]}"; do
 	# 10 as the CRB test guests
 	if ! tests/qemu/run.sh --mode coexist --iface crb --kver "$kver" --ko "$ko" \
 		--qemu /var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64 \
-		--env "KO=$ko" --out "$out-crb" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" bench-crb; then
+		--env "KO=$ko" --out "$out-crb" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
+		--append "$plain" bench-crb; then
 		echo "bench: the $kver CRB guest failed" >&2
 		rc=1
 	fi
 	# the TPM 1.2 rows: swtpm without --tpm2
 	if ! tests/qemu/run.sh --qemu qemu-system-x86_64 --mode coexist --tpm 1.2 \
 		--kver "$kver" --ko "$ko" \
-		--env "KO=$ko" --out "$out-tpm12" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" \
+		--env "KO=$ko" --out "$out-tpm12" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
+		--append "$plain" \
 		bench-tpm12; then
 		echo "bench: the $kver TPM 1.2 guest failed" >&2
 		rc=1

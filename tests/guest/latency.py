@@ -10,8 +10,13 @@ thread hide."""
 import argparse
 import json
 import os
+import shutil
+import socket
 import statistics
+import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -51,7 +56,6 @@ def cpu_seconds():
 def sign_setup(write, read):
     """an ECDSA P-256 signing key made as a primary, and TPM2_Sign with it:
     on a resource-manager node each sign is one ContextLoad of it"""
-    import struct
     pw = struct.pack(">IHBH", 0x40000009, 0, 0, 0)
     pw = struct.pack(">I", len(pw)) + pw
     public = struct.pack(">HHIH", 0x0023, 0x000B, 0x00040072, 0)
@@ -66,30 +70,76 @@ def sign_setup(write, read):
     return T.cmd(0x15D, body, 0x8002)
 
 
+def read_rsp(fd):
+    """one response: a stream socket may hand it over in parts"""
+    buf = os.read(fd, 4096)
+    while len(buf) < 10 or len(buf) < struct.unpack(">I", buf[2:6])[0]:
+        more = os.read(fd, 4096)
+        if not more:
+            raise ValueError("the server closed the connection")
+        buf += more
+    return buf
+
+
+class Transport:
+    """a file descriptor for one --dev: a TPM node; unix:PATH, a swtpm
+    socket server; or pair:, a socketpair to a `swtpm chardev --fd` of its
+    own, with no kernel driver in the path (the floor)"""
+
+    def __init__(self, dev):
+        self.keep, self.proc, self.state = None, None, None
+        if dev.startswith("unix:"):
+            self.keep = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.keep.connect(dev[5:])
+            self.fd = self.keep.fileno()
+        elif dev == "pair:":
+            self.keep, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.state = tempfile.mkdtemp(prefix="floor-")
+            self.proc = subprocess.Popen(
+                ["swtpm", "chardev", "--tpm2", "--fd", str(peer.fileno()),
+                 "--tpmstate", "dir=" + self.state,
+                 "--flags", "not-need-init,startup-clear"],
+                pass_fds=(peer.fileno(),), stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            peer.close()
+            self.fd = self.keep.fileno()
+        else:
+            self.fd = os.open(dev, os.O_RDWR)
+
+    def write(self, command):
+        return os.write(self.fd, command)
+
+    def read(self):
+        return read_rsp(self.fd)
+
+    def close(self):
+        if self.keep:
+            self.keep.close()
+        else:
+            os.close(self.fd)
+        if self.proc:
+            # the server ends at the end of its connection
+            self.proc.wait(timeout=30)
+            shutil.rmtree(self.state, ignore_errors=True)
+
+
 def client(dev, command, n, warmup, start, lat, errors):
     """warm up, wait for the others, then n timed round trips"""
-    if dev.startswith("unix:"):
-        import floor
-        sock = floor.SocketTPM(dev[5:])
-        write, read, close = sock.write, sock.read, sock.s.close
-    else:
-        fd = os.open(dev, os.O_RDWR)
-        write = lambda c: os.write(fd, c)  # noqa: E731
-        read = lambda: os.read(fd, 4096)  # noqa: E731
-        close = lambda: os.close(fd)  # noqa: E731
+    t = Transport(dev)
+
     def round_trip(command):
-        write(command)
-        rsp = read()
+        t.write(command)
+        rsp = t.read()
         # TPM_RC_RETRY, TPM_RC_TESTING: sent again, as every driver does
-        # (swtpm's socket, the floor, has no driver to do it)
+        # (swtpm's socket has no driver to do it)
         while rsp[6:10] in (b"\0\0\x09\x22", b"\0\0\x09\x0a"):
-            write(command)
-            rsp = read()
+            t.write(command)
+            rsp = t.read()
         return rsp
 
     try:
         if command == "sign":
-            command = sign_setup(write, read)
+            command = sign_setup(t.write, t.read)
         for _ in range(warmup):
             T.check_rsp(round_trip(command))
         start.wait()
@@ -102,10 +152,23 @@ def client(dev, command, n, warmup, start, lat, errors):
         errors.append(e)
         start.abort()
     finally:
-        close()
+        t.close()
+
+
+def summary(lat, wall, cpu_s, src, stat_s):
+    lat = sorted(lat)
+    n = len(lat)
+    return {"n": n, "median_ms": round(statistics.median(lat) * 1e3, 3),
+            "p99_ms": round(lat[int(n * 0.99) - 1] * 1e3, 3),
+            "ops_s": round(n / wall, 1),
+            "cpu_ms_per_cmd": round(cpu_s * 1e3 / n, 4),
+            "cpu_source": src,
+            "cpu_stat_ms_per_cmd": round(stat_s * 1e3 / n, 4),
+            "samples_ms": [round(x * 1e3, 4) for x in lat]}
 
 
 def measure(devs, command, n, warmup=50):
+    """the Python client: one thread per node"""
     start = threading.Barrier(len(devs) + 1)
     lats = [[] for _ in devs]
     errors = []
@@ -128,15 +191,39 @@ def measure(devs, command, n, warmup=50):
     s1 = stat_seconds()
     if errors:
         raise errors[0]
-    lat = sorted(x for one in lats for x in one)
-    n = len(lat)
-    return {"n": n, "median_ms": round(statistics.median(lat) * 1e3, 3),
-            "p99_ms": round(lat[int(n * 0.99) - 1] * 1e3, 3),
-            "ops_s": round(n / wall, 1),
-            "cpu_ms_per_cmd": round((c1 - c0) * 1e3 / n, 4),
-            "cpu_source": src,
-            "cpu_stat_ms_per_cmd": round((s1 - s0) * 1e3 / n, 4),
-            "samples_ms": [round(x * 1e3, 4) for x in lat]}
+    return summary([x for one in lats for x in one], wall, c1 - c0, src,
+                   s1 - s0)
+
+
+def measure_c(prog, devs, command, n, warmup=50):
+    """the C client (tests/bench/lat_client.c): the transports opened and
+    any key made here, the round trips timed there, one thread each"""
+    ts = []
+    try:
+        for d in devs:
+            ts.append(Transport(d))
+        # each its own key (a space of its own on a resource manager)
+        args = ["%d:%s" % (t.fd, (sign_setup(t.write, t.read)
+                                  if command == "sign" else command).hex())
+                for t in ts]
+        fds = [t.fd for t in ts]
+        p = subprocess.run([prog, str(n), str(warmup)] + args, pass_fds=fds,
+                           capture_output=True, text=True, timeout=3600)
+    finally:
+        for t in ts:
+            t.close()
+    if p.returncode:
+        raise ValueError("lat_client exited %d: %s" % (p.returncode,
+                                                        p.stderr.strip()))
+    lines = p.stdout.split("\n")
+    tot = dict(kv.split("=") for kv in lines[0].split())
+    lat = [int(x) / 1e9 for x in lines[1:] if x]
+    if len(lat) != int(tot["n"]):
+        raise ValueError("lat_client: %s samples for n=%s" % (len(lat), tot["n"]))
+    r = summary(lat, int(tot["wall_ns"]) / 1e9, int(tot["sched_ns"]) / 1e9,
+                "schedstat", int(tot["stat_busy_ns"]) / 1e9)
+    r.update(client="c", ctxt_per_cmd=round(int(tot["ctxt"]) / len(lat), 2))
+    return r
 
 
 def main():
@@ -149,11 +236,18 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the full result here")
     ap.add_argument("--path", default="", help="path name for the report")
+    ap.add_argument("--client", help="time the round trips with this build of "
+                    "tests/bench/lat_client.c (default: $LAT_CLIENT; none: "
+                    "in Python)")
     a = ap.parse_args()
     command = {"getrandom": T.get_random(16), "pcrread": T.pcr_read(),
                "hash": T.hash_cmd(), "sign": "sign"}[a.cmd]
     devs = a.dev.split(",")
-    r = measure(devs, command, a.n)
+    prog = a.client or os.environ.get("LAT_CLIENT")
+    if prog:
+        r = measure_c(prog, devs, command, a.n)
+    else:
+        r = measure(devs, command, a.n)
     r.update(label=a.label, dev=a.dev, cmd=a.cmd, path=a.path,
              clients=len(devs))
     if a.json:

@@ -138,10 +138,26 @@ latency() {
 	fi
 }
 
-# bench_lat ARGS...: a tests/guest/latency.py run for make bench, its
-# output as comments, and one TAP line: it exited 0
+# bench_setup: what make bench's figures stand on, checked, not assumed:
+# the allocator as users have it, without the debugging every test boot
+# has (slub_debug=-); and every client and server on CPU 0 only (the
+# script re-runs itself under taskset: under single-threaded TCG a wake-up
+# across vCPUs waits for the other vCPU's turn, so the scheduler's
+# placement, not the path, would set the figures).  Call it first.
+bench_setup() {
+	[ -n "${BENCH_PINNED:-}" ] || BENCH_PINNED=1 exec taskset -c 0 sh "$0"
+	check "every client and server on CPU 0 (mask $(taskset -p $$ | sed 's/.*: //'))" \
+		sh -c "taskset -p $$ | grep -q ': 1\$'"
+	check "no allocator debugging in this boot (slub_debug=-)" sh -c \
+		'[ "$(cat /sys/kernel/slab/kmalloc-64/store_user /sys/kernel/slab/kmalloc-64/sanity_checks)" = "0
+0" ]'
+}
+
+# bench_lat ARGS...: a tests/guest/latency.py run for make bench, timed by
+# the C client in $LAT_CLIENT (none there: a failure), its output as
+# comments, and one TAP line: it exited 0
 bench_lat() {
-	_out=$(python3 tests/guest/latency.py "$@" 2>&1)
+	_out=$(python3 tests/guest/latency.py --client "${LAT_CLIENT:-/none}" "$@" 2>&1)
 	_rc=$?
 	echo "$_out" | sed 's/^/# /'
 	if [ $_rc -eq 0 ]; then

@@ -3,6 +3,7 @@
 # workloads on the kernel's CRB driver and on tpm_safe_crb, on the same
 # device in the same boot.
 . tests/guest/lib.sh
+bench_setup
 N=${BENCH_N:-1000}
 J=/tmp/results/bench.json
 : > $J

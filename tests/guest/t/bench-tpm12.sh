@@ -4,6 +4,7 @@
 # on the kernel's tpm_tis and on tpm_safe_tis, on the same device in the
 # same boot.
 . tests/guest/lib.sh
+bench_setup
 export TPM_FAMILY=1.2
 N=${BENCH_N:-1000}
 J=/tmp/results/bench.json

@@ -1,17 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench, guest side (coexist mode): the same workloads, back to back in
 # one boot, on the built-in tpm_tis, tpm_safe_tis (polling, irq=5), the
-# kernel's tpm_vtpm_proxy, tpm_safe_vtpm, and swtpm's own socket (the floor);
+# kernel's tpm_vtpm_proxy, tpm_safe_vtpm, swtpm on a socketpair with no
+# kernel driver (the floor) and swtpm's socket server;
 # and the resource managers: /dev/tpmrmN against /dev/tpmsafermN, each
 # with GetRandom and a keyed sign (one client: upstream loads, saves and
 # flushes the key around each sign, tpm_safe keeps it loaded; and two
 # clients at once, each sign after the other's: both load and flush it).
+# Every path is timed by the same C client (tests/bench/lat_client.c, in
+# $LAT_CLIENT); Python only opens the node and makes the key.
 . tests/guest/lib.sh
+bench_setup
 N=${BENCH_N:-1000}
 J=/tmp/results/bench.json
 : > $J
 DEV=MSFT0101:00
 P=/sys/bus/platform
+check "the C client is there (${LAT_CLIENT:-LAT_CLIENT unset})" test -x "${LAT_CLIENT:-/none}"
 lat() { bench_lat --n $N --json $J "$@"; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 
@@ -68,16 +73,19 @@ vnodes=$vp
 for i in 1 2 3; do vnodes="$vnodes $(vp_start $i)"; done
 multi vtpm_proxy-4clients "$vnodes"
 
-# the floor: swtpm's socket, no kernel driver
-mkdir -p /tmp/floor
-swtpm socket --tpm2 --tpmstate dir=/tmp/floor --server type=unixio,path=/tmp/floor.sock \
-	--ctrl type=unixio,path=/tmp/floor.ctrl --flags not-need-init,startup-clear -d
-wait_for "[ -S /tmp/floor.sock ]" 10
-all3 --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
-# the keyed sign on swtpm's socket: the key made once and kept loaded, no
-# manager, no kernel (the Python client there is no faster than the kernel
-# path under TCG: a reference row, not a floor)
-lat --cmd sign --dev unix:/tmp/floor.sock --path floor --label "swtpm socket (floor)"
+# the floor: `swtpm chardev --fd` (as tpm_safe_vtpm's server) on one end
+# of a socketpair, the client on the other, no kernel driver; the keyed
+# sign there with the key made once and kept loaded
+all3 --dev pair: --path floor --label "swtpm chardev on a socketpair (floor)"
+lat --cmd sign --dev pair: --path floor --label "swtpm chardev on a socketpair (floor)"
+# swtpm's socket server (the floor of earlier tables)
+mkdir -p /tmp/swtpm-socket
+swtpm socket --tpm2 --tpmstate dir=/tmp/swtpm-socket \
+	--server type=unixio,path=/tmp/swtpm-socket.sock \
+	--ctrl type=unixio,path=/tmp/swtpm-socket.ctrl --flags not-need-init,startup-clear -d
+wait_for "[ -S /tmp/swtpm-socket.sock ]" 10
+all3 --dev unix:/tmp/swtpm-socket.sock --path swtpm-socket --label "swtpm socket server"
+lat --cmd sign --dev unix:/tmp/swtpm-socket.sock --path swtpm-socket --label "swtpm socket server"
 
 # removal figures: unbind/rebind under load on a virtual TPM, then unbind
 # time with 0, 1, 4 and 16 requesters in flight on the chip
