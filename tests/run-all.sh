@@ -295,6 +295,15 @@ else
 	tier guest-debug-sleep tests/qemu/run-ram.sh --kernel "$dir/arch/x86/boot/bzImage" \
 		--ko "$dbg/tpm_safe.ko" --out "$results/guest-debug-sleep" --timeout 1200 --no-s3
 	tier harness-selftest-debug tests/harness-selftest.sh --debug-kernel "$dir"
+	# 64 virtual TPMs at once: make bench-scale's rounds on tpm_safe only
+	# (this kernel has no TPM core): all created, all busy, sleep entry
+	# with all held, all servers killed, all devices unbound; then nothing
+	# leaked
+	tier debug-scale-client tap_cmd "the scale client builds (static)" \
+		gcc -static -O2 -Wall -pthread -o "$results/scale_client" tests/bench/scale_client.c
+	tier guest-debug-scale tests/qemu/run.sh "${dg[@]}" --mem 4096 \
+		--out "$results/guest-debug-scale" --env SCALE_N=64 --env SCALE_UPSTREAM=0 \
+		--env "SCALE_CLIENT=$results/scale_client" kmemleak-clear bench-scale kmemleak-scan
 	# the whole rm test (context gap, 16 busy spaces) took more than the
 	# 30 minutes of one test there
 	tier guest-debug-rm tests/qemu/run.sh "${dg[@]}" --out "$results/guest-debug-rm" \

@@ -3,7 +3,8 @@
  * make bench-scale, guest side: every TPM node busy at once.
  *
  * scale_client SECONDS NODE...: one thread per node, each opening its node
- * and then, once all are ready, sending TPM2_GetRandom(16) (write, then a
+ * (or, for fd:N, using inherited file descriptor N: a socketpair to a
+ * swtpm with no driver in the path) and then, once all are ready, sending TPM2_GetRandom(16) (write, then a
  * blocking read) back to back until SECONDS have passed.  Prints one line:
  *   nodes=N seconds=S ops=X ops_s=Y median_us=M p99_us=P errors=E
  * and exits 1 if any command failed (E > 0) or a node answered none.
@@ -46,7 +47,8 @@ static void *run(void *arg)
 {
 	struct worker *w = arg;
 	unsigned char rsp[64];
-	int fd = open(w->node, O_RDWR);
+	int fd = strncmp(w->node, "fd:", 3) ? open(w->node, O_RDWR) :
+		 atoi(w->node + 3);
 
 	if (fd < 0) {
 		w->errors++;

@@ -44,16 +44,25 @@ def main():
         ("kill all: to module unloaded (s)", lambda p: get(p, "kill", "total_s")),
         ("unbind all: every chip gone (s)", lambda p: get(p, "unbind", "gone_s")),
     ]
-    fmt = "%-42s %14s %14s %8s"
+    # the baseline's column: its servers with no driver in between, the
+    # least a creation or a busy command can cost (memory: it is the zero)
+    fmt = "%-42s %14s %14s %8s %17s"
     lines = ["kernel %s, %s virtual TPMs" % (kernel, n),
-             fmt % ("", UP, SAFE, "ratio")]
+             fmt % ("", UP, SAFE, "ratio", "no driver (" + BASE + ")")]
     table = {}
     for name, f in metrics:
         u, s = f(UP), f(SAFE)
+        b = f(BASE) if "memory" not in name else None
         ratio = round(s / u, 2) if u and s is not None else None
-        table[name] = {UP: u, SAFE: s, "ratio": ratio}
+        table[name] = {UP: u, SAFE: s, "ratio": ratio, BASE: b}
         lines.append(fmt % (name, "-" if u is None else u, "-" if s is None else s,
-                            "-" if ratio is None else ratio))
+                            "-" if ratio is None else ratio, "-" if b is None else b))
+    # what the no-driver servers allow, over upstream: a target above it
+    # cannot be met by any driver
+    for name in ("creations per second", "busy: aggregate ops/s"):
+        u, b = table[name][UP], table[name][BASE]
+        if u and b:
+            lines.append("no driver over upstream, %s: %.2f" % (name, b / u))
     b = by.get((BASE, "create"), {})
     lines.append("baseline: %s swtpm on socketpairs, slab+vmalloc %s B each "
                  "(taken out of the memory row)" % (
