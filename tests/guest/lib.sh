@@ -121,13 +121,13 @@ shutdown_last() {
 		[ "$_last" = "00000145 0000" ]
 }
 
-# latency DESC N DEV ARGS...: a tests/guest/latency.py run of N commands on
+# latency DESC N DEV ARGS...: a tests/bench/latency.py run of N commands on
 # DEV, its output printed (FIGURE lines as they are, the rest as comments),
 # and one TAP line DESC: it exited 0 and reports N commands done
 latency() {
 	_desc=$1 _n=$2 _dev=$3
 	shift 3
-	_out=$(python3 tests/guest/latency.py --dev "$_dev" --n "$_n" "$@" 2>&1)
+	_out=$(python3 tests/bench/latency.py --dev "$_dev" --n "$_n" "$@" 2>&1)
 	_rc=$?
 	echo "$_out" | sed '/^FIGURE /!s/^/# /'
 	if [ $_rc -eq 0 ] && echo "$_out" | grep -q ": $_n commands, "; then
@@ -153,11 +153,11 @@ bench_setup() {
 0" ]'
 }
 
-# bench_lat ARGS...: a tests/guest/latency.py run for make bench, timed by
+# bench_lat ARGS...: a tests/bench/latency.py run for make bench, timed by
 # the C client in $LAT_CLIENT (none there: a failure), its output as
 # comments, and one TAP line: it exited 0
 bench_lat() {
-	_out=$(python3 tests/guest/latency.py --client "${LAT_CLIENT:-/none}" "$@" 2>&1)
+	_out=$(python3 tests/bench/latency.py --client "${LAT_CLIENT:-/none}" "$@" 2>&1)
 	_rc=$?
 	echo "$_out" | sed 's/^/# /'
 	if [ $_rc -eq 0 ]; then

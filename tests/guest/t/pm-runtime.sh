@@ -39,7 +39,7 @@ w2=$!
 check "the sysfs and hwrng readers are ready" \
 	wait_for "grep -qx ready /tmp/w1.out && grep -qx ready /tmp/w2.out" $((30 * TIME_SCALE))
 check "1000 commands at autosuspend 0 ms with sysfs and hwrng readers" \
-	python3 tests/guest/latency.py --dev $D --n 1000 --label "# load"
+	python3 tests/bench/latency.py --dev $D --n 1000 --label "# load"
 kill -TERM $w1 $w2
 wait
 echo "FIGURE runtime PM under load: $(( $(cat $PD/rpm_suspends) - s0 )) suspends, $(( $(cat $PD/rpm_resumes) - r0 )) resumes; readers: sysfs $(tail -n 1 /tmp/w1.out) hwrng $(tail -n 1 /tmp/w2.out)"

@@ -5,7 +5,11 @@ node, started together): median, p99, ops/s, and CPU time per command over
 all CPUs, two ways: wall time times CPUs minus the idle and iowait time of
 /proc/stat (10 ms resolution), and the run time of every task but the idle
 ones from /proc/schedstat (nanoseconds).  Neither lets a spinning kernel
-thread hide."""
+thread hide.  A node is a device, unix:PATH (a swtpm socket server) or
+pair: (a swtpm chardev of its own on a socketpair, no kernel driver).
+With --client (make bench) the C client lat_client.c times the round trips
+and counts context switches; Python only opens the nodes and makes the
+key; without it the round trips are timed here."""
 
 import argparse
 import json
@@ -20,7 +24,7 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest"))
 import tpmsafe as T  # noqa: E402
 
 
