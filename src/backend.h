@@ -72,6 +72,12 @@ enum tpms_timeout {
 #define TPMS_BACKEND_TPM2_ONLY	BIT(3)
 /* firmware describes the device (ACPI, or a forced TIS): its event log */
 #define TPMS_BACKEND_FIRMWARE	BIT(4)
+/*
+ * TPM 2.0 started with Startup(CLEAR) alone, no TPM2_SelfTest: the TPM
+ * tests each algorithm before its first use (a software TPM, whose full
+ * self test costs more than the rest of its start-up together)
+ */
+#define TPMS_BACKEND_NO_SELFTEST BIT(5)
 
 /* tpms_chip_alloc()'s @num: any free chip number */
 #define TPMS_NUM_ANY	(-1)

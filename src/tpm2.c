@@ -279,8 +279,10 @@ err:
  * tpms_tpm2_auto_startup() - make a TPM 2.0 usable
  * @chip: the chip, inside the fence
  *
- * Self test; on TPM_RC_INITIALIZE, Startup(CLEAR) and self test again;
- * then read the PCR bank allocation and the command list.
+ * Self test; on TPM_RC_INITIALIZE, Startup(CLEAR) and self test again
+ * (with TPMS_BACKEND_NO_SELFTEST: Startup(CLEAR) only, TPM_RC_INITIALIZE
+ * meaning started already); then read the PCR bank allocation and the
+ * command list.
  *
  * Return: 0 or a negative errno (logged).
  */
@@ -289,7 +291,16 @@ int tpms_tpm2_auto_startup(struct tpms_chip *chip)
 	struct tpms_buf b;
 	ssize_t rc;
 
-	rc = tpms_tpm2_self_test(chip);
+	if (chip->backend_flags & TPMS_BACKEND_NO_SELFTEST) {
+		tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
+			      TPM2_ST_NO_SESSIONS, TPM2_CC_STARTUP);
+		tpms_buf_u16(&b, TPM2_SU_CLEAR);
+		rc = tpms_tpm2_cmd(chip, &b, 0, "startup");
+		if (rc == TPM2_RC_INITIALIZE)
+			rc = 0;
+	} else {
+		rc = tpms_tpm2_self_test(chip);
+	}
 	if (rc == TPM2_RC_INITIALIZE) {
 		tpms_buf_init(&b, chip->cmd_buf, TPMS_MAX_CMD,
 			      TPM2_ST_NO_SESSIONS, TPM2_CC_STARTUP);

@@ -46,6 +46,10 @@ static unsigned int tpms_vtpm_autosuspend_ms = 200;
 module_param_named(vtpm_autosuspend_ms, tpms_vtpm_autosuspend_ms, uint, 0644);
 MODULE_PARM_DESC(vtpm_autosuspend_ms, "Runtime-PM autosuspend delay of new virtual TPM devices (default 200)");
 
+static bool tpms_vtpm_selftest;
+module_param_named(vtpm_selftest, tpms_vtpm_selftest, bool, 0644);
+MODULE_PARM_DESC(vtpm_selftest, "Ask a new virtual TPM 2.0 for TPM2_SelfTest at registration (default N: it tests each algorithm on first use)");
+
 /* every virtual TPM by id, so that probe binds only devices of its own */
 static DEFINE_XARRAY_ALLOC(tpms_vtpms);
 
@@ -275,7 +279,9 @@ static int tpms_vtpm_probe(struct platform_device *pdev)
 	chip = tpms_chip_alloc(&pdev->dev, &tpms_vtpm_ops, vtpm,
 			       TPMS_BACKEND_RUNTIME_PM |
 			       TPMS_BACKEND_NO_SLEEP_IO |
-			       TPMS_BACKEND_SLOW_START, num);
+			       TPMS_BACKEND_SLOW_START |
+			       (READ_ONCE(tpms_vtpm_selftest) ? 0 :
+				TPMS_BACKEND_NO_SELFTEST), num);
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
 	kref_get(&vtpm->kref);

@@ -98,7 +98,7 @@ def header_only(code):
 def defaults():
     want = {"stale_ms": "120000", "vtpm_autosuspend_ms": "200",
             "tis_autosuspend_ms": "200", "crb_autosuspend_ms": "200", "hwrng": "Y",
-            "rm_objects": "16", "rm_sessions": "16"}
+            "rm_objects": "16", "rm_sessions": "16", "vtpm_selftest": "N"}
     got = {}
     for name in want:
         try:
@@ -186,6 +186,32 @@ def slow_startup():
         "a server 3 s slow at start-up registers (%.1f s)" % s)
     tap(works(node(fake)), "...and its chip answers")
     tap(retire(fake), "the server closed: its chip goes")
+
+def startup_commands():
+    """A virtual TPM 2.0 starts with Startup(CLEAR) alone, no self test (it
+    tests each algorithm on first use); vtpm_selftest=Y asks for
+    TPM2_SelfTest as for a TIS or CRB TPM (the fake one answers it: started
+    already, so no Startup)."""
+    names = {0x17A: "GetCapability", 0x143: "SelfTest", 0x144: "Startup"}
+
+    def registration():
+        fake = T.FakeTPM()
+        # the first four: the probe, the start, PCR banks, command list
+        got = [names.get(c, "0x%x" % c) for c in fake.commands[:4]]
+        tap(retire(fake), "the server closed: its chip goes")
+        return got
+    got = registration()
+    tap(got == ["GetCapability", "Startup", "GetCapability", "GetCapability"],
+        "a virtual TPM registers with Startup and no self test", got)
+    with open(PARAMS + "/vtpm_selftest", "w") as f:
+        f.write("Y")
+    try:
+        got = registration()
+    finally:
+        with open(PARAMS + "/vtpm_selftest", "w") as f:
+            f.write("N")
+    tap(got == ["GetCapability", "SelfTest", "GetCapability", "GetCapability"],
+        "vtpm_selftest=Y: a virtual TPM registers with TPM2_SelfTest", got)
 
 def stale():
     """An unread response is dropped after stale_ms: read() returns 0
@@ -352,7 +378,7 @@ def unbind_order():
     fake.close()
 
 def main():
-    for part in (defaults, retries, durations, slow_startup, stale,
+    for part in (defaults, retries, durations, slow_startup, startup_commands, stale,
                  counters_and_kill, unbind_order):
         try:
             part()
