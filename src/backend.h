@@ -77,7 +77,7 @@ enum tpms_timeout {
  * tests each algorithm before its first use (a software TPM, whose full
  * self test costs more than the rest of its start-up together)
  */
-#define TPMS_BACKEND_NO_SELFTEST BIT(5)
+#define TPMS_BACKEND_NO_SELFTEST	BIT(5)
 
 /* tpms_chip_alloc()'s @num: any free chip number */
 #define TPMS_NUM_ANY	(-1)

@@ -16,6 +16,7 @@
  * from /proc/stat), then one line per command: its round trip in ns.
  * Exits 1 when a command failed or a thread answered fewer than N.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,8 +26,11 @@
 #include <unistd.h>
 
 #define TPM_BUF 4096
+/* resends of one command while the TPM says retry or testing */
+#define MAX_RETRIES 1000
 
-static pthread_barrier_t start;
+/* ready: every thread warmed up; go: the counters are read, time them */
+static pthread_barrier_t ready, go;
 static long n_timed, n_warm;
 
 struct worker {
@@ -59,8 +63,13 @@ static long round_trip(struct worker *w, unsigned char *rsp)
 {
 	size_t got = 0, want = 10;
 
-	if (write(w->fd, w->cmd, w->cmd_len) != (ssize_t)w->cmd_len)
+	ssize_t wrote = write(w->fd, w->cmd, w->cmd_len);
+
+	if (wrote != (ssize_t)w->cmd_len) {
+		if (wrote >= 0)
+			errno = EIO;	/* a short write: not one command */
 		return -1;
+	}
 	while (got < want) {
 		ssize_t n = read(w->fd, rsp + got, TPM_BUF - got);
 
@@ -72,7 +81,7 @@ static long round_trip(struct worker *w, unsigned char *rsp)
 		got += n;
 		if (got >= 10) {
 			want = be32(rsp + 2);
-			if (want < 10 || want > TPM_BUF) {
+			if (want < 10 || want > TPM_BUF || got > want) {
 				errno = EPROTO;
 				return -1;
 			}
@@ -84,13 +93,18 @@ static long round_trip(struct worker *w, unsigned char *rsp)
 /* a round trip, again while the TPM says retry (0x922) or testing (0x90a) */
 static int one(struct worker *w, unsigned char *rsp)
 {
+	int tries = 0;
 	long rc;
 
 	do
 		rc = round_trip(w, rsp);
-	while (rc == 0x922 || rc == 0x90a);
+	while ((rc == 0x922 || rc == 0x90a) && ++tries < MAX_RETRIES);
 	if (!rc)
 		return 0;
+	if (rc > 0 && tries == MAX_RETRIES) {
+		errno = ETIME;	/* still retry or testing: an error */
+		rc = -1;
+	}
 	if (!w->errors++) {
 		w->first_errno = rc < 0 ? errno : 0;
 		w->first_rc = rc < 0 ? 0 : rc;
@@ -106,7 +120,8 @@ static void *run(void *arg)
 
 	for (i = 0; i < n_warm && !w->errors; i++)
 		one(w, rsp);
-	pthread_barrier_wait(&start);
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
 	for (i = 0; i < n_timed && !w->errors; i++) {
 		unsigned long long t0 = now_ns();
 
@@ -117,21 +132,34 @@ static void *run(void *arg)
 	return NULL;
 }
 
+static void die(const char *what)
+{
+	fprintf(stderr, "lat_client: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
 /* non-idle run time of every CPU so far, ns */
 static unsigned long long sched_ns(void)
 {
 	unsigned long long sum = 0, v[8];
 	char line[512], name[32];
 	FILE *f = fopen("/proc/schedstat", "r");
+	int cpus = 0;
 
 	if (!f)
-		return 0;
+		die("/proc/schedstat");
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%31s %llu %llu %llu %llu %llu %llu %llu %llu",
 			   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-			   &v[6], &v[7]) == 9 && !strncmp(name, "cpu", 3))
+			   &v[6], &v[7]) == 9 && !strncmp(name, "cpu", 3)) {
 			sum += v[6];	/* rq_cpu_time */
+			cpus++;
+		}
 	fclose(f);
+	if (!cpus) {
+		errno = ENODATA;
+		die("/proc/schedstat: no cpu line");
+	}
 	return sum;
 }
 
@@ -145,7 +173,7 @@ static unsigned long long stat_busy_ns(unsigned long long *ctxt)
 	unsigned long long t = now_ns();
 
 	if (!f)
-		return 0;
+		die("/proc/stat");
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%31s", name) != 1)
 			continue;
@@ -164,20 +192,25 @@ static unsigned long long stat_busy_ns(unsigned long long *ctxt)
 /* FD:CMD_HEX */
 static int parse(struct worker *w, const char *arg)
 {
-	const char *s = strchr(arg, ':');
+	char *s;
 	size_t len, i;
+	long fd;
 
-	if (!s || sscanf(arg, "%d", &w->fd) != 1)
+	errno = 0;
+	fd = strtol(arg, &s, 10);
+	if (errno || s == arg || *s != ':' || fd < 0 || fd > 65535)
 		return -1;
+	w->fd = fd;
 	len = strlen(++s);
 	if (len % 2 || len / 2 < 10 || len / 2 > TPM_BUF)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		unsigned int b;
+		char pair[3] = { s[2 * i], s[2 * i + 1], 0 };
 
-		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+		if (!isxdigit((unsigned char)pair[0]) ||
+		    !isxdigit((unsigned char)pair[1]))
 			return -1;
-		w->cmd[i] = b;
+		w->cmd[i] = strtoul(pair, NULL, 16);
 	}
 	w->cmd_len = len / 2;
 	return be32(w->cmd + 2) == w->cmd_len ? 0 : -1;
@@ -199,7 +232,8 @@ int main(int argc, char **argv)
 	n_warm = atol(argv[2]);
 	nfd = argc - 3;
 	w = calloc(nfd, sizeof(*w));
-	if (!w || n_timed <= 0 || pthread_barrier_init(&start, NULL, nfd + 1))
+	if (!w || n_timed <= 0 || pthread_barrier_init(&ready, NULL, nfd + 1) ||
+	    pthread_barrier_init(&go, NULL, nfd + 1))
 		return 2;
 	for (i = 0; i < nfd; i++) {
 		if (parse(&w[i], argv[i + 3])) {
@@ -212,10 +246,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	pthread_barrier_wait(&start);
+	/* the counters read while every thread waits, then all go */
+	pthread_barrier_wait(&ready);
 	s0 = sched_ns();
 	b0 = stat_busy_ns(&c0);
 	t0 = now_ns();
+	pthread_barrier_wait(&go);
 	for (i = 0; i < nfd; i++)
 		pthread_join(w[i].thread, NULL);
 	t1 = now_ns();

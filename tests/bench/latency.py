@@ -99,13 +99,19 @@ class Transport:
         elif dev == "pair:":
             self.keep, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             self.state = tempfile.mkdtemp(prefix="floor-")
-            self.proc = subprocess.Popen(
-                ["swtpm", "chardev", "--tpm2", "--fd", str(peer.fileno()),
-                 "--tpmstate", "dir=" + self.state,
-                 "--flags", "not-need-init,startup-clear"],
-                pass_fds=(peer.fileno(),), stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-            peer.close()
+            try:
+                self.proc = subprocess.Popen(
+                    ["swtpm", "chardev", "--tpm2", "--fd", str(peer.fileno()),
+                     "--tpmstate", "dir=" + self.state,
+                     "--flags", "not-need-init,startup-clear"],
+                    pass_fds=(peer.fileno(),), stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
+            except OSError:
+                self.keep.close()
+                shutil.rmtree(self.state, ignore_errors=True)
+                raise
+            finally:
+                peer.close()
             self.fd = self.keep.fileno()
         else:
             self.fd = os.open(dev, os.O_RDWR)
@@ -123,13 +129,17 @@ class Transport:
             os.close(self.fd)
         if self.proc:
             # the server ends at the end of its connection
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
             shutil.rmtree(self.state, ignore_errors=True)
 
 
 def client(dev, command, n, warmup, start, lat, errors):
     """warm up, wait for the others, then n timed round trips"""
-    t = Transport(dev)
+    t = None
 
     def round_trip(command):
         t.write(command)
@@ -142,6 +152,7 @@ def client(dev, command, n, warmup, start, lat, errors):
         return rsp
 
     try:
+        t = Transport(dev)
         if command == "sign":
             command = sign_setup(t.write, t.read)
         for _ in range(warmup):
@@ -156,7 +167,8 @@ def client(dev, command, n, warmup, start, lat, errors):
         errors.append(e)
         start.abort()
     finally:
-        t.close()
+        if t:
+            t.close()
 
 
 def summary(lat, wall, cpu_s, src, stat_s):
@@ -214,8 +226,14 @@ def measure_c(prog, devs, command, n, warmup=50):
         p = subprocess.run([prog, str(n), str(warmup)] + args, pass_fds=fds,
                            capture_output=True, text=True, timeout=3600)
     finally:
+        err = None
         for t in ts:
-            t.close()
+            try:
+                t.close()
+            except OSError as e:
+                err = err or e
+        if err:
+            raise err
     if p.returncode:
         raise ValueError("lat_client exited %d: %s" % (p.returncode,
                                                         p.stderr.strip()))

@@ -15,8 +15,9 @@ mapfile -t kvers < <(scripts/kernels.sh chosen "${KVER:-}")
 client=$top/results/bench/lat_client
 mkdir -p "${client%/*}"
 gcc -static -O2 -Wall -pthread -o "$client" tests/bench/lat_client.c
-# the allocator as users have it: no slub_debug (every test boot has it)
-plain="slub_debug=- page_poison=0"
+# the allocator as users have it: no slub_debug (every test boot has it);
+# no hwrng fill thread reading TPMs between the client's commands
+plain="slub_debug=- page_poison=0 rng_core.default_quality=0"
 rc=0
 for kver in "${kvers[@]}"; do
 	s=$(scripts/kernels.sh series-of "$kver")

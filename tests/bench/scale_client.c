@@ -43,12 +43,44 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* fd:N: an inherited descriptor, checked to be one */
+static int inherited(const char *s)
+{
+	char *end;
+	long fd;
+
+	errno = 0;
+	fd = strtol(s, &end, 10);
+	if (errno || end == s || *end || fd < 3 || fd > 65535 ||
+	    fcntl(fd, F_GETFD) < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return fd;
+}
+
+/* one response: a socket may hand it over in parts (28 bytes expected) */
+static ssize_t read_rsp(int fd, unsigned char *rsp)
+{
+	ssize_t got = 0, n;
+
+	while (got < 28) {
+		n = read(fd, rsp + got, 64 - got);
+		if (n <= 0)
+			return n;
+		got += n;
+		if (got >= 6 && rsp[2] | rsp[3] | rsp[4] | (rsp[5] != 28))
+			break;	/* not the size expected: an error */
+	}
+	return got;
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
 	unsigned char rsp[64];
 	int fd = strncmp(w->node, "fd:", 3) ? open(w->node, O_RDWR) :
-		 atoi(w->node + 3);
+		 inherited(w->node + 3);
 
 	if (fd < 0) {
 		w->errors++;
@@ -64,7 +96,7 @@ static void *run(void *arg)
 		if (t0 >= t_end)
 			break;
 		if (write(fd, cmd, sizeof(cmd)) != sizeof(cmd) ||
-		    (n = read(fd, rsp, sizeof(rsp))) != 28 ||
+		    (n = read_rsp(fd, rsp)) != 28 ||
 		    rsp[6] | rsp[7] | rsp[8] | rsp[9]) {
 			if (!w->errors++)
 				w->first_errno = errno;

@@ -11,6 +11,7 @@ PCR_Read and Hash are the commands misbehaved on: the hwrng may send
 GetRandom at any time."""
 
 import errno
+import fcntl
 import os
 import re
 import signal
@@ -29,6 +30,7 @@ PARAMS = "/sys/module/tpm_safe/parameters"
 UNBIND = "/sys/bus/platform/drivers/tpm_safe_vtpm/unbind"
 RNGS = "/sys/class/misc/hw_random/rng_available"
 CC_SHUTDOWN = T.CC_SHUTDOWN
+CC_STARTUP = 0x144
 RC_RETRY = 0x922
 
 tap = T.Tap()
@@ -212,6 +214,25 @@ def startup_commands():
             f.write("N")
     tap(got == ["GetCapability", "SelfTest", "GetCapability", "GetCapability"],
         "vtpm_selftest=Y: a virtual TPM registers with TPM2_SelfTest", got)
+
+    # Startup's answer: TPM_RC_INITIALIZE is a TPM started already (it
+    # registers); TPM_RC_FAILURE is a TPM that cannot start (it does not)
+    for code, want in ((0x100, True), (0x101, False)):
+        fake = T.FakeTPM(first(CC_STARTUP, lambda c, code=code: header_only(code)),
+                         register=False, startup_behave=True)
+        buf = bytearray(4)
+        try:
+            fcntl.ioctl(fake.fd, T.IOC_GET_NUM, buf)
+            registered = True
+        except OSError as e:
+            registered = e.errno
+        tap(registered is want if want else registered == errno.ENODEV,
+            "Startup answered 0x%x: %s" % (code, "registers" if want else
+                                           "no chip (ENODEV to the server)"),
+            "got %r, commands %s" % (registered, ["0x%x" % c for c in fake.commands]))
+        fake.close()
+        tap(gone("/sys/bus/platform/devices/tpm_safe_vtpm.%d" % fake.devid),
+            "...the server closed: its device goes")
 
 def stale():
     """An unread response is dropped after stale_ms: read() returns 0

@@ -140,7 +140,9 @@ latency() {
 
 # bench_setup: what make bench's figures stand on, checked, not assumed:
 # the allocator as users have it, without the debugging every test boot
-# has (slub_debug=-); and every client and server on CPU 0 only (the
+# has (slub_debug=-); no hwrng fill thread (rng_core.default_quality=0:
+# no TPM's GetRandom between the client's commands); and every client and
+# server on CPU 0 only (the
 # script re-runs itself under taskset: under single-threaded TCG a wake-up
 # across vCPUs waits for the other vCPU's turn, so the scheduler's
 # placement, not the path, would set the figures).  Call it first.
@@ -151,6 +153,8 @@ bench_setup() {
 	check "no allocator debugging in this boot (slub_debug=-)" sh -c \
 		'[ "$(cat /sys/kernel/slab/kmalloc-64/store_user /sys/kernel/slab/kmalloc-64/sanity_checks)" = "0
 0" ]'
+	check "no hwrng fill thread (rng_core default_quality 0)" \
+		grep -qx 0 /sys/module/rng_core/parameters/default_quality
 }
 
 # bench_lat ARGS...: a tests/bench/latency.py run for make bench, timed by

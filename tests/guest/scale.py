@@ -99,7 +99,8 @@ def upstream_chips():
 
 
 def safe_chips():
-    return glob.glob("/sys/class/tpm_safe/tpmsafe*")
+    """tpm_safe's chips of virtual TPMs (not a TIS chip it may also own)"""
+    return glob.glob("/sys/bus/platform/devices/tpm_safe_vtpm.*/tpm_safe/tpmsafe*")
 
 
 def safe_devices():
