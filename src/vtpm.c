@@ -73,6 +73,8 @@ struct tpms_vtpm {
 	bool rsp_ready;
 	int rsp_err;
 	u64 taken;			/* commands the server has read */
+	unsigned long sent_at;		/* jiffies: the command was queued */
+	unsigned long taken_at;		/* ...and read by the server */
 	size_t cmd_len;
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
@@ -136,6 +138,7 @@ static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 	} else {
 		memcpy(vtpm->cmd, buf, len);
 		vtpm->cmd_len = len;
+		vtpm->sent_at = jiffies;
 		vtpm->cmd_pending = true;
 	}
 	mutex_unlock(&vtpm->lock);
@@ -153,18 +156,37 @@ static bool tpms_vtpm_answered(struct tpms_chip *chip)
 	       tpms_chip_aborting(chip);
 }
 
+/*
+ * A command's duration is its server's time on it, counted from the
+ * server's read; the server has as long again to read it.  A server
+ * starved of CPU among many busy ones is slow to read, not a TPM stuck
+ * on the command.  Nothing wakes the client at the read: when a deadline
+ * passes unanswered, the read's time sets the next one.
+ */
 static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
 {
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
-	long rc = 0;
+	unsigned long deadline;
+	long rc = 0, left;
 
-	if (tpms_chip_killable(chip)) {
-		rc = wait_event_killable_timeout(vtpm->cli_wq,
-						 tpms_vtpm_answered(chip),
-						 timeout);
-	} else {
-		wait_event_idle_timeout(vtpm->cli_wq, tpms_vtpm_answered(chip),
-					timeout);
+	for (;;) {
+		mutex_lock(&vtpm->lock);
+		deadline = (vtpm->cmd_pending ? vtpm->sent_at :
+			    vtpm->taken_at) + timeout;
+		mutex_unlock(&vtpm->lock);
+		left = (long)(deadline - jiffies);
+		if (tpms_vtpm_answered(chip) || left <= 0)
+			break;
+		if (tpms_chip_killable(chip)) {
+			rc = wait_event_killable_timeout(vtpm->cli_wq,
+							 tpms_vtpm_answered(chip),
+							 left);
+			if (rc < 0)
+				break;
+		} else {
+			wait_event_idle_timeout(vtpm->cli_wq,
+						tpms_vtpm_answered(chip), left);
+		}
 	}
 	if (READ_ONCE(vtpm->rsp_ready))
 		return 0;
@@ -634,6 +656,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 	vtpm->cmd_pending = false;
 	vtpm->server_busy = true;
 	vtpm->discard = false;
+	vtpm->taken_at = jiffies;
 	taken = ++vtpm->taken;
 	mutex_unlock(&vtpm->lock);
 

@@ -178,6 +178,42 @@ def durations():
     fake.close()
     tap(gone(path), "the chip is gone")
 
+def duration_from_read():
+    """A virtual TPM's command duration counts from its server's read, and
+    the server has as long again to read it: a PCR_Read (750 ms) read
+    0.5 s late and answered 0.5 s after that succeeds; one read 1.2 s late
+    fails with ETIME after 750 ms."""
+    fake = T.FakeTPM(lambda cc, c: time.sleep(0.5) if cc == T.CC_PCR_READ else None)
+    fake.read_delay = 0.5
+    fd = os.open(node(fake), os.O_RDWR)
+    try:
+        t = time.monotonic()
+        try:
+            T.check_rsp(T.transact(fd, T.pcr_read()))
+            got = "ok"
+        except OSError as e:
+            got = errname(e)
+        s = time.monotonic() - t
+        tap(got == "ok" and s >= 1.0,
+            "a PCR_Read read 0.5 s late, answered 0.5 s later: answered (%.2f s)" % s, got)
+        fake.behave = lambda cc, c: None
+        fake.read_delay = 1.2
+        t = time.monotonic()
+        try:
+            T.transact(fd, T.pcr_read())
+            got = "ok"
+        except OSError as e:
+            got = errname(e)
+        s = time.monotonic() - t
+        tap(got == "ETIME" and 0.75 <= s <= 0.75 + 1.0 * TIME_SCALE,
+            "a PCR_Read not read within 750 ms: ETIME after %.2f s" % s, got)
+    finally:
+        os.close(fd)
+    fake.read_delay = 0.0
+    tap(T.wait_until(lambda: works(node(fake)), 10 * TIME_SCALE),
+        "...and the chip answers the next command")
+    tap(retire(fake), "the server closed: its chip goes")
+
 def slow_startup():
     """Start-up commands at registration get 120 s: a server that takes
     3 s for its first answer (Startup's own duration is 2 s) registers."""
@@ -399,7 +435,8 @@ def unbind_order():
     fake.close()
 
 def main():
-    for part in (defaults, retries, durations, slow_startup, startup_commands, stale,
+    for part in (defaults, retries, durations, duration_from_read, slow_startup,
+                 startup_commands, stale,
                  counters_and_kill, unbind_order):
         try:
             part()

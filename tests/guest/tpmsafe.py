@@ -256,7 +256,9 @@ class FakeTPM:
     startup_delay: seconds before the first start-up answer.
     tpm12: a TPM 1.2 (its start-up: probe, timeouts, durations, self
     test, PCR 0, PCR count).
-    startup_behave: behave() answers the start-up commands too."""
+    startup_behave: behave() answers the start-up commands too.
+    read_delay: seconds to wait before reading each command after the
+    start-up ones (a server slow to take its commands); settable."""
 
     def __init__(self, behave=None, register=True, startup_delay=0.0,
                  tpm12=False, startup_behave=False):
@@ -271,6 +273,7 @@ class FakeTPM:
             self.nstart, self.start_ccs = 4, (0x17A, 0x143, 0x144)
         self.startup_delay = startup_delay
         self.startup_behave = startup_behave
+        self.read_delay = 0.0
         self.commands = []
         self.write_errors = []
         self.rd, self.wr = os.pipe()
@@ -332,6 +335,8 @@ class FakeTPM:
             ev = dict(p.poll())
             if self.rd in ev:
                 return
+            if self.read_delay and len(self.commands) >= self.nstart:
+                time.sleep(self.read_delay)
             try:
                 c = os.read(self.fd, 4096)
             except BlockingIOError:
