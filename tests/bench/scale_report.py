@@ -27,7 +27,8 @@ def main():
         v, b = get(path, "create", key), get(BASE, "create", key)
         return None if v is None or b is None else v - b
 
-    n = get(SAFE, "create", "chips") or get(UP, "create", "chips")
+    n = get(SAFE, "create", "wanted") or get(SAFE, "create", "chips") or \
+        get(UP, "create", "wanted")
     metrics = [
         ("registered, all (s)", lambda p: get(p, "create", "create_s")),
         ("creations per second", lambda p: get(p, "create", "creations_s")),
@@ -63,6 +64,11 @@ def main():
         u, b = table[name][UP], table[name][BASE]
         if u and b:
             lines.append("no driver over upstream, %s: %.2f" % (name, b / u))
+    for p in (UP, SAFE):
+        r = by.get((p, "create"), {})
+        if r.get("wanted") and r.get("chips") != r.get("wanted"):
+            lines.append("%s registered %s of %s chips (the other servers gave up):"
+                         " its rows are over those" % (p, r.get("chips"), r.get("wanted")))
     b = by.get((BASE, "create"), {})
     lines.append("baseline: %s swtpm on socketpairs, slab+vmalloc %s B each "
                  "(taken out of the memory row)" % (
