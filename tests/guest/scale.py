@@ -128,7 +128,9 @@ def stat():
     return v
 
 
-def busy(path, nodes, fds=()):
+def busy(path, nodes, fds=(), strict=True):
+    """strict: every command must be answered (tpm_safe, the baseline);
+    else (upstream) its failures are a figure, not a failed check"""
     try:
         print("# %s: hwrng current %s" % (path, T.read_text(
             "/sys/class/misc/hw_random/rng_current")))
@@ -142,9 +144,18 @@ def busy(path, nodes, fds=()):
     ops = max(int(got.get("ops", 0)), 1)
     hz = os.sysconf("SC_CLK_TCK")
     per = {k: (s1[k] - s0[k]) / ops for k in s0}
-    tap(r.returncode == 0 and int(got.get("nodes", 0)) == len(nodes),
-        "%s: %d chips busy at once, every command answered" % (path, len(nodes)),
-        r.stdout + r.stderr)
+    if strict:
+        tap(r.returncode == 0 and int(got.get("nodes", 0)) == len(nodes),
+            "%s: %d chips busy at once, every command answered" % (path, len(nodes)),
+            r.stdout + r.stderr)
+    else:
+        tap(int(got.get("nodes", 0)) == len(nodes) and int(got.get("ops", 0)) > 0,
+            "%s: %d chips busy at once, commands answered (%s failed)" % (
+                path, len(nodes), got.get("errors", "?")), r.stdout + r.stderr)
+        if r.returncode:
+            print("# FIGURE %s busy x%d: %s commands failed: %s" % (
+                path, len(nodes), got.get("errors", "?"),
+                " ".join(r.stderr.split("\n")[:3])))
     if got:
         record(kind="scale", path=path, phase="busy", chips=len(nodes),
                ops_s=float(got["ops_s"]), median_ms=int(got["median_us"]) / 1000,
@@ -299,7 +310,7 @@ def upstream():
     # its start-up commands time out when hundreds of servers start at
     # once: what registered is measured, the rest reported
     if created("vtpm_proxy", t, base, kmem(), s0, slabs(), count, procs, every=False):
-        busy("vtpm_proxy", ["/dev/" + c for c in sorted(upstream_chips())])
+        busy("vtpm_proxy", ["/dev/" + c for c in sorted(upstream_chips())], strict=False)
         sleep_entry("vtpm_proxy")
     kill_all("vtpm_proxy", procs, lambda: len(upstream_chips()), "rmmod tpm_vtpm_proxy")
 
