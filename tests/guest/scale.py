@@ -318,7 +318,8 @@ def upstream():
 def spawn_safe():
     procs = []
     for i in range(N):
-        p, _, _ = T.launch("/tmp/scale/s%d" % i, wait=False)
+        # no session of its own, as upstream's and the baseline's servers
+        p, _, _ = T.launch("/tmp/scale/s%d" % i, wait=False, new_session=False)
         procs.append(p)
     return procs
 

@@ -135,10 +135,12 @@ def transact(fd, command):
     return os.read(fd, 4096)
 
 
-def launch(state, swtpm_extra=(), tpm2=None, wait=True):
+def launch(state, swtpm_extra=(), tpm2=None, wait=True, new_session=True):
     """Open the vtpm master, attach swtpm to it (its own copy of the fd)
     and return (swtpm Popen, chip number or None, device id).  tpm2:
-    swtpm's family (default: TPM_FAMILY's)."""
+    swtpm's family (default: TPM_FAMILY's).  new_session: swtpm in a
+    session of its own (each session is a scheduler autogroup: make
+    bench-scale starts every path's servers without one)."""
     if tpm2 is None:
         tpm2 = FAMILY != "1.2"
     os.makedirs(state, exist_ok=True)
@@ -154,7 +156,7 @@ def launch(state, swtpm_extra=(), tpm2=None, wait=True):
         if tpm2:
             args.insert(2, "--tpm2")
         args += list(swtpm_extra)
-        proc = subprocess.Popen(args, pass_fds=(fd,), start_new_session=True,
+        proc = subprocess.Popen(args, pass_fds=(fd,), start_new_session=new_session,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         buf = bytearray(4)
