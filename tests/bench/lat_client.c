@@ -2,18 +2,21 @@
 /*
  * make bench, guest side: the one client every path is measured with.
  *
- * lat_client N WARMUP FD:CMD_HEX...: one thread per inherited file
+ * lat_client [-i] N WARMUP FD:CMD_HEX...: one thread per inherited file
  * descriptor (a TPM node, a unix socket to swtpm, or one end of a
  * socketpair to `swtpm chardev --fd`), each sending its command as one
  * write() and reading the response, WARMUP times, then, once all threads
- * are ready, N timed round trips.  TPM_RC_RETRY and TPM_RC_TESTING are sent
+ * are ready, N timed round trips.  -i: one thread takes the descriptors
+ * in turn, one round trip each, N rounds: paths compared under the same
+ * conditions, whatever drifts during the run.  TPM_RC_RETRY and TPM_RC_TESTING are sent
  * again, as every driver does; any other non-zero code is an error.
  *
  * Prints one line of totals over the timed part, all threads together:
  *   n=N wall_ns=W sched_ns=S stat_busy_ns=B ctxt=C errors=E
  * (S: run time of all non-idle tasks from /proc/schedstat; B: wall time
  * times CPUs minus idle and iowait from /proc/stat; C: context switches
- * from /proc/stat), then one line per command: its round trip in ns.
+ * from /proc/stat), then one line per command: the index of its
+ * descriptor (0 for the first) and its round trip in ns.
  * Exits 1 when a command failed or a thread answered fewer than N.
  */
 #include <ctype.h>
@@ -32,6 +35,7 @@
 /* ready: every thread warmed up; go: the counters are read, time them */
 static pthread_barrier_t ready, go;
 static long n_timed, n_warm;
+static int nfd;
 
 struct worker {
 	pthread_t thread;
@@ -132,6 +136,32 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* -i: every worker's round trips in turn, from one thread */
+static void *run_alternating(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char rsp[TPM_BUF];
+	long i;
+	int k;
+
+	for (i = 0; i < n_warm; i++)
+		for (k = 0; k < nfd; k++)
+			if (!w[k].errors)
+				one(&w[k], rsp);
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
+	for (i = 0; i < n_timed; i++) {
+		for (k = 0; k < nfd; k++) {
+			unsigned long long t0 = now_ns();
+
+			if (w[k].errors || one(&w[k], rsp))
+				return NULL;
+			w[k].lat_ns[w[k].n++] = now_ns() - t0;
+		}
+	}
+	return NULL;
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "lat_client: %s: %s\n", what, strerror(errno));
@@ -221,19 +251,23 @@ int main(int argc, char **argv)
 	unsigned long long s0, s1, b0, b1, c0 = 0, c1 = 0, t0, t1;
 	unsigned long errors = 0;
 	struct worker *w;
-	int i, nfd;
+	int i, alt = argc > 1 && !strcmp(argv[1], "-i"), threads;
 	long total = 0, j;
 
+	argv += alt;
+	argc -= alt;
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s N WARMUP FD:CMD_HEX...\n", argv[0]);
+		fprintf(stderr, "usage: lat_client [-i] N WARMUP FD:CMD_HEX...\n");
 		return 2;
 	}
 	n_timed = atol(argv[1]);
 	n_warm = atol(argv[2]);
 	nfd = argc - 3;
+	threads = alt ? 1 : nfd;
 	w = calloc(nfd, sizeof(*w));
-	if (!w || n_timed <= 0 || pthread_barrier_init(&ready, NULL, nfd + 1) ||
-	    pthread_barrier_init(&go, NULL, nfd + 1))
+	if (!w || n_timed <= 0 ||
+	    pthread_barrier_init(&ready, NULL, threads + 1) ||
+	    pthread_barrier_init(&go, NULL, threads + 1))
 		return 2;
 	for (i = 0; i < nfd; i++) {
 		if (parse(&w[i], argv[i + 3])) {
@@ -241,18 +275,24 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		w[i].lat_ns = calloc(n_timed, sizeof(*w[i].lat_ns));
-		if (!w[i].lat_ns || pthread_create(&w[i].thread, NULL, run, &w[i])) {
-			fprintf(stderr, "out of memory or threads\n");
+		if (!w[i].lat_ns) {
+			fprintf(stderr, "out of memory\n");
 			return 2;
 		}
 	}
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&w[i].thread, NULL, alt ? run_alternating : run,
+				   alt ? (void *)w : &w[i])) {
+			fprintf(stderr, "out of threads\n");
+			return 2;
+		}
 	/* the counters read while every thread waits, then all go */
 	pthread_barrier_wait(&ready);
 	s0 = sched_ns();
 	b0 = stat_busy_ns(&c0);
 	t0 = now_ns();
 	pthread_barrier_wait(&go);
-	for (i = 0; i < nfd; i++)
+	for (i = 0; i < threads; i++)
 		pthread_join(w[i].thread, NULL);
 	t1 = now_ns();
 	s1 = sched_ns();
@@ -271,6 +311,6 @@ int main(int argc, char **argv)
 	       c1 - c0, errors);
 	for (i = 0; i < nfd; i++)
 		for (j = 0; j < w[i].n; j++)
-			printf("%llu\n", w[i].lat_ns[j]);
+			printf("%d %llu\n", i, w[i].lat_ns[j]);
 	return errors || total != n_timed * nfd ? 1 : 0;
 }

@@ -211,9 +211,11 @@ def measure(devs, command, n, warmup=50):
                    s1 - s0)
 
 
-def measure_c(prog, devs, command, n, warmup=50):
+def measure_c(prog, devs, command, n, warmup=50, interleave=False):
     """the C client (tests/bench/lat_client.c): the transports opened and
-    any key made here, the round trips timed there, one thread each"""
+    any key made here, the round trips timed there, one thread each; or,
+    interleaved, one thread taking the nodes in turn, and one result per
+    node (the CPU and context-switch figures are the run's, per command)"""
     ts = []
     try:
         for d in devs:
@@ -223,7 +225,8 @@ def measure_c(prog, devs, command, n, warmup=50):
                                   if command == "sign" else command).hex())
                 for t in ts]
         fds = [t.fd for t in ts]
-        p = subprocess.run([prog, str(n), str(warmup)] + args, pass_fds=fds,
+        p = subprocess.run([prog] + (["-i"] if interleave else []) +
+                           [str(n), str(warmup)] + args, pass_fds=fds,
                            capture_output=True, text=True, timeout=3600)
     finally:
         err = None
@@ -239,13 +242,29 @@ def measure_c(prog, devs, command, n, warmup=50):
                                                         p.stderr.strip()))
     lines = p.stdout.split("\n")
     tot = dict(kv.split("=") for kv in lines[0].split())
-    lat = [int(x) / 1e9 for x in lines[1:] if x]
-    if len(lat) != int(tot["n"]):
-        raise ValueError("lat_client: %s samples for n=%s" % (len(lat), tot["n"]))
-    r = summary(lat, int(tot["wall_ns"]) / 1e9, int(tot["sched_ns"]) / 1e9,
-                "schedstat", int(tot["stat_busy_ns"]) / 1e9)
-    r.update(client="c", ctxt_per_cmd=round(int(tot["ctxt"]) / len(lat), 2))
-    return r
+    by = [[] for _ in devs]
+    for line in lines[1:]:
+        if line:
+            k, ns = line.split()
+            by[int(k)].append(int(ns) / 1e9)
+    every = [x for one in by for x in one]
+    if len(every) != int(tot["n"]):
+        raise ValueError("lat_client: %s samples for n=%s" % (len(every), tot["n"]))
+    wall, cpu, stat = (int(tot[k]) / 1e9 for k in ("wall_ns", "sched_ns",
+                                                   "stat_busy_ns"))
+    ctxt = round(int(tot["ctxt"]) / len(every), 2)
+    if not interleave:
+        r = summary(every, wall, cpu, "schedstat", stat)
+        r.update(client="c", ctxt_per_cmd=ctxt)
+        return [r]
+    out = []
+    for one in by:
+        # each node's share of the run's time and CPU: its share of commands
+        f = len(one) / len(every)
+        r = summary(one, wall * f, cpu * f, "schedstat", stat * f)
+        r.update(client="c", ctxt_per_cmd=ctxt, interleaved=len(devs))
+        out.append(r)
+    return out
 
 
 def main():
@@ -258,6 +277,9 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the full result here")
     ap.add_argument("--path", default="", help="path name for the report")
+    ap.add_argument("--interleave", action="store_true",
+                    help="(C client) one thread takes the nodes in turn; one "
+                    "result per node, --path and --label comma-separated")
     ap.add_argument("--client", help="time the round trips with this build of "
                     "tests/bench/lat_client.c (default: $LAT_CLIENT; none: "
                     "in Python)")
@@ -266,21 +288,33 @@ def main():
                "hash": T.hash_cmd(), "sign": "sign"}[a.cmd]
     devs = a.dev.split(",")
     prog = a.client or os.environ.get("LAT_CLIENT")
+    if a.interleave and not prog:
+        ap.error("--interleave needs the C client")
     if prog:
-        r = measure_c(prog, devs, command, a.n)
+        rs = measure_c(prog, devs, command, a.n, interleave=a.interleave)
     else:
-        r = measure(devs, command, a.n)
-    r.update(label=a.label, dev=a.dev, cmd=a.cmd, path=a.path,
-             clients=len(devs))
-    if a.json:
-        with open(a.json, "a") as f:
-            f.write(json.dumps(r) + "\n")
-    print("%s %s %s: %d commands, median %.3f ms, p99 %.3f ms, %.0f ops/s, "
-          "cpu %.3f ms/cmd (/proc/stat %.3f)" % (
-              a.label, a.dev, a.cmd, r["n"], r["median_ms"], r["p99_ms"],
-              r["ops_s"], r["cpu_ms_per_cmd"], r["cpu_stat_ms_per_cmd"]))
+        rs = [measure(devs, command, a.n)]
+    if a.interleave:
+        paths, labels = a.path.split(","), a.label.split(",")
+        if len(paths) != len(devs) or len(labels) != len(devs):
+            ap.error("--interleave: one --path and --label per node")
+        for r, d, p, lb in zip(rs, devs, paths, labels):
+            r.update(label=lb + " (interleaved)", dev=d, path=p, clients=1)
+    else:
+        rs[0].update(label=a.label, dev=a.dev, path=a.path, clients=len(devs))
+    done = 0
+    for r in rs:
+        r["cmd"] = a.cmd
+        done += r["n"]
+        if a.json:
+            with open(a.json, "a") as f:
+                f.write(json.dumps(r) + "\n")
+        print("%s %s %s: %d commands, median %.3f ms, p99 %.3f ms, %.0f ops/s, "
+              "cpu %.3f ms/cmd (/proc/stat %.3f)" % (
+                  r["label"], r["dev"], a.cmd, r["n"], r["median_ms"], r["p99_ms"],
+                  r["ops_s"], r["cpu_ms_per_cmd"], r["cpu_stat_ms_per_cmd"]))
     # every client must have completed all its commands
-    return 0 if r["n"] == a.n * len(devs) else 1
+    return 0 if done == a.n * len(devs) else 1
 
 
 if __name__ == "__main__":

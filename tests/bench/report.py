@@ -10,7 +10,9 @@ import sys
 
 PATHS = ["tpm_tis", "tpm_safe_tis-poll", "tpm_safe_tis-irq", "tpm_crb",
          "tpm_safe_crb", "vtpm_proxy",
-         "tpm_safe_vtpm", "floor", "swtpm-socket", "tpmrm_tis", "tpm_safe_rm_tis",
+         "tpm_safe_vtpm", "floor", "swtpm-socket", "tpm_safe_tis-poll-i",
+         "tpm_safe_rm_tis-i", "tpm_safe_vtpm-i", "tpm_safe_rm_vtpm-i",
+         "tpmrm_tis", "tpm_safe_rm_tis",
          "tpmrm_vtpm_proxy", "tpm_safe_rm_vtpm", "tpm_tis-1.2",
          "tpm_safe_tis-1.2"]
 
@@ -24,8 +26,8 @@ TARGETS = [("tpm_safe_vtpm/vtpm_proxy", 0.35), ("tpm_safe_vtpm/floor", 1.3),
            ("cpu ", 1.2), ("cpu(stat) ", 1.2),
            ("rm tpm_safe_rm_tis/tpmrm_tis", 0.35),
            ("rm tpm_safe_rm_vtpm/tpmrm_vtpm_proxy", 0.35),
-           ("rm tpm_safe_rm_tis/tpm_safe_tis-poll", 1.3),
-           ("rm tpm_safe_rm_vtpm/tpm_safe_vtpm", 1.3),
+           ("rm tpm_safe_rm_tis-i/tpm_safe_tis-poll-i", 1.3),
+           ("rm tpm_safe_rm_vtpm-i/tpm_safe_vtpm-i", 1.3),
            ("rm sign tpm_safe_rm_tis/tpmrm_tis", 0.5),
            ("rm sign tpm_safe_rm_vtpm/tpmrm_vtpm_proxy", 0.5),
            ("rm sign tpm_safe_rm_vtpm/floor", 1.2)]
@@ -125,9 +127,15 @@ def main():
         "rm tpm_safe_rm_tis/tpmrm_tis": ratio("tpm_safe_rm_tis", "tpmrm_tis", "getrandom"),
         "rm tpm_safe_rm_vtpm/tpmrm_vtpm_proxy": ratio(
             "tpm_safe_rm_vtpm", "tpmrm_vtpm_proxy", "getrandom"),
-        "rm tpm_safe_rm_tis/tpm_safe_tis-poll": ratio(
+        # rm over raw: judged on the interleaved pair (one command on each
+        # in turn); the rows measured apart are shown too
+        "rm tpm_safe_rm_tis-i/tpm_safe_tis-poll-i": ratio(
+            "tpm_safe_rm_tis-i", "tpm_safe_tis-poll-i", "getrandom"),
+        "rm tpm_safe_rm_vtpm-i/tpm_safe_vtpm-i": ratio(
+            "tpm_safe_rm_vtpm-i", "tpm_safe_vtpm-i", "getrandom"),
+        "rm tpm_safe_rm_tis/tpm_safe_tis-poll (apart)": ratio(
             "tpm_safe_rm_tis", "tpm_safe_tis-poll", "getrandom"),
-        "rm tpm_safe_rm_vtpm/tpm_safe_vtpm": ratio(
+        "rm tpm_safe_rm_vtpm/tpm_safe_vtpm (apart)": ratio(
             "tpm_safe_rm_vtpm", "tpm_safe_vtpm", "getrandom")})
     ratios["sign"] = {
         "rm sign tpm_safe_rm_tis/tpmrm_tis": ratio("tpm_safe_rm_tis", "tpmrm_tis", "sign"),
@@ -166,7 +174,7 @@ def main():
     lines.append("")
     lines.append("ratios of medians (targets: vtpm/proxy <= 0.35, vtpm/floor <= 1.3,"
                  " tis/tpm_tis, crb/tpm_crb and 1.2 <= 0.5, cpu <= 1.2; rm/upstream rm <= 0.35 for"
-                 " getrandom, <= 0.5 for sign; rm/raw <= 1.3; vtpm rm sign/floor <= 1.2):")
+                 " getrandom, <= 0.5 for sign; rm/raw (interleaved) <= 1.3; vtpm rm sign/floor <= 1.2):")
     missed = []
     checked = 0
     for c, d in ratios.items():

@@ -32,6 +32,9 @@ check "module loads" load_module
 check "QEMU TPM moved to tpm_safe_tis" sh -c "echo -n $DEV > $P/drivers/tpm_tis/unbind && echo -n $DEV > $P/drivers/tpm_safe_tis/bind"
 all3 --dev /dev/tpmsafe0 --path tpm_safe_tis-poll --label "tpm_safe_tis polling"
 rm2 --dev /dev/tpmsaferm0 --path tpm_safe_rm_tis --label "tpm_safe_tis polling, /dev/tpmsaferm0"
+# the rm node against the raw node, one command on each in turn
+lat --cmd getrandom --interleave --dev /dev/tpmsafe0,/dev/tpmsaferm0 \
+	--path tpm_safe_tis-poll-i,tpm_safe_rm_tis-i --label "tpm_safe_tis raw,tpm_safe_tis rm"
 two tpm_safe_rm_tis-2spaces /dev/tpmsaferm0
 check "reload with irq=5" sh -c "rmmod tpm_safe && insmod ${KO:-tpm_safe.ko} irq=5"
 wait_for "[ -e /dev/tpmsafe0 ]" 10
@@ -58,6 +61,8 @@ two tpmrm_vtpm_proxy-2spaces "${vp%/tpm*}/tpmrm${vp##*/tpm}"
 vtpm_start /tmp/bench-vtpm || nok "swtpm attaches to tpm_safe_vtpm"
 all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
 rm2 --dev /dev/tpmsaferm$VT_NUM --path tpm_safe_rm_vtpm --label "tpm_safe_vtpm, /dev/tpmsaferm$VT_NUM"
+lat --cmd getrandom --interleave --dev /dev/tpmsafe$VT_NUM,/dev/tpmsaferm$VT_NUM \
+	--path tpm_safe_vtpm-i,tpm_safe_rm_vtpm-i --label "tpm_safe_vtpm raw,tpm_safe_vtpm rm"
 two tpm_safe_rm_vtpm-2spaces /dev/tpmsaferm$VT_NUM
 
 # four clients, each on its own virtual TPM, as threads of one process
