@@ -63,6 +63,12 @@ all3 --dev /dev/tpmsafe$VT_NUM --path tpm_safe_vtpm --label "tpm_safe_vtpm"
 rm2 --dev /dev/tpmsaferm$VT_NUM --path tpm_safe_rm_vtpm --label "tpm_safe_vtpm, /dev/tpmsaferm$VT_NUM"
 lat --cmd getrandom --interleave --dev /dev/tpmsafe$VT_NUM,/dev/tpmsaferm$VT_NUM \
 	--path tpm_safe_vtpm-i,tpm_safe_rm_vtpm-i --label "tpm_safe_vtpm raw,tpm_safe_vtpm rm"
+# the keyed sign in turn on our rm node, upstream's and the floor (each its
+# own key): the emulator's ECDSA cost moves between boots and within one
+lat --cmd sign --interleave \
+	--dev "/dev/tpmsaferm$VT_NUM,${vp%/tpm*}/tpmrm${vp##*/tpm},pair:" \
+	--path tpm_safe_rm_vtpm-i,tpmrm_vtpm_proxy-i,floor-i \
+	--label "tpm_safe_vtpm rm,tpm_vtpm_proxy rm,floor"
 two tpm_safe_rm_vtpm-2spaces /dev/tpmsaferm$VT_NUM
 
 # four clients, each on its own virtual TPM, as threads of one process
