@@ -24,11 +24,11 @@ if [ "$(uname -r)" = "$kver" ] && [ -e /proc/modules ]; then
 	echo "== the manual: man -l scripts/man/tpm_safe.4 (installed as tpm_safe(4) by make deb's package)"
 	export MODE=host TPM=2
 	mkdir -p /tmp/results && : > /tmp/results/plan
-	exec sh tests/guest/t/demo.sh
+	exec sh tests/guest/demo.sh
 fi
 echo "== this machine runs $(uname -r), not $kver: demonstrating in a QEMU guest"
 rc=0
-tests/qemu/run.sh --kver "$kver" --out "$top/results/demo" --timeout 300 demo || rc=$?
+tests/qemu/run.sh --kver "$kver" --out "$top/results/demo" --timeout 300 tests/guest/demo.sh || rc=$?
 echo "== guest console of the demo:"
 grep -v '^#' "$top/results/demo/share/guest.log" | grep -vE '^(ok|not ok) ' || true
 echo "== the manual: man -l scripts/man/tpm_safe.4 (installed as tpm_safe(4) by make deb's package)"

@@ -32,7 +32,7 @@ for kver in "${kvers[@]}"; do
 	if ! tests/qemu/run.sh --qemu qemu-system-x86_64 --mode coexist --kver "$kver" \
 		--ko "$ko" --env "KO=$ko" \
 		--out "$out" --timeout 3600 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
-		--append "$plain" bench; then
+		--append "$plain" tests/bench/guest.sh; then
 		echo "bench: the $kver guest failed" >&2
 		rc=1
 		continue
@@ -42,7 +42,7 @@ for kver in "${kvers[@]}"; do
 	if ! tests/qemu/run.sh --mode coexist --iface crb --kver "$kver" --ko "$ko" \
 		--qemu /var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64 \
 		--env "KO=$ko" --out "$out-crb" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
-		--append "$plain" bench-crb; then
+		--append "$plain" tests/bench/guest-crb.sh; then
 		echo "bench: the $kver CRB guest failed" >&2
 		rc=1
 	fi
@@ -51,7 +51,7 @@ for kver in "${kvers[@]}"; do
 		--kver "$kver" --ko "$ko" \
 		--env "KO=$ko" --out "$out-tpm12" --timeout 1800 --env "BENCH_N=${BENCH_N:-1000}" --env "LAT_CLIENT=$client" \
 		--append "$plain" \
-		bench-tpm12; then
+		tests/bench/guest-tpm12.sh; then
 		echo "bench: the $kver TPM 1.2 guest failed" >&2
 		rc=1
 	fi

@@ -3,7 +3,7 @@
 # make bench-scale: for each kernel series (every installed one, or
 # KVER=<series or release>), one coexist guest boot with SCALE_N (256)
 # virtual TPMs on the kernel's tpm_vtpm_proxy and then on tpm_safe_vtpm
-# (tests/guest/scale.py), then the table, ratios, JSON and PNG under
+# (tests/bench/guest-scale.py), then the table, ratios, JSON and PNG under
 # results/bench/<series>/.  Exits non-zero, naming the target, when one
 # is missed.
 set -euo pipefail
@@ -27,7 +27,7 @@ for kver in "${kvers[@]}"; do
 	# 256 servers and their TPM state: more memory than the test guests
 	if ! tests/qemu/run.sh --mode coexist --kver "$kver" --ko "$ko" --env "KO=$ko" \
 		--mem 6144 --out "$out" --timeout 3600 --env TEST_TIMEOUT=3300 \
-		--env "SCALE_N=${SCALE_N:-256}" --env "SCALE_CLIENT=$client" bench-scale; then
+		--env "SCALE_N=${SCALE_N:-256}" --env "SCALE_CLIENT=$client" tests/bench/guest-scale.py; then
 		echo "bench-scale: the $kver guest failed" >&2
 		rc=1
 		# what it measured before or after the failed check still counts

@@ -84,18 +84,6 @@ objects_balanced_now() {
 		END { exit bad }' "$OBJ"
 }
 
-# stress_run ARGS...: a tests/guest/stress.py run, then nothing may be left
-# behind and the module must unload; exits with the verdict
-stress_run() {
-	python3 tests/guest/stress.py "$@"
-	_rc=$?
-	check "objects balanced" objects_balanced
-	sed 's/^/# objects: /' $OBJ
-	check "module unloads" unload_module
-	[ $_rc -eq 0 ] && finish
-	exit 1
-}
-
 dmesg_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|KASAN|refcount_t|circular locking|unreferenced object'
 }
@@ -179,14 +167,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 # pcr_extended OLD DATA FILE: the sysfs PCR FILE holds sha256(OLD || DATA)
 # (hex digests), and so differs from OLD
-pcr_extended() {
-	python3 -c "
-import hashlib, sys
-old, data, new = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().strip()
-want = hashlib.sha256(bytes.fromhex(old) + bytes.fromhex(data)).hexdigest().upper()
-assert len(old) == 64 and new != old and new == want, (old, new, want)
-" "$@"
-}
+pcr_extended() { $TPY pcr-extended "$@"; }
 
 # tpm_smoke_set DEV: tpm2-tools smoke set, raw commands and Linux's TPM 2.0
 # selftests against one node.
@@ -205,7 +186,7 @@ tpm_smoke_set() {
 	check "tpm2_createprimary" tpm2_createprimary $T -C o -c /tmp/prim.ctx
 	check "tpm2_flushcontext" tpm2_flushcontext $T -t
 	check "raw commands (getrandom, pcr_read, 1 KiB hash)" $TPY check --dev $1
-	SELFTEST_DEV=$1 sh tests/guest/t/selftests.sh ||
+	SELFTEST_DEV=$1 sh tests/guest/selftests.sh ||
 		nok "Linux TPM 2.0 selftests on $1 (exit status)"
 }
 
@@ -223,16 +204,7 @@ builtin_crb() {
 
 # write_errno FILE VALUE: write VALUE to FILE in one write(); print OK or
 # the errno's name (dash's echo says "I/O error" for every failure)
-write_errno() {
-	python3 -c '
-import errno, os, sys
-try:
-    fd = os.open(sys.argv[1], os.O_WRONLY)
-    os.write(fd, sys.argv[2].encode())
-    print("OK")
-except OSError as e:
-    print(errno.errorcode[e.errno])' "$1" "$2"
-}
+write_errno() { $TPY write-errno "$1" "$2"; }
 
 # quick_rng NODE: one TPM2_GetRandom(8) from a shell (no interpreter to
 # start): the response must be 20 bytes, success, 8 random bytes

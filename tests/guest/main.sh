@@ -15,10 +15,20 @@ n=0
 failed=0
 
 echo "# guest: kernel $(uname -r), mode $MODE, TPM $TPM, tests: $TESTS"
-for t in $TESTS; do
+for test in $TESTS; do
+	# a test by its name (tests/guest/t/NAME.sh or NAME.py), or a guest
+	# program by its path (the demo, the benchmarks' guest sides)
+	case $test in
+	*/*) file=$test ;;
+	*) file=tests/guest/t/$test.sh
+	   [ -f "$file" ] || file=tests/guest/t/$test.py ;;
+	esac
+	case $file in *.py) run=python3 ;; *) run=sh ;; esac
+	t=${test##*/}
+	t=${t%.*}
 	out=/tmp/test-$t.out
 	start=$(date +%s)
-	timeout -k 5 "${TEST_TIMEOUT:-600}" sh "tests/guest/t/$t.sh" > "$out" 2>&1
+	timeout -k 5 "${TEST_TIMEOUT:-600}" $run "$file" > "$out" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	cat "$out"

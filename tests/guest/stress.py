@@ -476,7 +476,7 @@ def sc_inflight(cycles, levels):
     proc.wait()
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("worker")
@@ -490,7 +490,7 @@ def main():
     p = sub.add_parser("inflight")
     p.add_argument("--cycles", type=int, default=20)
     p.add_argument("--levels", default="0,1,4,16")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     global TARGET
     if a.cmd != "worker":
         TARGET = a.driver if a.cmd == "unbind" else "tpm_safe_vtpm"

@@ -8,15 +8,16 @@ import argparse
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import re
 import select
-import signal
 import struct
 import subprocess
 import sys
 import threading
 import time
+import traceback
 
 VTPMX = "/dev/tpmsafe-vtpmx"
 IOC_GET_NUM = 0x8004A120   # _IOR(0xa1, 0x20, __u32)
@@ -175,6 +176,47 @@ def launch(state, swtpm_extra=(), tpm2=None, wait=True, new_session=True):
         os.close(fd)
 
 
+@contextlib.contextmanager
+def swtpm_served(tap, state):
+    """swtpm on a virtual TPM of its own (state: its directory): yields the
+    chip's node, or None when it did not attach (a failure); then swtpm is
+    SIGKILLed and its device must go away"""
+    proc, num, devid = launch(state)
+    try:
+        if num is None:
+            tap(False, "swtpm attaches")
+        yield None if num is None else "/dev/tpmsafe%d" % num
+    finally:
+        proc.kill()
+        proc.wait()
+        if num is not None:
+            tap(gone("/sys/bus/platform/devices/tpm_safe_vtpm.%d" % devid, 20),
+                "swtpm killed: the device goes away")
+
+
+def builtin_crb(dev="MSFT0101:00"):
+    """the sysfs folder of the kernel's CRB driver bound to dev (an ACPI
+    driver, tpm_crb, up to 6.12; a platform driver, tpm_crb_acpi, later),
+    or None"""
+    for d in ("/sys/bus/acpi/devices/%s/driver" % dev,
+              "/sys/bus/platform/devices/%s/driver" % dev):
+        if os.path.exists(d):
+            d = os.path.realpath(d)
+            if not os.path.basename(d).startswith("tpm_safe_"):
+                return d
+    return None
+
+
+def crb_release_builtin():
+    """a guest with -device tpm-crb boots with the kernel's CRB driver bound
+    (coexist): it lets the device go, so that the test starts as with the
+    built-in driver kept off"""
+    if os.environ.get("IFACE", "tis") == "crb":
+        drv = builtin_crb()
+        if drv:
+            write_text(drv + "/unbind", "MSFT0101:00")
+
+
 def read_text(path):
     with open(path) as f:
         return f.read().strip()
@@ -211,6 +253,75 @@ def task_where(pid):
     return "\n".join(out)
 
 
+OBJECTS = "/sys/kernel/debug/tpm_safe/objects"
+
+
+def load_module(*params):
+    """the module loaded with params: insmod of KO (the build tree's), or
+    modprobe with LOAD=modprobe; the finished process"""
+    if os.environ.get("LOAD", "insmod") == "modprobe":
+        argv = ["modprobe", "tpm_safe"]
+    else:
+        argv = ["insmod", os.environ.get("KO", "tpm_safe.ko")]
+    return subprocess.run(argv + list(params), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def unload_module():
+    """rmmod tpm_safe; the finished process"""
+    return subprocess.run(["rmmod", "tpm_safe"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def dmesg():
+    """the kernel log"""
+    return subprocess.run(["dmesg"], stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout
+
+
+def objects_leaked():
+    """the module's object counts that do not balance, one line each: every
+    object created was destroyed, but for the chips still registered and
+    their virtual TPMs; [] when all balance"""
+    chips = len(glob.glob("/sys/class/tpm_safe/tpmsafe*"))
+    vtpms = len(glob.glob("/sys/bus/platform/devices/tpm_safe_vtpm.*"))
+    bad = []
+    with open(OBJECTS) as f:
+        for line in f:
+            kind, made, gone_ = line.split()[:3]
+            live = {"chip": chips, "vtpm": vtpms}.get(kind, 0)
+            if int(made) - int(gone_) != live:
+                bad.append("leak: %s (live %d)" % (line.strip(), live))
+    return bad
+
+
+def run_test(main, tap, params=()):
+    """A test of its own: the module loaded with params, main() run (its
+    exit status), then every object balanced (releases may be deferred,
+    DEBUG_KOBJECT_RELEASE: up to 10 s) and the module unloaded; the test's
+    exit status."""
+    r = load_module(*params)
+    tap(r.returncode == 0, "module loads" +
+        (" (%s)" % " ".join(params) if params else ""), r.stdout)
+    if r.returncode:
+        return 1
+    try:
+        rc = main()
+    except Exception:   # the module is unloaded all the same
+        traceback.print_exc(file=sys.stdout)
+        tap(False, "the test ran to its end")
+        rc = 1
+    wait_until(lambda: not objects_leaked(), 10)
+    bad = objects_leaked()
+    tap(not bad, "objects balanced", "\n".join(bad))
+    with open(OBJECTS) as f:
+        for line in f:
+            print("# objects: " + line.rstrip())
+    r = unload_module()
+    tap(r.returncode == 0, "module unloads", r.stdout)
+    return 1 if rc or tap.fails else 0
+
+
 PM_TEST = "/sys/power/pm_test"
 PM_DELAY = "/sys/module/suspend/parameters/pm_test_delay"
 
@@ -234,8 +345,7 @@ def sleep_notifier_seconds():
     """The last sleep entry's notifiers, from the kernel log: from
     "Filesystems sync" (or "suspend entry") to "Freezing user space
     processes"; None when the log shows no such entry."""
-    out = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
-                         universal_newlines=True).stdout
+    out = dmesg()
     start = took = None
     for line in out.splitlines():
         m = re.match(r"\[\s*(\d+\.\d+)\]\s*(.*)", line)
@@ -424,6 +534,126 @@ def client_loop(dev, seconds, nonblock, workload="getrandom"):
     return counts
 
 
+def tis_reg(what):
+    """TIS registers through /dev/mem (localities 0 to 4, 4 KiB apart; the
+    kernel maps them only while no driver holds their region): "setup"
+    (locality 1 holds the TPM, locality 0's locality-change interrupt
+    status raised and not clearable by it), "held-by-1", "no-request-0",
+    "release-1".  Each checks what it set up; the registers printed, or
+    SystemExit with them when a check fails."""
+    import ctypes
+    import mmap
+    ACCESS, INT_ENABLE, INT_STATUS = 0x00, 0x08, 0x10
+    VALID, ACTIVE, REQUEST_USE = 0x80, 0x20, 0x02
+    INT_GLOBAL, INT_LOCALITY_CHANGE = 1 << 31, 0x04
+    fd = os.open("/dev/mem", os.O_RDWR | os.O_SYNC)
+    mm = mmap.mmap(fd, 0x5000, mmap.MAP_SHARED,
+                   mmap.PROT_READ | mmap.PROT_WRITE, offset=0xFED40000)
+    os.close(fd)
+
+    def r8(loc, reg):
+        return mm[loc * 0x1000 + reg]
+
+    def w8(loc, reg, v):
+        mm[loc * 0x1000 + reg] = v
+
+    def r32(loc, reg):
+        return ctypes.c_uint32.from_buffer(mm, loc * 0x1000 + reg).value
+
+    def w32(loc, reg, v):
+        ctypes.c_uint32.from_buffer(mm, loc * 0x1000 + reg).value = v
+
+    def active(loc):
+        return r8(loc, ACCESS) & (VALID | ACTIVE) == VALID | ACTIVE
+
+    def state():
+        return ("access0=0x%02x access1=0x%02x int_status0=0x%08x "
+                "int_enable0=0x%08x" % (r8(0, ACCESS), r8(1, ACCESS),
+                                        r32(0, INT_STATUS), r32(0, INT_ENABLE)))
+
+    def need(cond, what):
+        if not cond:
+            sys.exit("%s: no (%s)" % (what, state()))
+
+    if what == "setup":
+        for loc in range(5):
+            if r8(loc, ACCESS) & (ACTIVE | REQUEST_USE):
+                w8(loc, ACCESS, ACTIVE)     # give up, or withdraw a request
+        w8(0, ACCESS, REQUEST_USE)
+        need(active(0), "locality 0 taken")
+        w32(0, INT_STATUS, 0xFFFFFFFF)
+        w32(0, INT_ENABLE, INT_GLOBAL | INT_LOCALITY_CHANGE)
+        w8(0, ACCESS, ACTIVE)               # give it up, take it again:
+        w8(0, ACCESS, REQUEST_USE)          # a locality change on 0
+        need(active(0) and r32(0, INT_STATUS) & INT_LOCALITY_CHANGE,
+             "locality change raised on locality 0")
+        w8(1, ACCESS, REQUEST_USE)          # 1 waits for the TPM,
+        w8(0, ACCESS, ACTIVE)               # 0 gives it up: 1 is active
+        need(active(1) and not active(0), "locality 1 active, 0 not")
+        w32(0, INT_STATUS, 0xFFFFFFFF)
+        need(r32(0, INT_STATUS) & INT_LOCALITY_CHANGE,
+             "locality 0's status raised, and not clearable by locality 0")
+    elif what == "held-by-1":
+        need(active(1) and not active(0), "locality 1 active, 0 not")
+    elif what == "no-request-0":
+        need(not r8(0, ACCESS) & REQUEST_USE, "no request pending on locality 0")
+    elif what == "release-1":
+        w8(1, ACCESS, ACTIVE)
+        need(not active(0) and not active(1), "no locality active")
+    print(state())
+
+
+def stalled_client(node, command, hold, fifos="/tmp"):
+    """One blocking command for a test that stalls the TPM under it
+    (GetRandom, or ReadClock: not in the duration table, so only an unbind
+    ends its wait), synchronised by FIFOs in fifos: "ready" opened once
+    started, "go" waited on before the command; with hold, the file is kept
+    open until "hold" is opened.  Prints the outcome (ok or the errno's
+    name) and the milliseconds it took."""
+    open(os.path.join(fifos, "ready"), "w").close()
+    open(os.path.join(fifos, "go")).close()
+    t = time.monotonic()
+    fd = None
+    try:
+        fd = os.open(node, os.O_RDWR)
+        c = get_random(16) if command == "getrandom" else cmd(CC_READ_CLOCK)
+        check_rsp(transact(fd, c))
+        r = "ok"
+    except OSError as e:
+        r = errno.errorcode[e.errno]
+    print("%s %d" % (r, (time.monotonic() - t) * 1000), flush=True)
+    if hold:
+        open(os.path.join(fifos, "hold"), "w").close()
+    if fd is not None:
+        os.close(fd)
+
+
+def write_errno(path, value):
+    """value written to path in one write(): "OK", or the errno's name (a
+    shell's echo says "I/O error" for every failure)"""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    try:
+        os.write(fd, value.encode())
+        return "OK"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    finally:
+        os.close(fd)
+
+
+def pcr_extended(old, data, path):
+    """the sysfs PCR file at path holds sha256(old || data) (hex digests),
+    and so differs from old; SystemExit saying what it holds when not"""
+    import hashlib
+    new = read_text(path)
+    want = hashlib.sha256(bytes.fromhex(old) + bytes.fromhex(data)).hexdigest().upper()
+    if len(old) != 64 or new == old or new != want:
+        sys.exit("before %s, now %s, want %s" % (old, new, want))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -437,6 +667,19 @@ def main():
     p.add_argument("--workload", default="getrandom")
     p = sub.add_parser("check")
     p.add_argument("--dev", required=True)
+    p = sub.add_parser("tis-reg")
+    p.add_argument("what", choices=["setup", "held-by-1", "no-request-0", "release-1"])
+    p = sub.add_parser("stalled-client")
+    p.add_argument("node")
+    p.add_argument("command", choices=["getrandom", "readclock"])
+    p.add_argument("--hold", action="store_true")
+    p = sub.add_parser("write-errno")
+    p.add_argument("path")
+    p.add_argument("value")
+    p = sub.add_parser("pcr-extended")
+    p.add_argument("old")
+    p.add_argument("data")
+    p.add_argument("path")
     a = ap.parse_args()
 
     if a.cmd == "launch":
@@ -453,6 +696,14 @@ def main():
         finally:
             os.close(fd)
         print("ok")
+    elif a.cmd == "tis-reg":
+        tis_reg(a.what)
+    elif a.cmd == "stalled-client":
+        stalled_client(a.node, a.command, a.hold)
+    elif a.cmd == "write-errno":
+        print(write_errno(a.path, a.value))
+    elif a.cmd == "pcr-extended":
+        pcr_extended(a.old, a.data, a.path)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@
 #   --crb-acpi-start  with --iface crb: the TPM without QEMU's PPI _DSM, and
 #                     an SSDT of ours (tests/qemu/crb-acpi-start.asl) that
 #                     gives it a firmware's ACPI start _DSM (start method 8)
-# Tests are names of files under tests/guest/t/ (without .sh).
+# Tests are names of files under tests/guest/t/ (without .sh or .py), or
+# paths of guest programs (tests/guest/demo.sh, tests/bench/guest*.sh).
 set -euo pipefail
 args=("$@")
 

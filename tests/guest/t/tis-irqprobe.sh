@@ -5,104 +5,18 @@
 # fails with EBUSY and one log line each time, leaves no handler on the
 # line, no locality request pending, and the line usable: once the other
 # locality lets go, a bind uses the interrupt and the line delivers.
-# The TPM is set up from /dev/mem, which maps the TIS registers only while
-# no driver holds their region.
+# The TPM is set up from /dev/mem (tpmsafe.py tis-reg), which maps the TIS
+# registers only while no driver holds their region.
 . tests/guest/lib.sh
 DEV=MSFT0101:00
 P=/sys/bus/platform/devices/$DEV
 DRV=/sys/bus/platform/drivers/tpm_safe_tis
 IRQ=5
-REG="python3 /tmp/tisreg.py"
+REG="$TPY tis-reg"
 
-# TIS registers through /dev/mem (localities 0 to 4, 4 KiB apart); every
-# command checks what it set up and prints the registers when it fails
-cat > /tmp/tisreg.py <<'PY'
-import ctypes, mmap, os, sys
-ACCESS, INT_ENABLE, INT_STATUS = 0x00, 0x08, 0x10
-VALID, ACTIVE, REQUEST_USE = 0x80, 0x20, 0x02
-INT_GLOBAL, INT_LOCALITY_CHANGE = 1 << 31, 0x04
-fd = os.open("/dev/mem", os.O_RDWR | os.O_SYNC)
-mm = mmap.mmap(fd, 0x5000, mmap.MAP_SHARED,
-               mmap.PROT_READ | mmap.PROT_WRITE, offset=0xFED40000)
-
-
-def r8(loc, reg):
-    return mm[loc * 0x1000 + reg]
-
-
-def w8(loc, reg, v):
-    mm[loc * 0x1000 + reg] = v
-
-
-def r32(loc, reg):
-    return ctypes.c_uint32.from_buffer(mm, loc * 0x1000 + reg).value
-
-
-def w32(loc, reg, v):
-    ctypes.c_uint32.from_buffer(mm, loc * 0x1000 + reg).value = v
-
-
-def active(loc):
-    return r8(loc, ACCESS) & (VALID | ACTIVE) == VALID | ACTIVE
-
-
-def state():
-    return ("access0=0x%02x access1=0x%02x int_status0=0x%08x "
-            "int_enable0=0x%08x" % (r8(0, ACCESS), r8(1, ACCESS),
-                                    r32(0, INT_STATUS), r32(0, INT_ENABLE)))
-
-
-def need(cond, what):
-    if not cond:
-        sys.exit("%s: no (%s)" % (what, state()))
-
-
-cmd = sys.argv[1]
-if cmd == "setup":
-    for loc in range(5):
-        if r8(loc, ACCESS) & (ACTIVE | REQUEST_USE):
-            w8(loc, ACCESS, ACTIVE)     # give up, or withdraw a request
-    w8(0, ACCESS, REQUEST_USE)
-    need(active(0), "locality 0 taken")
-    w32(0, INT_STATUS, 0xFFFFFFFF)
-    w32(0, INT_ENABLE, INT_GLOBAL | INT_LOCALITY_CHANGE)
-    w8(0, ACCESS, ACTIVE)               # give it up, take it again:
-    w8(0, ACCESS, REQUEST_USE)          # a locality change on 0
-    need(active(0) and r32(0, INT_STATUS) & INT_LOCALITY_CHANGE,
-         "locality change raised on locality 0")
-    w8(1, ACCESS, REQUEST_USE)          # 1 waits for the TPM,
-    w8(0, ACCESS, ACTIVE)               # 0 gives it up: 1 is active
-    need(active(1) and not active(0), "locality 1 active, 0 not")
-    w32(0, INT_STATUS, 0xFFFFFFFF)
-    need(r32(0, INT_STATUS) & INT_LOCALITY_CHANGE,
-         "locality 0's status raised, and not clearable by locality 0")
-elif cmd == "held-by-1":
-    need(active(1) and not active(0), "locality 1 active, 0 not")
-elif cmd == "no-request-0":
-    need(not r8(0, ACCESS) & REQUEST_USE, "no request pending on locality 0")
-elif cmd == "release-1":
-    w8(1, ACCESS, ACTIVE)
-    need(not active(0) and not active(1), "no locality active")
-else:
-    sys.exit("unknown command " + cmd)
-print(state())
-PY
-
-# bind_op bind|unbind: write the device to the driver's file; prints ok or
+# bind_op bind|unbind: write the device to the driver's file; prints OK or
 # the errno's name
-bind_op() {
-	python3 -c "
-import errno, os, sys
-fd = os.open('$DRV/' + sys.argv[1], os.O_WRONLY)
-try:
-    os.write(fd, b'$DEV')
-    print('ok')
-except OSError as e:
-    print(errno.errorcode[e.errno])
-finally:
-    os.close(fd)
-" "$1"
-}
+bind_op() { write_errno "$DRV/$1" "$DEV"; }
 no_handler() { ! irq_in_use $IRQ; }
 # irq_count: calls on line IRQ, every CPU
 irq_count() {
@@ -146,7 +60,7 @@ check "...no locality request left" $REG no-request-0
 check "locality 1 lets go: no locality active" $REG release-1
 mark free
 r=$(bind_op bind)
-check "bind with irq=$IRQ ($r)" [ "$r" = ok ]
+check "bind with irq=$IRQ ($r)" [ "$r" = OK ]
 S=$(echo $P/tpm_safe/tpmsafe*)
 NODE=/dev/${S##*/}
 check "the chip is there ($NODE)" [ -e "$S" ]
@@ -159,7 +73,7 @@ check "IRQ $IRQ delivers: its count grew with the commands ($c0 -> $c1)" [ "$c1"
 check "no storm and no lost interrupts reported" sh -c \
 	"! dmesg | grep -E 'tpm_safe_tis.*(storm|interrupts lost)'"
 r=$(bind_op unbind)
-check "unbind ($r)" [ "$r" = ok ]
+check "unbind ($r)" [ "$r" = OK ]
 check "no tpm_safe_tis handler on IRQ $IRQ after the unbind" no_handler
 check "objects balanced" objects_balanced
 check "module unloads" unload_module

@@ -34,34 +34,13 @@ check "chip works" $TPY check --dev $NODE
 # unbind, never the timeout, can end its wait).  FIFOs:
 # the client opens "ready" once started, waits on "go" to send, and, when
 # asked to hold, keeps the file open until "hold" is opened.
-cat > /tmp/one.py <<'PY'
-import errno, os, sys, time
-sys.path.insert(0, "tests/guest")
-import tpmsafe as T
-open("/tmp/ready", "w").close()
-open("/tmp/go").close()
-t = time.monotonic()
-fd = None
-try:
-    fd = os.open(sys.argv[1], os.O_RDWR)
-    c = T.get_random(16) if sys.argv[2] == "getrandom" else T.cmd(0x181)
-    T.check_rsp(T.transact(fd, c))
-    r = "ok"
-except OSError as e:
-    r = errno.errorcode[e.errno]
-print("%s %d" % (r, (time.monotonic() - t) * 1000), flush=True)
-if len(sys.argv) > 3:
-    open("/tmp/hold", "w").close()
-if fd is not None:
-    os.close(fd)
-PY
 rm -f /tmp/ready /tmp/go /tmp/hold
 mkfifo /tmp/ready /tmp/go /tmp/hold
 
 # stalled_client OUT getrandom|readclock [hold]: start a client, stop swtpm
 # once it is ready, release it and wait until its command is in the TPM
 stalled_client() {
-	python3 /tmp/one.py $NODE $2 $3 > "$1" &
+	$TPY stalled-client $NODE $2 ${3:+--hold} > "$1" &
 	: < /tmp/ready
 	host_req stop || nok "host stops swtpm"
 	before=$(cat $S/stats/commands)

@@ -9,8 +9,8 @@ of the device, must each finish within BOUND seconds: nothing on the chip
 side may wait for a server's copy.  Then the fault is resolved, the server
 goes on, and the chip serves again.  TAP output.
 
-usage: vtpm_uffd.py            the test
-       vtpm_uffd.py client DEV HEX   one command on DEV (the test's client)
+usage: vtpm-uffd.py            the test
+       vtpm-uffd.py client DEV HEX   one command on DEV (the test's client)
 """
 
 import ctypes
@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))  # slower kernels
@@ -291,8 +291,6 @@ def unbind_case(uffd, srv, page):
     tap(good, "%s: after a rebind the chip serves again" % what, out)
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "client":
-        return client_main(sys.argv[2], sys.argv[3])
     try:
         uffd = Uffd(3)
     except OSError as e:
@@ -311,4 +309,6 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) == 4 and sys.argv[1] == "client":
+        sys.exit(client_main(sys.argv[2], sys.argv[3]))
+    sys.exit(T.run_test(main, tap, ("hwrng=0",)))

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 SCALE = int(os.environ.get("TIME_SCALE", "1"))
@@ -256,4 +256,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(T.run_test(main, tap, ("irq=" + os.environ.get("TIS_IRQ", "0"),)))

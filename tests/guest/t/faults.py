@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 FAILNTH = "/proc/thread-self/fail-nth"
@@ -122,15 +122,7 @@ def works(node):
 
 def balanced():
     """created - destroyed == live, for every object kind."""
-    chips = len(os.listdir("/sys/class/tpm_safe"))
-    vtpms = len([d for d in os.listdir("/sys/bus/platform/devices")
-                 if d.startswith("tpm_safe_vtpm.")])
-    for line in open(OBJ):
-        kind, made, gone = line.split()
-        live = {"chip": chips, "vtpm": vtpms}.get(kind, 0)
-        if int(made) - int(gone) != live:
-            return False
-    return True
+    return not T.objects_leaked()
 
 
 def pending():
@@ -461,6 +453,8 @@ def sweep_vtpmx():
 
 
 def main():
+    tap(wait_until(lambda: os.path.exists("/dev/tpmsafe0"), 10),
+        "tpm_safe_%s bound %s" % (IFACE, TIS_DEV))
     setup()
     sites = 0
     proc, num, devid = T.launch("/tmp/faults-vtpm")
@@ -500,4 +494,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if not os.path.exists("/proc/self/fail-nth") or \
+            not os.path.isdir("/sys/kernel/debug/failslab"):
+        tap(False, "kernel has fault injection (failslab, fail_page_alloc, fail-nth)")
+        sys.exit(1)
+    T.crb_release_builtin()
+    sys.exit(T.run_test(main, tap))

@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest"))
 import tpmsafe as T  # noqa: E402
 
 N = int(os.environ.get("SCALE_N", "256"))
@@ -384,4 +385,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # a descriptor per server and client, and 256 of each
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    os.makedirs("/tmp/scale", exist_ok=True)
+    rc = main()
+    tap(os.path.getsize(OUT) > 0, "results recorded")
+    sys.exit(1 if rc or tap.fails else 0)

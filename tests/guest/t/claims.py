@@ -5,7 +5,9 @@ removal, each checked against a userspace server (tpmsafe.FakeTPM) in
 place of swtpm: the retry schedule, the 750 ms PCR_Read and Shutdown
 durations, the 120 s start-up duration, stale responses, the stats
 counters a client can see, a killed waiter, the unbind order, the open of
-an old device node, node modes and parameter defaults.  TAP on stdout.
+an old device node, node modes and parameter defaults; the TIS device's
+runtime-PM default (200 ms autosuspend), and force=1 with a TPM in ACPI
+(one line, no device of its own).  TAP on stdout.
 
 PCR_Read and Hash are the commands misbehaved on: the hwrng may send
 GetRandom at any time."""
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
@@ -426,8 +428,34 @@ def unbind_order():
         "the removal logs err_gone and refused_gone: 1 cut off, 1 refused", said)
     fake.close()
 
+def tis_autosuspend():
+    """the TIS device's runtime-PM default"""
+    dev = "/sys/bus/platform/devices/MSFT0101:00"
+    drv = os.path.basename(os.path.realpath(dev + "/driver"))
+    if drv != "tpm_safe_tis":
+        tap(False, "tpm_safe_tis is bound to MSFT0101:00 (driver: %s)" % drv)
+        return
+    got = T.read_text(dev + "/power/autosuspend_delay_ms")
+    tap(got == "200", "the TIS device's autosuspend delay is 200 ms (%s)" % got)
+
+
+def force_one():
+    """force=1 with MSFT0101 in ACPI: one line, no device of its own"""
+    line = "force: the firmware lists a TPM; no device created"
+    said = T.dmesg().count(line)
+    r = T.load_module("force=1")
+    tap(r.returncode == 0, "module loads with force=1", r.stdout)
+    if r.returncode:
+        return
+    tap(T.dmesg().count(line) == said + 1, "force=1 with a TPM in ACPI logs it once")
+    tap(not os.path.exists("/sys/bus/platform/devices/tpm_safe_tis"),
+        "...and creates no device")
+    r = T.unload_module()
+    tap(r.returncode == 0, "module unloads", r.stdout)
+
+
 def main():
-    for part in (defaults, retries, durations, duration_from_read, slow_startup,
+    for part in (tis_autosuspend, defaults, retries, durations, duration_from_read, slow_startup,
                  startup_commands, stale,
                  counters_and_kill, unbind_order):
         try:
@@ -438,4 +466,6 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    T.run_test(main, tap)
+    force_one()
+    sys.exit(1 if tap.fails else 0)

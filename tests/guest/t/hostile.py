@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """A hostile server in place of swtpm on /dev/tpmsafe-vtpmx: each way of
 answering badly gives the client an error and leaves the chip usable (or,
-for a server that never answers, removable).  TAP output."""
+for a server that never answers, removable); then clients that misbehave
+against swtpm's chip.  TAP output."""
 
 import errno
 import os
 import select
 import struct
+import subprocess
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
 import tpmsafe as T  # noqa: E402
 
 tap = T.Tap()
@@ -348,8 +351,16 @@ def main():
         "took %.1f s)" % s, "%s, chips before %s, after %s, commands %s" % (
             path, sorted(chips), sorted(os.listdir("/sys/class/tpm_safe")),
             ["0x%x" % c for c in fake.commands]))
+
+    # swtpm's chip under a storm of clients that send bad commands and go
+    # away mid-command (tests/guest/hostile_client.py)
+    with T.swtpm_served(tap, "/tmp/hostile-client") as dev:
+        if dev is not None:
+            r = subprocess.run([sys.executable, os.path.join(HERE, "..", "hostile_client.py"),
+                                dev, os.environ.get("HOSTILE_SECONDS", "20"), "4"])
+            tap(r.returncode == 0, "hostile clients on swtpm's chip: exit status %d" % r.returncode)
     return 1 if tap.fails else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(T.run_test(main, tap))

@@ -29,10 +29,11 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 SCALE = int(os.environ.get("TIME_SCALE", "1"))
+tap = T.Tap()
 
 
 def reader(fd):
@@ -47,13 +48,13 @@ def reader(fd):
     os._exit(3)
 
 
-def main():
+def race(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", required=True)
     ap.add_argument("--iters", type=int, default=300)
     ap.add_argument("--probes", type=int, default=20)
     ap.add_argument("--readers", type=int, default=2)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     fd = os.open(a.dev, os.O_RDWR | os.O_NONBLOCK)
     kids = []
     for _ in range(a.readers):
@@ -75,7 +76,6 @@ def main():
 
 
 def run(a, fd, kids):
-    tap = T.Tap()
     timeout_ms = 10000 * SCALE
     p = select.poll()
     p.register(fd, select.POLLIN)
@@ -132,5 +132,12 @@ def run(a, fd, kids):
     return 1 if tap.fails else 0
 
 
+def main():
+    with T.swtpm_served(tap, "/tmp/cdev-poll") as dev:
+        if dev is None:
+            return 1
+        return race(["--dev", dev, "--iters", os.environ.get("POLL_ITERS", "300")])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(T.run_test(main, tap))

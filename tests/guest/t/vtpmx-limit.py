@@ -4,14 +4,15 @@
 LIMIT): an open of /dev/tpmsafe-vtpmx past it is refused at once with
 ENOSPC, not by a probe failing after the server's first read; the chips
 already made still serve, their rm nodes too (the minors after the raw
-ones); a closed server gives its number back.  TAP output."""
+ones); a closed server gives its number back.  Before, a bad max_chips
+(0, 1025) is refused at load; after, the default is 1024.  TAP output."""
 
 import errno
 import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tpmsafe as T  # noqa: E402
 
 LIMIT = int(os.environ.get("LIMIT", "4"))
@@ -89,5 +90,30 @@ def main():
     return 1 if tap.fails else 0
 
 
+def refused(bad):
+    """a bad max_chips: the load fails, says why once, leaves nothing loaded"""
+    r = T.load_module("max_chips=%d" % bad)
+    said = T.dmesg().count("max_chips=%d: must be 1 to 1024" % bad)
+    tap(r.returncode != 0 and said == 1 and not os.path.exists("/sys/module/tpm_safe"),
+        "max_chips=%d is refused at load, logged once" % bad,
+        "load exit %d, said %d times: %s" % (r.returncode, said, r.stdout))
+
+
+def default():
+    """loaded without max_chips: 1024"""
+    r = T.load_module("hwrng=0")
+    tap(r.returncode == 0, "module loads with the default", r.stdout)
+    if r.returncode:
+        return
+    got = T.read_text("/sys/module/tpm_safe/parameters/max_chips")
+    tap(got == "1024", "max_chips defaults to 1024 (%s)" % got)
+    r = T.unload_module()
+    tap(r.returncode == 0, "module unloads", r.stdout)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    for n in (0, 1025):
+        refused(n)
+    T.run_test(main, tap, ("hwrng=0", "max_chips=%d" % LIMIT))
+    default()
+    sys.exit(1 if tap.fails else 0)
