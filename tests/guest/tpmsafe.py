@@ -654,6 +654,64 @@ def pcr_extended(old, data, path):
         sys.exit("before %s, now %s, want %s" % (old, new, want))
 
 
+def send(node, cc, body=b"", size=None, expect="ok"):
+    """One command on node (code cc, body, zero-padded to size bytes): with
+    expect "ok" it must succeed (response code 0), else it must fail with
+    the errno named (at write or read).  None, or what happened instead."""
+    c = cmd(cc, body)
+    if size:
+        c = struct.pack(">HII", TPM2_ST_NO_SESSIONS, size, cc) + body + \
+            bytes(size - 10 - len(body))
+    fd = os.open(node, os.O_RDWR)
+    try:
+        rsp = transact(fd, c)
+    except OSError as e:
+        got = errno.errorcode.get(e.errno, str(e.errno))
+        return None if got == expect else "got %s, want %s" % (got, expect)
+    finally:
+        os.close(fd)
+    if expect != "ok":
+        return "answered (rc 0x%x), want %s" % (rsp_code(rsp), expect)
+    try:
+        check_rsp(rsp)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def second_open(node):
+    """node opened twice at once: the second open's errno name, or "OK" """
+    fd = os.open(node, os.O_RDWR)
+    try:
+        os.close(os.open(node, os.O_RDWR))
+        return "OK"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        os.close(fd)
+
+
+def pcr_banks(chip_dir):
+    """a chip's sysfs PCR banks: sha256 among them, PCRs 0 to 23 in each,
+    each a digest of its bank's size in upper-case hex; SystemExit saying
+    what is wrong, else the banks printed"""
+    size = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64, "sm3_256": 32}
+    banks = sorted(glob.glob(os.path.join(chip_dir, "pcr-*")))
+    if os.path.join(chip_dir, "pcr-sha256") not in banks:
+        sys.exit("no sha256 bank: %s" % banks)
+    for b in banks:
+        names = sorted(os.listdir(b), key=int)
+        if names != [str(i) for i in range(24)]:
+            sys.exit("%s: %s" % (b, names))
+        for n in names:
+            with open(os.path.join(b, n)) as f:
+                d = f.read()
+            want = 2 * size[b.split("-", 1)[1]]
+            if not re.fullmatch("[0-9A-F]{%d}\n" % want, d):
+                sys.exit("%s/%s: %r" % (b, n, d))
+    print(" ".join(os.path.basename(b) for b in banks))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -676,6 +734,16 @@ def main():
     p = sub.add_parser("write-errno")
     p.add_argument("path")
     p.add_argument("value")
+    p = sub.add_parser("send")
+    p.add_argument("node")
+    p.add_argument("cc", type=lambda v: int(v, 0))
+    p.add_argument("body", nargs="?", default="", help="hex")
+    p.add_argument("--size", type=int)
+    p.add_argument("--expect", default="ok", help="ok, or an errno's name")
+    p = sub.add_parser("second-open")
+    p.add_argument("node")
+    p = sub.add_parser("pcr-banks")
+    p.add_argument("chip_dir")
     p = sub.add_parser("pcr-extended")
     p.add_argument("old")
     p.add_argument("data")
@@ -702,6 +770,14 @@ def main():
         stalled_client(a.node, a.command, a.hold)
     elif a.cmd == "write-errno":
         print(write_errno(a.path, a.value))
+    elif a.cmd == "send":
+        why = send(a.node, a.cc, bytes.fromhex(a.body), a.size, a.expect)
+        if why:
+            sys.exit(why)
+    elif a.cmd == "second-open":
+        print(second_open(a.node))
+    elif a.cmd == "pcr-banks":
+        pcr_banks(a.chip_dir)
     elif a.cmd == "pcr-extended":
         pcr_extended(a.old, a.data, a.path)
 

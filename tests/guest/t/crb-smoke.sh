@@ -28,17 +28,8 @@ latency "3000 commands on $NODE (crb)" 3000 $NODE \
 
 # a command longer than the buffer but within the 4096 bytes of the node
 c0=$(cat $S/stats/commands)
-check "a 4000-byte command on a 3968-byte buffer: E2BIG, nothing sent" python3 -c "
-import errno, os, struct, sys
-fd = os.open('$NODE', os.O_RDWR)
-c = struct.pack('>HII', 0x8001, 4000, 0x17B) + bytes(3990)
-try:
-    os.write(fd, c)
-    sys.exit('written')
-except OSError as e:
-    if e.errno != errno.E2BIG:
-        sys.exit(errno.errorcode[e.errno])
-"
+check "a 4000-byte command on a 3968-byte buffer: E2BIG, nothing sent" \
+	$TPY send $NODE 0x17B --size 4000 --expect E2BIG
 check "...no command counted ($c0 -> $(cat $S/stats/commands))" [ "$(cat $S/stats/commands)" = "$c0" ]
 check "...and the chip works" $TPY check --dev $NODE
 
@@ -55,13 +46,8 @@ check "idle: runtime-suspended with goIdle taken (autosuspend 200 ms)" \
 	wait_for "[ \"\$(status)\" = suspended ] && [ \"\$(cnt go_idles)\" -gt $g0 ]" 5
 check "...QEMU saw the goIdle write ($qg0 -> $(qreq 2))" [ "$(qreq 2)" -gt "$qg0" ]
 c0=$(cnt cmd_readys) r0=$(cnt rpm_resumes) qc0=$(qreq 1)
-check "the object survives goIdle: TPM2_ReadPublic($h) answers" python3 -c "
-import os, struct, sys
-sys.path.insert(0, 'tests/guest')
-import tpmsafe as T
-fd = os.open('$NODE', os.O_RDWR)
-T.check_rsp(T.transact(fd, T.cmd(0x173, struct.pack('>I', int('$h', 16)))))
-"
+check "the object survives goIdle: TPM2_ReadPublic($h) answers" \
+	$TPY send $NODE 0x173 "$(printf %08x "$h")"
 # cmdReady is counted only when the TPM reported idle: the goIdle held
 check "...after a resume and a cmdReady (TPM was idle)" \
 	[ "$(cnt rpm_resumes)" -gt "$r0" -a "$(cnt cmd_readys)" -gt "$c0" ]
