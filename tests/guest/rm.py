@@ -524,15 +524,32 @@ def removal(a):
     tap(closed == [0] * len(sp + busy), "...and each closes (%s)" % closed)
 
 
+def left_in_tpm(raw):
+    """exits 0 when nothing of any space is left in the TPM (the raw node's
+    view, within 10 s), else names what is left"""
+    if raw_empty(raw, 10):
+        sys.exit(0)
+    sys.exit("left: %s" % ["0x%08x" % h for h in raw_handles(raw)])
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=("basics", "kill", "gap", "removal"))
-    p.add_argument("--rm", required=True)
+    p.add_argument("what", choices=("basics", "kill", "gap", "removal", "empty", "serves"),
+                   help="a scenario (TAP output), or, by exit status: empty "
+                   "(nothing left in the TPM), serves (a space makes a "
+                   "primary, and closing it leaves nothing)")
+    p.add_argument("--rm")
     p.add_argument("--raw", required=True)
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--cmd")
     p.add_argument("--busy", type=int, default=0)
     a = p.parse_args()
+    if a.what == "serves":
+        s = Space(a.rm)
+        s.handle(create_primary())
+        s.close()
+    if a.what in ("empty", "serves"):
+        left_in_tpm(a.raw)
     try:
         {"basics": basics, "kill": kill, "gap": gap,
          "removal": removal}[a.what](a)

@@ -52,14 +52,7 @@ tmo() {
 }
 
 empty() {
-	python3 -c "
-import sys
-sys.path.insert(0, 'tests/guest')
-import rm
-if rm.raw_empty('/dev/tpmsafe$1', 10):
-    sys.exit(0)
-sys.exit('left: %s' % ['0x%08x' % h for h in rm.raw_handles('/dev/tpmsafe$1')])
-"
+	python3 tests/guest/rm.py empty --raw /dev/tpmsafe$1
 }
 
 # format LABEL: a fresh LUKS2 volume on a loop device; sets LOOP

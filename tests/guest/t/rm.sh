@@ -69,12 +69,7 @@ echo "FIGURE rm: $CLIENTS tpm2-tools clients for $SECS s: $total rounds"
 check "$CLIENTS clients for $SECS s: $total rounds, every client at least one" \
 	sh -c "[ $total -ge $CLIENTS ] && [ $idle = 0 ]"
 check "...no failed round ($bad)" [ $bad = 0 ]
-check "...nothing left in the TPM" python3 -c "
-import sys
-sys.path.insert(0, 'tests/guest')
-import rm
-sys.exit(0 if rm.raw_empty('/dev/tpmsafe$N', 10) else 1)
-"
+check "...nothing left in the TPM" $RMPY empty --raw /dev/tpmsafe$N
 
 # a virtual TPM: the same, then swtpm killed with spaces open
 if vtpm_start /tmp/rm-vtpm; then
@@ -97,17 +92,7 @@ check "rebind" sh -c "echo -n $DEV > /sys/bus/platform/drivers/tpm_safe_tis/bind
 S=$(echo $P/tpm_safe/tpmsafe*)
 N=${S##*tpmsafe}
 check "the rm node is back (tpmsaferm$N)" wait_for "[ -c /dev/tpmsaferm$N ]" 10
-check "...and serves a space" python3 -c "
-import sys
-sys.path.insert(0, 'tests/guest')
-import rm
-s = rm.Space('/dev/tpmsaferm$N')
-s.handle(rm.create_primary())
-s.close()
-if rm.raw_empty('/dev/tpmsafe$N', 10):
-    sys.exit(0)
-sys.exit('left: %s' % ['0x%08x' % h for h in rm.raw_handles('/dev/tpmsafe$N')])
-"
+check "...and serves a space" $RMPY serves --rm /dev/tpmsaferm$N --raw /dev/tpmsafe$N
 check "objects balanced" objects_balanced
 check "module unloads" unload_module
 finish

@@ -37,15 +37,7 @@ msg="$pick: not a virtual TPM of /dev/tpmsafe-vtpmx: refusing to bind"
 n0=$(dmesg | grep -c "$msg")
 echo tpm_safe_vtpm > "$F/driver_override"
 # the errno of the write to bind (a shell's echo does not tell it)
-got=$(python3 -c '
-import errno, os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY)
-try:
-    os.write(fd, sys.argv[2].encode())
-    print("bound")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, e.errno))
-' "$DRV/bind" "$pick" 2>&1)
+got=$(write_errno "$DRV/bind" "$pick" 2>&1)
 check "binding $pick to tpm_safe_vtpm fails with ENODEV (got $got)" [ "$got" = ENODEV ]
 check "$pick is bound to no driver" [ ! -e "$F/driver" ]
 n1=$(dmesg | grep -c "$msg")
