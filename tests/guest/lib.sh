@@ -1,19 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared helpers for guest tests (sourced).  Tests print TAP lines
-# "ok - what" / "not ok - what", diagnostics "# ...", figures "FIGURE ...".
+# Shared helpers for guest tests (sourced), also by the RAM guest's init
+# (tests/qemu/ram-init).  Tests print TAP lines "ok - what" / "not ok -
+# what" (NTAP counts them, FAILS the failures), diagnostics "# ...", figures
+# "FIGURE ...", each after TAP_PREFIX (the RAM guest's "TAP ": its console
+# mixes them with the kernel's).
 R=/tmp/results
 # the plan's variables (run.sh --env) reach the tests' own programs too
-set -a
-. "$R/plan"
-set +a
+if [ -f "$R/plan" ]; then
+	set -a
+	. "$R/plan"
+	set +a
+fi
 # bounds of liveness checks grow with it on slow kernels
 export TIME_SCALE="${TIME_SCALE:-1}"
 TPY="python3 tests/guest/tpmsafe.py"
 OBJ=/sys/kernel/debug/tpm_safe/objects
 FAILS=0
+NTAP=0
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+ok() { NTAP=$((NTAP + 1)); echo "${TAP_PREFIX:-}ok - $*"; }
+nok() { NTAP=$((NTAP + 1)); FAILS=$((FAILS + 1)); echo "${TAP_PREFIX:-}not ok - $*"; }
 # check DESC CMD...: one TAP line from a command's exit status
 check() {
 	desc=$1
@@ -22,7 +28,7 @@ check() {
 		ok "$desc"
 	else
 		nok "$desc"
-		echo "$out" | tail -n 10 | sed 's/^/#   /'
+		echo "$out" | tail -n 10 | sed "s/^/${TAP_PREFIX:-}#   /"
 	fi
 }
 finish() { [ "$FAILS" -eq 0 ]; exit $?; }

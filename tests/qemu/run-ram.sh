@@ -17,6 +17,7 @@
 # host's, or the trixie root for 7.3); with --kernel, from the host.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/qemu/lib.sh"
 kver=${KVER:-$("$top/scripts/kernels.sh" newest)}
 cycles=20
 s3=1
@@ -49,21 +50,18 @@ esac
 # does not come back from a real S3 under bookworm's QEMU 7.2
 qemu=${SLEEP_QEMU:-/var/cache/tpm_safe/qemu-bpo/usr/bin/qemu-system-x86_64}
 [ -x "$qemu" ] || { echo "run-ram.sh: no $qemu (scripts/install-deps.sh)" >&2; exit 1; }
-root=/
-if [ -z "$kernel" ]; then
-	kver=$("$top/scripts/kernels.sh" resolve "$kver")
-	kernel=$("$top/scripts/kernels.sh" image "$kver")
-	root=$("$top/scripts/kernels.sh" root "$kver")
-fi
+root=""
+guest_kernel
+root=${root:-/}
 # swtpm -d changes to /: every path it gets must be absolute
 out=$(realpath -m "$out")
 rm -rf "$out"
 mkdir -p "$out/swtpm"
 ird=$out/initramfs
-mkdir -p "$ird/bin" "$ird/lib" "$ird/lib64" "$ird/usr/bin"
-cp /bin/busybox "$ird/bin/"
-cp "$top/tests/qemu/ram-init" "$ird/init"
-chmod +x "$ird/init"
+initramfs_base "$ird" "$top/tests/qemu/ram-init"
+mkdir -p "$ird/lib" "$ird/lib64" "$ird/usr/bin" "$ird/tests/guest"
+# the guest tests' TAP and wait helpers
+cp "$top/tests/guest/lib.sh" "$ird/tests/guest/"
 cp "$ko" "$ird/tpm_safe.ko"
 cp "${root%/}/usr/bin/swtpm" "$ird/usr/bin/"
 gcc -static -O2 -Wall -o "$ird/bin/getrandom" "$top/tests/qemu/getrandom.c"
@@ -71,14 +69,12 @@ for lib in $(chroot "$root" ldd /usr/bin/swtpm | grep -oE '/[^ ]+\.so[^ ]*'); do
 	cp -L "${root%/}$lib" "$ird/lib/"
 done
 cp -L "${root%/}/lib64/ld-linux-x86-64.so.2" "$ird/lib64/"
-(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+initramfs_pack "$ird" "$out/initrd.gz"
 
 # TPM 1.2: every command logged, for the count of TPM_SaveState
-level=20 t2=()
-[ "$tpm" = 2 ] && level=1 t2=(--tpm2)
-swtpm socket "${t2[@]}" --tpmstate "dir=$out/swtpm" --ctrl "type=unixio,path=$out/swtpm/sock" \
-	--terminate --log "file=$out/swtpm/swtpm.log,level=$level" --pid "file=$out/swtpm/pid" -d
-for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
+level=1
+[ "$tpm" = 2 ] || level=20
+swtpm_start "$out/swtpm" "$tpm" "$level" || { echo "# FAIL: swtpm did not start"; exit 1; }
 
 . "$(dirname "$0")/monitor.sh"
 
@@ -129,7 +125,8 @@ trap 'kill $wpid 2>/dev/null || true; kill $(cat $out/swtpm/pid 2>/dev/null) 2>/
 
 start=$SECONDS
 set +e
-# no5lvl: see run.sh (KASAN and the feature-bit window in identify_cpu).
+# The kernel's line: tests/qemu/lib.sh's, exclusive mode's, and what the
+# stall dump needs (nokaslr, unknown_nmi_panic, panic_print).
 # thread=single: every freeze and thaw patches the kernel's freezer_active
 # static branches live (an int3 first, then the rest).  Multi-threaded TCG
 # before QEMU 8.1 can translate a block from the bytes read before it locks
@@ -146,7 +143,7 @@ timeout -k 10 "$limit" "$qemu" -nodefaults -pidfile "$out/qemu.pid" -machine q35
 	-global ICH9-LPC.disable_s3=0 \
 	-serial "file:$out/console.log" -serial "file:$out/marker" -serial "file:$out/dmesg" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1 hung_task_panic=1 softlockup_panic=1 rdinit=/init no5lvl initcall_blacklist=init_tis,crb_acpi_driver_init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface tpmsafe.tpm=$tpm no_console_suspend sysrq_always_enabled nokaslr unknown_nmi_panic panic_print=0x41" \
+	-append "$GUEST_CMDLINE $EXCLUSIVE_CMDLINE rdinit=/init tpmsafe.cycles=$cycles tpmsafe.s3=$s3 tpmsafe.iface=$iface tpmsafe.tpm=$tpm no_console_suspend nokaslr unknown_nmi_panic panic_print=0x41" \
 	-chardev "socket,id=chrtpm,path=$out/swtpm/sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$iface,tpmdev=tpm0" > "$out/qemu.log" 2>&1
 rc=$?
@@ -165,6 +162,15 @@ if [ "$tpm" = 1.2 ]; then
 		echo "not ok - host: swtpm read one TPM_SaveState per suspend (${got} of ${want:-none})"
 		verdict=1
 	fi
+fi
+# the taint the guest saw at its end ("TAP # taint N"): only O and E
+taint=$(tr -d '\r' < "$out/console.log" | sed -n 's/.*TAP # taint \([0-9]*\)$/\1/p' | tail -n 1)
+if [ -z "$taint" ]; then
+	echo "# FAIL: the guest reported no taint"
+	verdict=1
+elif ! taint_allowed "$taint"; then
+	echo "# FAIL: unexpected taint $taint (only O=4096 and E=8192 allowed)"
+	verdict=1
 fi
 # the console, and the whole kernel log the guest wrote at its end (ttyS2)
 "$top/tests/qemu/check-console.sh" --verdict "$out/console-verdict" \

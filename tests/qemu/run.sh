@@ -37,6 +37,7 @@ set -euo pipefail
 args=("$@")
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/qemu/lib.sh"
 kver=${KVER:-$("$top/scripts/kernels.sh" newest)}
 kernel=""
 root=""
@@ -92,11 +93,7 @@ if [ $acpi_start = 1 ]; then
 	"$qemu" -device tpm-crb,help 2>/dev/null | grep -c 'ppi=' > /dev/null ||
 		{ echo "run.sh: $qemu cannot turn the CRB's PPI _DSM off (ppi=off)" >&2; exit 2; }
 fi
-if [ -z "$kernel" ]; then
-	kver=$("$top/scripts/kernels.sh" resolve "$kver")
-	kernel=$("$top/scripts/kernels.sh" image "$kver")
-	root=${root:-$("$top/scripts/kernels.sh" root "$kver")}
-fi
+guest_kernel
 root=${root:-/}
 out=${out:-$top/results/qemu-$(date +%s)}
 rm -rf "$out"
@@ -105,10 +102,8 @@ out=$(cd "$out" && pwd)
 
 # --- initramfs: busybox, the 9p modules of $kver, our init ---
 ird="$out/initramfs"
-mkdir -p "$ird/bin" "$ird/modules"
-cp /bin/busybox "$ird/bin/busybox"
-cp "$top/tests/qemu/initramfs-init" "$ird/init"
-chmod +x "$ird/init"
+initramfs_base "$ird" "$top/tests/qemu/initramfs-init"
+mkdir -p "$ird/modules"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
 	f=$(find "${root%/}/lib/modules/$kver/kernel" -name "$m.ko*" 2>/dev/null | head -n 1 || true)
@@ -119,7 +114,7 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	*) cp "$f" "$ird/modules/$m.ko" ;;
 	esac
 done
-(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+initramfs_pack "$ird" "$out/initrd.gz"
 
 # --- the TPM device, and an ACPI start method for it ---
 tpmdev=(-device "tpm-$iface,tpmdev=tpm0")
@@ -150,10 +145,6 @@ swtpm_last_cmd() {
 	awk '/SWTPM_IO_Read/ { getline; c = $7 $8 $9 $10 " " $11 $12 }
 		END { print c }' "$out/swtpm/swtpm.log"
 }
-swtpm_args=(socket --tpmstate "dir=$out/swtpm"
-	--ctrl "type=unixio,path=$out/swtpm/sock" --terminate
-	--log "file=$out/swtpm/swtpm.log,level=$swtpm_log" --pid "file=$out/swtpm/pid" -d)
-[ "$tpm" = 2 ] && swtpm_args=(socket --tpm2 "${swtpm_args[@]:1}")
 # a TPM 1.2 gets its endorsement key, as it leaves the factory with one
 if [ "$tpm" = 1.2 ] && ! swtpm_setup --tpmstate "$out/swtpm" --createek \
 	> "$out/swtpm/setup.log" 2>&1; then
@@ -161,8 +152,7 @@ if [ "$tpm" = 1.2 ] && ! swtpm_setup --tpmstate "$out/swtpm" --createek \
 	sed 's/^/#   /' "$out/swtpm/setup.log"
 	exit 1
 fi
-swtpm "${swtpm_args[@]}"
-for _ in $(seq 50); do [ -S "$out/swtpm/sock" ] && break; sleep 0.1; done
+swtpm_start "$out/swtpm" "$tpm" "$swtpm_log" || { echo "# FAIL: swtpm did not start"; exit 1; }
 
 # The guest asks the host to stop or continue swtpm (a command that never
 # completes) by writing share/host-req.ID; the answer is share/host-ack.ID
@@ -256,17 +246,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cmdline="console=ttyS0,115200 ignore_loglevel panic_on_warn=1 oops=panic panic=-1"
-cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 slub_debug=FZPU page_poison=1"
-# 4-level paging: identify_cpu() clears the boot CPU's feature bits for a
-# moment, LA57 reads as off, and KASAN's shadow bound (which follows
-# pgtable_l5_enabled() at run time) then calls any 5-level direct-map address
-# wild; a timer interrupt in that window panics the debug kernel in early boot.
-cmdline="$cmdline no5lvl"
-# the host asks for blocked tasks (sysrq w, t) when a run is timing out
-cmdline="$cmdline sysrq_always_enabled"
+# every guest's line (tests/qemu/lib.sh: sysrq lets the host ask for the
+# blocked tasks when a run is timing out), with the allocator's debugging
+# (a bench boot's --append turns it off)
+cmdline="$GUEST_CMDLINE slub_debug=FZPU page_poison=1"
 cmdline="$cmdline rdinit=/init tpmsafe.repo=$top tpmsafe.script=tests/guest/main.sh"
-[ "$mode" = exclusive ] && cmdline="$cmdline initcall_blacklist=init_tis,crb_acpi_driver_init"
+[ "$mode" = exclusive ] && cmdline="$cmdline $EXCLUSIVE_CMDLINE"
 cmdline="$cmdline $append"
 
 # Another root than the host's: this tree goes over a share of its own,
@@ -361,7 +346,7 @@ taint=$(cat "$out/share/taint" 2>/dev/null || echo missing)
 case "$taint" in
 missing) ;;	# no marker either: reported below
 *)
-	if [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
+	if ! taint_allowed "$taint"; then
 		echo "# FAIL: unexpected taint $taint (only O=4096 and E=8192 allowed)"
 		verdict=1
 	fi ;;
