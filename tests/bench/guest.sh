@@ -21,7 +21,7 @@ lat() { bench_lat --n $N --json $J "$@"; }
 all3() { for c in getrandom pcrread hash; do lat --cmd $c "$@"; done; }
 
 all3 --dev /dev/tpm0 --path tpm_tis --label "built-in tpm_tis"
-rm2() { for c in getrandom sign; do lat --cmd $c "$@"; done; }
+rm2() { for c in getrandom sign hmac-sign; do lat --cmd $c "$@"; done; }
 rm2 --dev /dev/tpmrm0 --path tpmrm_tis --label "built-in tpm_tis, /dev/tpmrm0"
 # two spaces signing at once: each sign meets the other's key in the TPM
 two() {
@@ -70,12 +70,15 @@ for c in pcrread hash; do
 	lat --cmd $c --interleave --dev /dev/tpmsafe$VT_NUM,pair: \
 		--path tpm_safe_vtpm-i,floor-i --label "tpm_safe_vtpm raw,floor"
 done
-# the keyed sign in turn on our rm node, upstream's and the floor (each its
-# own key): the emulator's ECDSA cost moves between boots and within one
-lat --cmd sign --interleave \
-	--dev "/dev/tpmsaferm$VT_NUM,${vp%/tpm*}/tpmrm${vp##*/tpm},pair:" \
-	--path tpm_safe_rm_vtpm-i,tpmrm_vtpm_proxy-i,floor-i \
-	--label "tpm_safe_vtpm rm,tpm_vtpm_proxy rm,floor"
+# the keyed signs (ECDSA, HMAC) in turn on our rm node, upstream's and the
+# floor (each its own key): the emulator's ECDSA cost moves between boots
+# and within one
+for c in sign hmac-sign; do
+	lat --cmd $c --interleave \
+		--dev "/dev/tpmsaferm$VT_NUM,${vp%/tpm*}/tpmrm${vp##*/tpm},pair:" \
+		--path tpm_safe_rm_vtpm-i,tpmrm_vtpm_proxy-i,floor-i \
+		--label "tpm_safe_vtpm rm,tpm_vtpm_proxy rm,floor"
+done
 two tpm_safe_rm_vtpm-2spaces /dev/tpmsaferm$VT_NUM
 
 # four clients, each on its own virtual TPM, as threads of one process
@@ -95,7 +98,9 @@ multi vtpm_proxy-4clients "$vnodes"
 # of a socketpair, the client on the other, no kernel driver; the keyed
 # sign there with the key made once and kept loaded
 all3 --dev pair: --path floor --label "swtpm chardev on a socketpair (floor)"
-lat --cmd sign --dev pair: --path floor --label "swtpm chardev on a socketpair (floor)"
+for c in sign hmac-sign; do
+	lat --cmd $c --dev pair: --path floor --label "swtpm chardev on a socketpair (floor)"
+done
 # swtpm's socket server (the floor of earlier tables)
 mkdir -p /tmp/swtpm-socket
 swtpm socket --tpm2 --tpmstate dir=/tmp/swtpm-socket \
