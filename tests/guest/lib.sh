@@ -48,13 +48,14 @@ unload_module() {
 
 # wait_for COND_CMD [SECONDS]: poll a condition with a deadline (no event
 # exists for a sysfs node appearing or going away without udev).
+# (uptime in hundredths: the whole SECONDS, never less)
 wait_for() {
 	read _up _ < /proc/uptime
-	_end=$(( ${_up%.*} + ${2:-10} ))
+	_end=$(( ${_up%.*} * 100 + 1${_up#*.} - 100 + ${2:-10} * 100 ))
 	while :; do
 		eval "$1" && return 0
 		read _up _ < /proc/uptime
-		[ "${_up%.*}" -lt "$_end" ] || return 1
+		[ $(( ${_up%.*} * 100 + 1${_up#*.} - 100 )) -lt "$_end" ] || return 1
 		sleep 0.02
 	done
 }

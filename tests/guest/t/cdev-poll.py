@@ -136,7 +136,7 @@ def main():
     with T.swtpm_served(tap, "/tmp/cdev-poll") as dev:
         if dev is None:
             return 1
-        return race(["--dev", dev, "--iters", os.environ.get("POLL_ITERS", "300")])
+        return race(["--dev", dev, "--iters", os.environ.get("POLL_ITERS") or "300"])
 
 
 if __name__ == "__main__":

@@ -466,6 +466,6 @@ def main():
 
 
 if __name__ == "__main__":
-    T.run_test(main, tap)
+    rc = T.run_test(main, tap)
     force_one()
-    sys.exit(1 if tap.fails else 0)
+    sys.exit(1 if rc or tap.fails else 0)

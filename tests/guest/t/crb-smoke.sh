@@ -29,7 +29,7 @@ latency "3000 commands on $NODE (crb)" 3000 $NODE \
 # a command longer than the buffer but within the 4096 bytes of the node
 c0=$(cat $S/stats/commands)
 check "a 4000-byte command on a 3968-byte buffer: E2BIG, nothing sent" \
-	$TPY send $NODE 0x17B --size 4000 --expect E2BIG
+	$TPY send $NODE 0x17B --size 4000 --expect E2BIG --at write
 check "...no command counted ($c0 -> $(cat $S/stats/commands))" [ "$(cat $S/stats/commands)" = "$c0" ]
 check "...and the chip works" $TPY check --dev $NODE
 

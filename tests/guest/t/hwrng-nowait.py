@@ -256,4 +256,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(T.run_test(main, tap, ("irq=" + os.environ.get("TIS_IRQ", "0"),)))
+    sys.exit(T.run_test(main, tap, ("irq=" + (os.environ.get("TIS_IRQ") or "0"),)))

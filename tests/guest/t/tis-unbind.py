@@ -12,8 +12,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import stress  # noqa: E402
 import tpmsafe as T  # noqa: E402
 
-IRQ = os.environ.get("TIS_IRQ", "0")
-IFACE = os.environ.get("IFACE", "tis")
+IRQ = os.environ.get("TIS_IRQ") or "0"
+IFACE = os.environ.get("IFACE") or "tis"
 
 
 def irq_in_use():
@@ -26,7 +26,7 @@ def main():
     if int(IRQ) > 0:
         stress.tap(irq_in_use(), "/proc/interrupts shows tpm_safe_tis on IRQ %s" % IRQ)
     return stress.main(["unbind", "--driver", "tpm_safe_" + IFACE, "--device",
-                        "MSFT0101:00", "--cycles", os.environ.get("UNBIND_CYCLES", "100")])
+                        "MSFT0101:00", "--cycles", os.environ.get("UNBIND_CYCLES") or "100"])
 
 
 if __name__ == "__main__":

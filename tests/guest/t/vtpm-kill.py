@@ -13,4 +13,4 @@ import tpmsafe as T  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(T.run_test(lambda: stress.main(
-        ["kill", "--cycles", os.environ.get("KILL_CYCLES", "50")]), stress.tap))
+        ["kill", "--cycles", os.environ.get("KILL_CYCLES") or "50"]), stress.tap))

@@ -13,4 +13,4 @@ import tpmsafe as T  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(T.run_test(lambda: stress.main(
-        ["unbind", "--cycles", os.environ.get("UNBIND_CYCLES", "100")]), stress.tap))
+        ["unbind", "--cycles", os.environ.get("UNBIND_CYCLES") or "100"]), stress.tap))

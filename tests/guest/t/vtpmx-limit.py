@@ -114,6 +114,6 @@ def default():
 if __name__ == "__main__":
     for n in (0, 1025):
         refused(n)
-    T.run_test(main, tap, ("hwrng=0", "max_chips=%d" % LIMIT))
+    rc = T.run_test(main, tap, ("hwrng=0", "max_chips=%d" % LIMIT))
     default()
-    sys.exit(1 if tap.fails else 0)
+    sys.exit(1 if rc or tap.fails else 0)
