@@ -388,6 +388,6 @@ if __name__ == "__main__":
     # a descriptor per server and client, and 256 of each
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
     os.makedirs("/tmp/scale", exist_ok=True)
-    rc = T.run_main(main)
+    rc = T.run_main(main, tap)
     tap(os.path.exists(OUT) and os.path.getsize(OUT) > 0, "results recorded")
     sys.exit(1 if rc or tap.fails else 0)

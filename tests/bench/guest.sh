@@ -4,9 +4,10 @@
 # kernel's tpm_vtpm_proxy, tpm_safe_vtpm, swtpm on a socketpair with no
 # kernel driver (the floor) and swtpm's socket server;
 # and the resource managers: /dev/tpmrmN against /dev/tpmsafermN, each
-# with GetRandom and a keyed sign (one client: upstream loads, saves and
-# flushes the key around each sign, tpm_safe keeps it loaded; and two
-# clients at once, each sign after the other's: both load and flush it).
+# with GetRandom and keyed signs, ECDSA and HMAC (one client: upstream
+# loads, saves and flushes the key around each sign, tpm_safe keeps it
+# loaded; and two clients at once, each ECDSA sign after the other's: both
+# load and flush it).
 # Every path is timed by the same C client (tests/bench/lat_client.c, in
 # $LAT_CLIENT); Python only opens the node and makes the key.
 . tests/guest/lib.sh

@@ -295,27 +295,31 @@ def objects_leaked():
     return bad
 
 
-def run_main(main):
+def run_main(main, tap=None):
     """main() in a child process, as a program of its own: whatever it
     leaves open (files, fake servers, the vtpmx) is closed when it ends,
-    however it ends; its exit status (1 for an exception)"""
+    however it ends; 0 when it returned 0 (or None) and tap (its TAP
+    lines) counted no failure, else 1"""
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
-        rc = 1
+        bad = True
         try:
-            rc = main()
+            bad = bool(main())
         except SystemExit as e:
-            rc = e.code if isinstance(e.code, int) else 1
-            if e.code is not None and not isinstance(e.code, int):
+            bad = e.code not in (None, 0)
+            if bad and not isinstance(e.code, int):
                 print("# %s" % e.code)
         except BaseException:
             print("not ok - the test ran to its end")
             traceback.print_exc(file=sys.stdout)
         finally:
-            sys.stdout.flush()
-            os._exit(rc or 0)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            try:
+                bad = bad or bool(tap and tap.fails)
+                sys.stdout.flush()
+            finally:
+                os._exit(1 if bad else 0)
+    return 1 if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) else 0
 
 
 def run_test(main, tap, params=()):
@@ -328,7 +332,7 @@ def run_test(main, tap, params=()):
         (" (%s)" % " ".join(params) if params else ""), r.stdout)
     if r.returncode:
         return 1
-    rc = run_main(main)
+    rc = run_main(main, tap)
 
     def leaked():
         try:
