@@ -299,11 +299,12 @@ def run_main(main, tap=None):
     """main() in a child process, as a program of its own: whatever it
     leaves open (files, fake servers, the vtpmx) is closed when it ends,
     however it ends; 0 when it returned 0 (or None) and tap (its TAP
-    lines) counted no failure, else 1"""
+    lines) counted no failure meanwhile, else 1"""
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
         bad = True
+        start = tap.fails if tap else 0
         try:
             bad = bool(main())
         except SystemExit as e:
@@ -315,7 +316,7 @@ def run_main(main, tap=None):
             traceback.print_exc(file=sys.stdout)
         finally:
             try:
-                bad = bad or bool(tap and tap.fails)
+                bad = bad or bool(tap and tap.fails > start)
                 sys.stdout.flush()
             finally:
                 os._exit(1 if bad else 0)
