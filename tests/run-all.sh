@@ -302,7 +302,7 @@ else
 	tier debug-scale-client tap_cmd "the scale client builds (static)" \
 		gcc -static -O2 -Wall -pthread -o "$results/scale_client" tests/bench/scale_client.c
 	tier guest-debug-scale tests/qemu/run.sh "${dg[@]}" --mem 4096 \
-		--out "$results/guest-debug-scale" --env SCALE_N=64 --env SCALE_UPSTREAM=0 \
+		--out "$results/guest-debug-scale" --env SCALE_N=64 --env SCALE_UPSTREAM=0 --env SCALE_BUSY_ROUNDS=1 \
 		--env "SCALE_CLIENT=$results/scale_client" kmemleak-clear tests/bench/guest-scale.py kmemleak-scan
 	# the whole rm test (context gap, 16 busy spaces) took more than the
 	# 30 minutes of one test there

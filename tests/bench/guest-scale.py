@@ -29,12 +29,16 @@ import tpmsafe as T  # noqa: E402
 
 N = int(os.environ.get("SCALE_N", "256"))
 BUSY_S = float(os.environ.get("SCALE_BUSY_S", "10"))
+# busy rounds per driver, the two drivers taking turns
+BUSY_ROUNDS = int(os.environ.get("SCALE_BUSY_ROUNDS", "3"))
 CLIENT = os.environ["SCALE_CLIENT"]
 KO = os.environ.get("KO", "tpm_safe.ko")
 # module parameters for tpm_safe's rounds (e.g. hwrng=0)
 SAFE_ARGS = os.environ.get("SCALE_SAFE_ARGS", "")
 OUT = os.environ.get("SCALE_JSON", "/tmp/results/scale.json")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
+# SCALE_PERF=/usr/bin/perf: a profile of each busy phase, perf-PATH.txt
+PERF = os.environ.get("SCALE_PERF", "")
 LIMIT = 300.0 * TIME_SCALE     # seconds any one phase may take
 VTPM_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 
@@ -129,46 +133,87 @@ def stat():
     return v
 
 
-def busy(path, nodes, fds=(), strict=True):
-    """strict: every command must be answered (tpm_safe, the baseline);
+def busy(path, nodes, fds=(), strict=True, rnd=0):
+    """one round: every node busy at once for BUSY_S; its figures, or None.
+    strict: every command must be answered (tpm_safe, the baseline);
     else (upstream) its failures are a figure, not a failed check"""
     try:
         print("# %s: hwrng current %s" % (path, T.read_text(
             "/sys/class/misc/hw_random/rng_current")))
     except OSError:
         pass
+    prof = None
+    if PERF and rnd == 0:
+        # a profile of the whole guest while the client runs
+        data = "/tmp/perf-%s.data" % path
+        prof = subprocess.Popen([PERF, "record", "-a", "-e", "cpu-clock", "-F", "997",
+                                 "-o", data], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(1)
     s0 = stat()
     r = subprocess.run([CLIENT, str(BUSY_S)] + nodes, pass_fds=fds, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
     s1 = stat()
+    if prof:
+        prof.send_signal(signal.SIGINT)
+        prof.wait()
+        with open("/tmp/results/perf-%s.txt" % path, "w") as f:
+            subprocess.run([PERF, "report", "-i", data, "--stdio", "--sort", "comm,dso,sym",
+                            "--percent-limit", "0.3"], stdout=f, stderr=subprocess.DEVNULL)
+        os.unlink(data)
     got = dict(kv.split("=") for kv in r.stdout.split())
     ops = max(int(got.get("ops", 0)), 1)
     hz = os.sysconf("SC_CLK_TCK")
     per = {k: (s1[k] - s0[k]) / ops for k in s0}
+    what = "%s round %d: %d chips busy at once" % (path, rnd + 1, len(nodes))
     if strict:
         tap(r.returncode == 0 and int(got.get("nodes", 0)) == len(nodes),
-            "%s: %d chips busy at once, every command answered" % (path, len(nodes)),
-            r.stdout + r.stderr)
+            what + ", every command answered", r.stdout + r.stderr)
     else:
         tap(int(got.get("nodes", 0)) == len(nodes) and int(got.get("ops", 0)) > 0,
-            "%s: %d chips busy at once, commands answered (%s failed)" % (
-                path, len(nodes), got.get("errors", "?")), r.stdout + r.stderr)
+            what + ", commands answered (%s failed)" % got.get("errors", "?"),
+            r.stdout + r.stderr)
         if r.returncode:
             print("# FIGURE %s busy x%d: %s commands failed: %s" % (
                 path, len(nodes), got.get("errors", "?"),
                 " ".join(r.stderr.split("\n")[:3])))
-    if got:
-        record(kind="scale", path=path, phase="busy", chips=len(nodes),
+    if not got:
+        return None
+    fig = dict(kind="scale", path=path, chips=len(nodes), round=rnd + 1,
                ops_s=float(got["ops_s"]), median_ms=int(got["median_us"]) / 1000,
                p99_ms=int(got["p99_us"]) / 1000, errors=int(got["errors"]),
                ctxt_per_op=round(per["ctxt"], 2),
                user_ms_per_op=round(per["user"] * 1000 / hz, 3),
                sys_ms_per_op=round((per["sys"] + per["soft"]) * 1000 / hz, 3))
-        print("# FIGURE %s busy x%d: %s ops/s, median %.2f ms, p99 %.2f ms; per command "
-              "%.1f context switches, user %.3f ms, system %.3f ms" % (
-                  path, len(nodes), got["ops_s"], int(got["median_us"]) / 1000,
-                  int(got["p99_us"]) / 1000, per["ctxt"], per["user"] * 1000 / hz,
-                  (per["sys"] + per["soft"]) * 1000 / hz))
+    record(phase="busy-round", **fig)
+    print("# FIGURE %s busy x%d round %d: %s ops/s, median %.2f ms, p99 %.2f ms; per "
+          "command %.1f context switches, user %.3f ms, system %.3f ms" % (
+              path, len(nodes), rnd + 1, got["ops_s"], int(got["median_us"]) / 1000,
+              int(got["p99_us"]) / 1000, per["ctxt"], per["user"] * 1000 / hz,
+              (per["sys"] + per["soft"]) * 1000 / hz))
+    return fig
+
+
+def busy_rounds(paths, rounds):
+    """paths: (path, nodes, fds, strict) each; BUSY_ROUNDS rounds, the
+    paths taking turns, so that a slow stretch of the emulator hits them
+    alike; each path's row is its median round (by ops/s), errors summed"""
+    figs = {p[0]: [] for p in paths}
+    for rnd in range(rounds):
+        for path, nodes, fds, strict in paths:
+            fig = busy(path, nodes, fds, strict, rnd)
+            if fig:
+                figs[path].append(fig)
+    for path, got in figs.items():
+        if not got:
+            continue
+        mid = dict(sorted(got, key=lambda f: f["ops_s"])[(len(got) - 1) // 2])
+        mid["rounds_ops_s"] = [f["ops_s"] for f in got]
+        mid["errors"] = sum(f["errors"] for f in got)
+        mid.pop("round")
+        record(phase="busy", **mid)
+        print("# FIGURE %s busy x%d: median round %.1f ops/s (rounds %s)" % (
+            path, mid["chips"], mid["ops_s"], mid["rounds_ops_s"]))
 
 
 def sleep_entry(path):
@@ -257,8 +302,8 @@ def baseline():
     tap(good == N, "baseline: %d swtpm processes on socketpairs answer (%d)" % (N, good))
     for a in socks:
         a.settimeout(None)
-    busy("swtpm-socketpair", ["fd:%d" % a.fileno() for a in socks],
-         [a.fileno() for a in socks])
+    busy_rounds([("swtpm-socketpair", ["fd:%d" % a.fileno() for a in socks],
+                  [a.fileno() for a in socks], True)], 1)
     for p in procs:
         p.kill()
     for a in socks:
@@ -293,6 +338,8 @@ def kill_all(path, procs, count, unload):
 
 
 def upstream():
+    """tpm_vtpm_proxy's chips, registered (kept for the busy rounds), and
+    its sleep entry: (servers, busy nodes or None)"""
     tap(sh("modprobe tpm_vtpm_proxy") == 0, "modprobe tpm_vtpm_proxy")
     base, s0 = kmem(), slabs()
     t0 = time.monotonic()
@@ -310,9 +357,13 @@ def upstream():
         t = time.monotonic() - t0
     # its start-up commands time out when hundreds of servers start at
     # once: what registered is measured, the rest reported
-    if created("vtpm_proxy", t, base, kmem(), s0, slabs(), count, procs, every=False):
-        busy("vtpm_proxy", ["/dev/" + c for c in sorted(upstream_chips())], strict=False)
-        sleep_entry("vtpm_proxy")
+    if not created("vtpm_proxy", t, base, kmem(), s0, slabs(), count, procs, every=False):
+        return procs, None
+    sleep_entry("vtpm_proxy")
+    return procs, ["/dev/" + c for c in sorted(upstream_chips())]
+
+
+def upstream_end(procs):
     kill_all("vtpm_proxy", procs, lambda: len(upstream_chips()), "rmmod tpm_vtpm_proxy")
 
 
@@ -326,6 +377,8 @@ def spawn_safe():
 
 
 def tpm_safe():
+    """tpm_safe's chips, registered (kept for the busy rounds): (servers,
+    busy nodes or None)"""
     tap(sh("insmod %s %s" % (KO, SAFE_ARGS)) == 0, "insmod tpm_safe")
     base, s0 = kmem(), slabs()
     t0 = time.monotonic()
@@ -334,8 +387,15 @@ def tpm_safe():
     t = wait_count(count, N)
     if t is not None:
         t = time.monotonic() - t0
-    if created("tpm_safe_vtpm", t, base, kmem(), s0, slabs(), count, procs):
-        busy("tpm_safe_vtpm", ["/dev/" + os.path.basename(c) for c in sorted(safe_chips())])
+    if not created("tpm_safe_vtpm", t, base, kmem(), s0, slabs(), count, procs):
+        return procs, None
+    return procs, ["/dev/" + os.path.basename(c) for c in sorted(safe_chips())]
+
+
+def tpm_safe_end(procs, registered):
+    """sleep entry (the only driver left), the kill, then every device
+    unbound at once"""
+    if registered:
         sleep_entry("tpm_safe_vtpm")
     kill_all("tpm_safe_vtpm", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
 
@@ -372,15 +432,42 @@ def tpm_safe():
     kill_all("tpm_safe_vtpm (unbound)", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
 
 
+def plain_boot():
+    """SCALE_PLAIN=1 (make bench-scale): the allocator as users have it
+    (slab debugging counts its metadata in every small object, and a chip
+    with more small objects would pay for it) and no hwrng fill thread"""
+    if os.environ.get("SCALE_PLAIN") != "1":
+        return
+    dbg = [T.read_text("/sys/kernel/slab/kmalloc-64/" + f) for f in (
+        "store_user", "sanity_checks", "red_zone", "poison")]
+    tap(dbg == ["0"] * 4, "no allocator debugging in this boot (slub_debug=-)", dbg)
+    tap(T.read_text("/sys/module/rng_core/parameters/default_quality") == "0",
+        "no hwrng fill thread (rng_core default_quality 0)")
+
+
 def main():
     open(OUT, "w").close()
+    plain_boot()
     baseline()
-    # SCALE_UPSTREAM=0: a kernel without tpm_vtpm_proxy (the debug kernel)
+    # both drivers' chips registered at once, for busy rounds in turns
+    # (the other driver's servers idle meanwhile); each driver's sleep
+    # entry with its own chips only.  SCALE_UPSTREAM=0: a kernel without
+    # tpm_vtpm_proxy (the debug kernel)
+    rounds = []
     if os.environ.get("SCALE_UPSTREAM", "1") != "0":
-        upstream()
+        up_procs, up_nodes = upstream()
+        if up_nodes:
+            rounds.append(("vtpm_proxy", up_nodes, (), False))
     else:
+        up_procs = None
         print("ok - vtpm_proxy # SKIP SCALE_UPSTREAM=0 (tpm_safe's rounds only)")
-    tpm_safe()
+    procs, nodes = tpm_safe()
+    if nodes:
+        rounds.append(("tpm_safe_vtpm", nodes, (), True))
+    busy_rounds(rounds, BUSY_ROUNDS)
+    if up_procs is not None:
+        upstream_end(up_procs)
+    tpm_safe_end(procs, nodes is not None)
     return 1 if tap.fails else 0
 
 

@@ -70,6 +70,11 @@ def main():
         if r.get("wanted") and r.get("chips") != r.get("wanted"):
             lines.append("%s registered %s of %s chips (the other servers gave up):"
                          " its rows are over those" % (p, r.get("chips"), r.get("wanted")))
+    for p in (UP, SAFE):
+        r = by.get((p, "busy"), {})
+        if r.get("rounds_ops_s"):
+            lines.append("%s busy rounds, ops/s: %s (the median round is its row)" % (
+                p, " ".join("%.1f" % v for v in r["rounds_ops_s"])))
     b = by.get((BASE, "create"), {})
     lines.append("baseline: %s swtpm on socketpairs, slab+vmalloc %s B each "
                  "(taken out of the memory row)" % (
