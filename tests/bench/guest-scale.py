@@ -37,8 +37,6 @@ KO = os.environ.get("KO", "tpm_safe.ko")
 SAFE_ARGS = os.environ.get("SCALE_SAFE_ARGS", "")
 OUT = os.environ.get("SCALE_JSON", "/tmp/results/scale.json")
 TIME_SCALE = int(os.environ.get("TIME_SCALE", "1"))
-# SCALE_PERF=/usr/bin/perf: a profile of each busy phase, perf-PATH.txt
-PERF = os.environ.get("SCALE_PERF", "")
 LIMIT = 300.0 * TIME_SCALE     # seconds any one phase may take
 VTPM_DRV = "/sys/bus/platform/drivers/tpm_safe_vtpm"
 
@@ -133,6 +131,45 @@ def stat():
     return v
 
 
+def cpu_by_comm():
+    """CPU ticks (user + system) of every task so far, summed by name
+    (digits and what follows a slash dropped: kworker/1:2 -> kworker)"""
+    got = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                line = f.read()
+        except OSError:
+            continue
+        comm = re.sub(r"[/:].*|\d+$", "", line[line.index("(") + 1:line.rindex(")")])
+        f = line[line.rindex(")") + 2:].split()
+        got[comm] = got.get(comm, 0) + int(f[11]) + int(f[12])
+    return got
+
+
+def idle_fraction(seconds):
+    """the share of both CPUs' time spent idle over the next seconds"""
+    def sample():
+        f = open("/proc/stat").readline().split()[1:]
+        return sum(int(v) for v in f), int(f[3]) + int(f[4])
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_quiet():
+    """until the guest is idle (90% over half a second), at most 30 s: a
+    round must not start while the last phase's aftermath still runs"""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 30 * TIME_SCALE:
+        if idle_fraction(0.5) >= 0.9:
+            break
+    return time.monotonic() - t0
+
+
 def busy(path, nodes, fds=(), strict=True, rnd=0):
     """one round: every node busy at once for BUSY_S; its figures, or None.
     strict: every command must be answered (tpm_safe, the baseline);
@@ -142,28 +179,20 @@ def busy(path, nodes, fds=(), strict=True, rnd=0):
             "/sys/class/misc/hw_random/rng_current")))
     except OSError:
         pass
-    prof = None
-    if PERF and rnd == 0:
-        # a profile of the whole guest while the client runs
-        data = "/tmp/perf-%s.data" % path
-        prof = subprocess.Popen([PERF, "record", "-a", "-e", "cpu-clock", "-F", "997",
-                                 "-o", data], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(1)
+    quiet = wait_quiet()
+    c0 = cpu_by_comm()
     s0 = stat()
     r = subprocess.run([CLIENT, str(BUSY_S)] + nodes, pass_fds=fds, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
     s1 = stat()
-    if prof:
-        prof.send_signal(signal.SIGINT)
-        prof.wait()
-        with open("/tmp/results/perf-%s.txt" % path, "w") as f:
-            subprocess.run([PERF, "report", "-i", data, "--stdio", "--sort", "comm,dso,sym",
-                            "--percent-limit", "0.3"], stdout=f, stderr=subprocess.DEVNULL)
-        os.unlink(data)
+    c1 = cpu_by_comm()
     got = dict(kv.split("=") for kv in r.stdout.split())
     ops = max(int(got.get("ops", 0)), 1)
     hz = os.sysconf("SC_CLK_TCK")
+    # where the CPU went: the five biggest task names, in % of one CPU
+    spent = sorted(((c1[k] - c0.get(k, 0), k) for k in c1), reverse=True)[:5]
+    took = max(float(got.get("seconds", BUSY_S)), 0.1)
+    cpu = " ".join("%s %.0f%%" % (k, 100.0 * v / hz / took) for v, k in spent if v > 0)
     per = {k: (s1[k] - s0[k]) / ops for k in s0}
     what = "%s round %d: %d chips busy at once" % (path, rnd + 1, len(nodes))
     if strict:
@@ -184,13 +213,15 @@ def busy(path, nodes, fds=(), strict=True, rnd=0):
                p99_ms=int(got["p99_us"]) / 1000, errors=int(got["errors"]),
                ctxt_per_op=round(per["ctxt"], 2),
                user_ms_per_op=round(per["user"] * 1000 / hz, 3),
-               sys_ms_per_op=round((per["sys"] + per["soft"]) * 1000 / hz, 3))
+               sys_ms_per_op=round((per["sys"] + per["soft"]) * 1000 / hz, 3),
+               quiet_s=round(quiet, 1), cpu=cpu)
     record(phase="busy-round", **fig)
     print("# FIGURE %s busy x%d round %d: %s ops/s, median %.2f ms, p99 %.2f ms; per "
-          "command %.1f context switches, user %.3f ms, system %.3f ms" % (
+          "command %.1f context switches, user %.3f ms, system %.3f ms; quiet after %.1f s;"
+          " CPU: %s" % (
               path, len(nodes), rnd + 1, got["ops_s"], int(got["median_us"]) / 1000,
               int(got["p99_us"]) / 1000, per["ctxt"], per["user"] * 1000 / hz,
-              (per["sys"] + per["soft"]) * 1000 / hz))
+              (per["sys"] + per["soft"]) * 1000 / hz, quiet, cpu))
     return fig
 
 
