@@ -32,6 +32,7 @@
 #include <linux/pm_runtime.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -75,6 +76,13 @@ struct tpms_vtpm {
 	u64 taken;			/* commands the server has read */
 	unsigned long sent_at;		/* jiffies: the command was queued */
 	unsigned long taken_at;		/* ...and read by the server */
+	/*
+	 * The server thread that read the last command (referenced), and its
+	 * CPU time (ns) when the command was queued and when it was read.
+	 */
+	struct task_struct *srv_task;
+	u64 sent_cpu;
+	u64 taken_cpu;
 	size_t cmd_len;
 	size_t rsp_len;
 	struct tpms_chip *chip;		/* bound chip, NULL when unbound */
@@ -100,12 +108,20 @@ struct tpms_vtpm {
 	u8 srv_buf[TPMS_MAX_CMD];
 };
 
+/* a thread's CPU time in ns, as of its last scheduler update */
+static u64 tpms_task_cpu_ns(struct task_struct *t)
+{
+	return READ_ONCE(t->se.sum_exec_runtime);
+}
+
 static void tpms_vtpm_free(struct kref *kref)
 {
 	struct tpms_vtpm *vtpm = container_of(kref, struct tpms_vtpm, kref);
 
 	if (vtpm->num >= 0)
 		tpms_chip_num_unreserve(vtpm->num);
+	if (vtpm->srv_task)
+		put_task_struct(vtpm->srv_task);
 	/* the last command and response */
 	kfree_sensitive(vtpm);
 	tpms_obj_destroyed(TPMS_OBJ_PROXY);
@@ -139,6 +155,8 @@ static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 		memcpy(vtpm->cmd, buf, len);
 		vtpm->cmd_len = len;
 		vtpm->sent_at = jiffies;
+		if (vtpm->srv_task)
+			vtpm->sent_cpu = tpms_task_cpu_ns(vtpm->srv_task);
 		vtpm->cmd_pending = true;
 	}
 	mutex_unlock(&vtpm->lock);
@@ -157,22 +175,58 @@ static bool tpms_vtpm_answered(struct tpms_chip *chip)
 }
 
 /*
+ * How much longer a command past its deadline may wait because its server
+ * is starved of CPU, in jiffies; 0 when it is not.  Called with vtpm->lock
+ * held.  Among hundreds of busy servers a thread that is runnable but
+ * waiting for a CPU is not a TPM stuck on the command: its duration
+ * counts in the CPU time it got since the command was queued (while not
+ * read) or read.  A server asleep, stopped or blocked gets no grace, nor
+ * one past TPMS_VTPM_STARVED_MAX durations in all.
+ */
+#define TPMS_VTPM_STARVED_MAX	8
+
+static unsigned long tpms_vtpm_grace(struct tpms_vtpm *vtpm,
+				     unsigned long timeout)
+{
+	struct task_struct *t = vtpm->srv_task;
+	unsigned long since = vtpm->cmd_pending ? vtpm->sent_at :
+			      vtpm->taken_at;
+	u64 used, allowed = jiffies_to_nsecs(timeout);
+
+	if (!t || !(vtpm->cmd_pending || vtpm->server_busy) ||
+	    !task_is_running(t) ||
+	    time_after(jiffies, since + TPMS_VTPM_STARVED_MAX * timeout))
+		return 0;
+	used = tpms_task_cpu_ns(t) - (vtpm->cmd_pending ? vtpm->sent_cpu :
+				      vtpm->taken_cpu);
+	if (used >= allowed)
+		return 0;
+	return max(nsecs_to_jiffies(allowed - used), 1UL);
+}
+
+/*
  * A command's duration is its server's time on it, counted from the
  * server's read; the server has as long again to read it.  A server
- * starved of CPU among many busy ones is slow to read, not a TPM stuck
- * on the command.  Nothing wakes the client at the read: when a deadline
- * passes unanswered, the read's time sets the next one.
+ * starved of CPU among many busy ones is slow to read and to answer, not
+ * a TPM stuck on the command: its deadline moves on while it waits for a
+ * CPU (tpms_vtpm_grace()).  Nothing wakes the client at the read: when a
+ * deadline passes unanswered, the read's time sets the next one.
  */
 static int tpms_vtpm_wait(struct tpms_chip *chip, unsigned long timeout)
 {
 	struct tpms_vtpm *vtpm = tpms_chip_priv(chip);
-	unsigned long deadline;
+	unsigned long deadline, grace = 0;
 	long rc = 0, left;
 
 	for (;;) {
 		mutex_lock(&vtpm->lock);
 		deadline = (vtpm->cmd_pending ? vtpm->sent_at :
 			    vtpm->taken_at) + timeout;
+		if (time_after_eq(jiffies, deadline)) {
+			grace = tpms_vtpm_grace(vtpm, timeout);
+			if (grace)
+				deadline = jiffies + grace;
+		}
 		mutex_unlock(&vtpm->lock);
 		left = (long)(deadline - jiffies);
 		if (tpms_vtpm_answered(chip) || left <= 0)
@@ -553,10 +607,16 @@ static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
 
+	struct task_struct *srv_task;
+
 	/* fail the command in flight at once, then remove the device */
 	mutex_lock(&vtpm->lock);
 	vtpm->server_gone = true;
+	srv_task = vtpm->srv_task;
+	vtpm->srv_task = NULL;
 	mutex_unlock(&vtpm->lock);
+	if (srv_task)
+		put_task_struct(srv_task);
 	wake_up_all(&vtpm->cli_wq);
 	wake_up_all(&vtpm->srv_wq);
 
@@ -620,6 +680,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 			       size_t size, loff_t *off)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
+	struct task_struct *old = NULL;
 	size_t len;
 	ssize_t rc;
 	u64 taken;
@@ -658,7 +719,14 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 	vtpm->discard = false;
 	vtpm->taken_at = jiffies;
 	taken = ++vtpm->taken;
+	if (vtpm->srv_task != current) {
+		old = vtpm->srv_task;
+		vtpm->srv_task = get_task_struct(current);
+	}
+	vtpm->taken_cpu = tpms_task_cpu_ns(current);
 	mutex_unlock(&vtpm->lock);
+	if (old)
+		put_task_struct(old);
 
 	rc = len;
 	if (copy_to_user(ubuf, buf, len)) {

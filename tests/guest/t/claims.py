@@ -208,6 +208,59 @@ def duration_from_read():
         "...and the chip answers the next command")
     tap(retire(fake), "the server closed: its chip goes")
 
+def spin(seconds):
+    """burn this thread's CPU time, then answer"""
+    def reply(c):
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+        return None
+    return reply
+
+
+def cgroup_write(path, value):
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def starved_server():
+    """A server starved of CPU is no TPM stuck on a command: its duration
+    counts in the CPU time it gets.  The server's thread held to 10% of a
+    CPU (a threaded cgroup, cpu.max), spending 150 ms of CPU on a PCR_Read
+    (750 ms): answered after about 1.5 s.  The same server spending 1.5 s
+    of CPU unthrottled: ETIME after its 750 ms."""
+    root = "/sys/fs/cgroup"
+    if not os.path.exists(root + "/cgroup.controllers"):
+        subprocess.run(["mount", "-t", "cgroup2", "none", root], check=True)
+    top, slow = root + "/tpms-starve", root + "/tpms-starve/slow"
+    fake = T.FakeTPM(first(T.CC_PCR_READ, spin(0.15)))
+    fd = os.open(node(fake), os.O_RDWR)
+    try:
+        cgroup_write(root + "/cgroup.subtree_control", "+cpu")
+        os.makedirs(slow, exist_ok=True)
+        cgroup_write(top + "/cgroup.procs", str(os.getpid()))
+        cgroup_write(slow + "/cgroup.type", "threaded")
+        cgroup_write(top + "/cgroup.subtree_control", "+cpu")
+        cgroup_write(slow + "/cpu.max", "10000 100000")
+        cgroup_write(slow + "/cgroup.threads", str(fake.thread.native_id))
+        got, s = timed(fd, T.pcr_read())
+        tap(got == "answered" and s >= 0.75,
+            "a PCR_Read whose server is held to 10%% of a CPU: answered (%.2f s)" % s, got)
+        cgroup_write(top + "/cgroup.threads", str(fake.thread.native_id))
+        fake.behave = first(T.CC_PCR_READ, spin(1.5))
+        got, s = timed(fd, T.pcr_read())
+        tap(got == "ETIME" and 0.75 <= s <= 0.75 + 1.0 * TIME_SCALE,
+            "a PCR_Read its server spends 1.5 s of CPU on: ETIME after %.2f s" % s, got)
+    finally:
+        os.close(fd)
+        cgroup_write(root + "/cgroup.procs", str(os.getpid()))
+        os.rmdir(slow)
+        os.rmdir(top)
+    tap(T.wait_until(lambda: works(node(fake)), 10 * TIME_SCALE),
+        "...and the chip answers the next command")
+    tap(retire(fake), "the server closed: its chip goes")
+
+
 def slow_startup():
     """Start-up commands at registration get 120 s: a server that takes
     3 s for its first answer (Startup's own duration is 2 s) registers."""
@@ -452,7 +505,8 @@ def force_one():
 
 
 def main():
-    for part in (tis_autosuspend, defaults, retries, durations, duration_from_read, slow_startup,
+    for part in (tis_autosuspend, defaults, retries, durations, duration_from_read,
+                 starved_server, slow_startup,
                  startup_commands, stale,
                  counters_and_kill, unbind_order):
         try:
