@@ -96,16 +96,24 @@ struct tpms_vtpm {
 	atomic_t fail_sleep_resumes;	/* ...and this many system resumes */
 	atomic_t resume_delay_ms;	/* slow resumes down */
 
-	u8 cmd[TPMS_MAX_CMD];
-	u8 rsp[TPMS_MAX_CMD];
+	/*
+	 * The command in flight, then its response (TPMS_MAX_CMD bytes, under
+	 * lock).  One buffer serves both: the server's read copies the
+	 * command out before any response can come in; a response is copied
+	 * in only for the command in flight (a late one to a cancelled
+	 * command is dropped first); and a new command is placed only once
+	 * the last one was answered and received, or cancelled.
+	 */
+	u8 *io;
 
 	/*
-	 * The server's reads and writes copy through this buffer, with only
-	 * srv_lock held: a copy that faults (userfaultfd, a stopped server)
-	 * holds up this server's own next read or write, never the chip.
+	 * The server's reads and writes copy through srv_buf (TPMS_MAX_CMD
+	 * bytes, allocated with io), with only srv_lock held: a copy that
+	 * faults (userfaultfd, a stopped server) holds up this server's own
+	 * next read or write, never the chip.
 	 */
 	struct mutex srv_lock;
-	u8 srv_buf[TPMS_MAX_CMD];
+	u8 *srv_buf;
 };
 
 /* a thread's CPU time in ns, as of its last scheduler update */
@@ -122,8 +130,9 @@ static void tpms_vtpm_free(struct kref *kref)
 		tpms_chip_num_unreserve(vtpm->num);
 	if (vtpm->srv_task)
 		put_task_struct(vtpm->srv_task);
-	/* the last command and response */
-	kfree_sensitive(vtpm);
+	/* the last command or response, and the server's copy */
+	kfree_sensitive(vtpm->io);
+	kfree(vtpm);
 	tpms_obj_destroyed(TPMS_OBJ_PROXY);
 }
 
@@ -152,7 +161,7 @@ static int tpms_vtpm_send(struct tpms_chip *chip, const u8 *buf, size_t len)
 		rc = -EBUSY;	/* the core sends one at a time: a bug */
 		WARN_ON_ONCE(1);
 	} else {
-		memcpy(vtpm->cmd, buf, len);
+		memcpy(vtpm->io, buf, len);
 		vtpm->cmd_len = len;
 		vtpm->sent_at = jiffies;
 		if (vtpm->srv_task)
@@ -264,7 +273,7 @@ static int tpms_vtpm_recv(struct tpms_chip *chip, u8 *buf, size_t size)
 	} else if (vtpm->rsp_len > size) {
 		rc = -EIO;
 	} else {
-		memcpy(buf, vtpm->rsp, vtpm->rsp_len);
+		memcpy(buf, vtpm->io, vtpm->rsp_len);
 		rc = vtpm->rsp_len;
 	}
 	vtpm->rsp_ready = false;
@@ -554,6 +563,13 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	vtpm = kzalloc(sizeof(*vtpm), GFP_KERNEL);
 	if (!vtpm)
 		return -ENOMEM;
+	/* two slab objects, not one allocation past two pages */
+	vtpm->io = kzalloc(2 * TPMS_MAX_CMD, GFP_KERNEL);
+	if (!vtpm->io) {
+		kfree(vtpm);
+		return -ENOMEM;
+	}
+	vtpm->srv_buf = vtpm->io + TPMS_MAX_CMD;
 	/*
 	 * A chip number now: with every number in use the server learns it
 	 * here (ENOSPC), not from a probe failing after its first read.
@@ -561,6 +577,7 @@ static int tpms_vtpmx_open(struct inode *inode, struct file *file)
 	vtpm->num = tpms_chip_num_reserve();
 	if (vtpm->num < 0) {
 		rc = vtpm->num;
+		kfree(vtpm->io);
 		kfree(vtpm);
 		if (rc == -ENOSPC)
 			pr_warn_ratelimited("%s: all %u chip numbers in use (max_chips)\n",
@@ -713,7 +730,7 @@ static ssize_t tpms_vtpmx_read(struct file *file, char __user *ubuf,
 		goto out;
 	}
 	/* take the command, then copy it out with only srv_lock held */
-	memcpy(buf, vtpm->cmd, len);
+	memcpy(buf, vtpm->io, len);
 	vtpm->cmd_pending = false;
 	vtpm->server_busy = true;
 	vtpm->discard = false;
@@ -775,7 +792,7 @@ static ssize_t tpms_vtpmx_write(struct file *file, const char __user *ubuf,
 		vtpm->rsp_err = -EIO;
 		rc = -EFAULT;
 	} else {
-		memcpy(vtpm->rsp, buf, size);
+		memcpy(vtpm->io, buf, size);
 		vtpm->rsp_len = size;
 	}
 	vtpm->rsp_ready = true;
