@@ -54,9 +54,9 @@ def sh(cmd):
 
 def kmem():
     """Slab plus VmallocUsed in kB, after the page cache, dentries and
-    inodes are dropped and every slab cache is shrunk.  Allocations larger than two pages go to the page
-    allocator and show in neither (tpm_safe_vtpm's per-server structure
-    is one: 16 KiB)."""
+    inodes are dropped and every slab cache is shrunk.  kmalloc's
+    allocations past two pages come from the page allocator and count in
+    Slab too (not in /proc/slabinfo)."""
     sh("sync; echo 3 > /proc/sys/vm/drop_caches")
     # the empty slabs of what exited before (the baseline's servers) go
     # back to the page allocator: a later phase reusing them would look

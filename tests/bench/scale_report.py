@@ -79,8 +79,6 @@ def main():
     lines.append("baseline: %s swtpm on socketpairs, slab+vmalloc %s B each "
                  "(taken out of the memory row)" % (
                      b.get("chips"), b.get("kmem_bytes_per_chip")))
-    lines.append("not in the memory row: allocations past two pages (the page "
-                 "allocator's); tpm_safe_vtpm has one, 16 KiB per virtual TPM")
 
     # targets: (what, value, test, wanted)
     rate = table["creations per second"]["ratio"]
