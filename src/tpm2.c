@@ -267,10 +267,12 @@ static int tpms_tpm2_read_commands(struct tpms_chip *chip)
 	sort(attrs, n, sizeof(*attrs), tpms_cc_cmp, NULL);
 	/* kept for the chip's life: only the commands the TPM listed */
 	if (n) {
-		u32 *fit = krealloc_array(attrs, n, sizeof(*attrs), GFP_KERNEL);
+		u32 *fit = kmemdup(attrs, n * sizeof(*attrs), GFP_KERNEL);
 
-		if (fit)
+		if (fit) {
+			kfree(attrs);
 			attrs = fit;
+		}
 	}
 	chip->cc_attrs = attrs;
 	chip->nr_cc = n;

@@ -128,8 +128,6 @@ static void tpms_vtpm_free(struct kref *kref)
 
 	if (vtpm->num >= 0)
 		tpms_chip_num_unreserve(vtpm->num);
-	if (vtpm->srv_task)
-		put_task_struct(vtpm->srv_task);
 	/* the last command or response, and the server's copy */
 	kfree_sensitive(vtpm->io);
 	kfree(vtpm);
@@ -190,7 +188,7 @@ static bool tpms_vtpm_answered(struct tpms_chip *chip)
  * waiting for a CPU is not a TPM stuck on the command: its duration
  * counts in the CPU time it got since the command was queued (while not
  * read) or read.  A server asleep, stopped or blocked gets no grace, nor
- * one past TPMS_VTPM_STARVED_MAX durations in all.
+ * any past TPMS_VTPM_STARVED_MAX durations from the command's queueing.
  */
 #define TPMS_VTPM_STARVED_MAX	8
 
@@ -198,19 +196,18 @@ static unsigned long tpms_vtpm_grace(struct tpms_vtpm *vtpm,
 				     unsigned long timeout)
 {
 	struct task_struct *t = vtpm->srv_task;
-	unsigned long since = vtpm->cmd_pending ? vtpm->sent_at :
-			      vtpm->taken_at;
+	unsigned long now = jiffies;
+	unsigned long end = vtpm->sent_at + TPMS_VTPM_STARVED_MAX * timeout;
 	u64 used, allowed = jiffies_to_nsecs(timeout);
 
 	if (!t || !(vtpm->cmd_pending || vtpm->server_busy) ||
-	    !task_is_running(t) ||
-	    time_after(jiffies, since + TPMS_VTPM_STARVED_MAX * timeout))
+	    !task_is_running(t) || !time_before(now, end))
 		return 0;
 	used = tpms_task_cpu_ns(t) - (vtpm->cmd_pending ? vtpm->sent_cpu :
 				      vtpm->taken_cpu);
 	if (used >= allowed)
 		return 0;
-	return max(nsecs_to_jiffies(allowed - used), 1UL);
+	return min(max(nsecs_to_jiffies(allowed - used), 1UL), end - now);
 }
 
 /*
@@ -623,7 +620,6 @@ err_put:
 static int tpms_vtpmx_release(struct inode *inode, struct file *file)
 {
 	struct tpms_vtpm *vtpm = file->private_data;
-
 	struct task_struct *srv_task;
 
 	/* fail the command in flight at once, then remove the device */
@@ -673,10 +669,13 @@ static void tpms_vtpm_untake(struct tpms_vtpm *vtpm, u64 taken)
 	mutex_lock(&vtpm->lock);
 	if (vtpm->server_busy && vtpm->taken == taken) {
 		vtpm->server_busy = false;
-		if (vtpm->discard)
+		if (vtpm->discard) {
 			vtpm->discard = false;
-		else
+		} else {
 			vtpm->cmd_pending = true;
+			/* queued again: its CPU time counts from here */
+			vtpm->sent_cpu = tpms_task_cpu_ns(current);
+		}
 	}
 	mutex_unlock(&vtpm->lock);
 	wake_up_interruptible(&vtpm->srv_wq);
