@@ -189,15 +189,20 @@ def busy(path, nodes, fds=(), strict=True, rnd=0):
         pass
     quiet = wait_quiet()
     c0 = cpu_by_comm()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s0 = stat()
     r = subprocess.run([CLIENT, str(BUSY_S)] + nodes, pass_fds=fds, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
     s1 = stat()
     c1 = cpu_by_comm()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     got = dict(kv.split("=") for kv in r.stdout.split())
     ops = max(int(got.get("ops", 0)), 1)
     hz = os.sysconf("SC_CLK_TCK")
     # where the CPU went: the five biggest task names, in % of one CPU
+    # (the client has exited by now: its time is this process's children's)
+    c1["scale_client"] = c0.get("scale_client", 0) + round(
+        (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) * hz)
     spent = sorted(((c1[k] - c0.get(k, 0), k) for k in c1), reverse=True)[:5]
     took = max(float(got.get("seconds", BUSY_S)), 0.1)
     cpu = " ".join("%s %.0f%%" % (k, 100.0 * v / hz / took) for v, k in spent if v > 0)
@@ -244,6 +249,7 @@ def busy_rounds(paths, rounds):
             if fig:
                 figs[path].append(fig)
     for path, got in figs.items():
+        tap(len(got) == rounds, "%s: %d of %d busy rounds measured" % (path, len(got), rounds))
         if not got:
             continue
         mid = dict(sorted(got, key=lambda f: f["ops_s"])[(len(got) - 1) // 2])
@@ -441,34 +447,42 @@ def tpm_safe_end(procs, registered):
     # all devices unbound at once, their servers still running
     tap(sh("insmod %s %s" % (KO, SAFE_ARGS)) == 0, "insmod tpm_safe (again)")
     procs = spawn_safe()
-    t = wait_count(lambda: len(safe_chips()), N)
-    tap(t is not None, "tpm_safe_vtpm: %d chips registered again" % N)
-    names = [os.path.basename(d) for d in safe_devices()]
-    errs = []
+    try:
+        t = wait_count(lambda: len(safe_chips()), N)
+        tap(t is not None, "tpm_safe_vtpm: %d chips registered again" % N)
+        names = [os.path.basename(d) for d in safe_devices()]
+        errs = []
 
-    def unbind(chunk):
-        for name in chunk:
-            try:
-                T.write_text(VTPM_DRV + "/unbind", name)
-            except OSError as e:
-                errs.append((name, e))
-    ths = [threading.Thread(target=unbind, args=(names[i::16],)) for i in range(16)]
-    t0 = time.monotonic()
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
-    t = wait_count(lambda: len(safe_chips()), 0)
-    if t is not None:
-        t = time.monotonic() - t0
-    tap(not errs and t is not None and len(names) == N,
-        "tpm_safe_vtpm: %d devices unbound at once (16 writers), every chip gone%s" % (
-            len(names), "" if t is None else " in %.2f s" % t), errs[:3])
-    record(kind="scale", path="tpm_safe_vtpm", phase="unbind", chips=len(names),
-           gone_s=None if t is None else round(t, 3))
-    print("# FIGURE tpm_safe_vtpm unbind x%d: all gone %s s" % (
-        len(names), "?" if t is None else "%.2f" % t))
-    kill_all("tpm_safe_vtpm (unbound)", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
+        def unbind(chunk):
+            for name in chunk:
+                try:
+                    T.write_text(VTPM_DRV + "/unbind", name)
+                except OSError as e:
+                    errs.append((name, e))
+        ths = [threading.Thread(target=unbind, args=(names[i::16],)) for i in range(16)]
+        t0 = time.monotonic()
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        t = wait_count(lambda: len(safe_chips()), 0)
+        if t is not None:
+            t = time.monotonic() - t0
+        tap(not errs and t is not None and len(names) == N,
+            "tpm_safe_vtpm: %d devices unbound at once (16 writers), every chip gone%s" % (
+                len(names), "" if t is None else " in %.2f s" % t), errs[:3])
+        record(kind="scale", path="tpm_safe_vtpm", phase="unbind", chips=len(names),
+               gone_s=None if t is None else round(t, 3))
+        print("# FIGURE tpm_safe_vtpm unbind x%d: all gone %s s" % (
+            len(names), "?" if t is None else "%.2f" % t))
+        kill_all("tpm_safe_vtpm (unbound)", procs, lambda: len(safe_devices()), "rmmod tpm_safe")
+    finally:
+        # a step that raised: its servers do not outlive the run
+        if procs and procs[0].poll() is None:
+            for p in procs:
+                p.kill()
+                p.wait()
+            sh("rmmod tpm_safe 2>/dev/null")
 
 
 def plain_boot():
@@ -493,20 +507,31 @@ def main():
     # entry with its own chips only.  SCALE_UPSTREAM=0: a kernel without
     # tpm_vtpm_proxy (the debug kernel)
     rounds = []
-    if os.environ.get("SCALE_UPSTREAM", "1") != "0":
-        up_procs, up_nodes = upstream()
-        if up_nodes:
-            rounds.append(("vtpm_proxy", up_nodes, (), False))
-    else:
-        up_procs = None
-        print("ok - vtpm_proxy # SKIP SCALE_UPSTREAM=0 (tpm_safe's rounds only)")
-    procs, nodes = tpm_safe()
-    if nodes:
-        rounds.append(("tpm_safe_vtpm", nodes, (), True))
-    busy_rounds(rounds, BUSY_ROUNDS)
-    if up_procs is not None:
-        upstream_end(up_procs)
-    tpm_safe_end(procs, nodes is not None)
+    up_procs, procs = None, None
+    try:
+        if os.environ.get("SCALE_UPSTREAM", "1") != "0":
+            up_procs, up_nodes = upstream()
+            if up_nodes:
+                rounds.append(("vtpm_proxy", up_nodes, (), False))
+        else:
+            print("ok - vtpm_proxy # SKIP SCALE_UPSTREAM=0 (tpm_safe's rounds only)")
+        procs, nodes = tpm_safe()
+        tap(BUSY_ROUNDS > 0, "busy rounds: %d per driver (at least 1)" % BUSY_ROUNDS)
+        if nodes:
+            rounds.append(("tpm_safe_vtpm", nodes, (), True))
+        busy_rounds(rounds, BUSY_ROUNDS)
+        if up_procs is not None:
+            upstream_end(up_procs)
+            up_procs = None
+        tpm_safe_end(procs, nodes is not None)
+        procs = None
+    finally:
+        # a phase that raised: no server or module outlives the run
+        for p in (up_procs or []) + (procs or []):
+            p.kill()
+            p.wait()
+        if up_procs is not None or procs is not None:
+            sh("rmmod tpm_vtpm_proxy 2>/dev/null; rmmod tpm_safe 2>/dev/null")
     return 1 if tap.fails else 0
 
 

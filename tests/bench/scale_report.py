@@ -37,7 +37,7 @@ def main():
         ("busy: aggregate ops/s", lambda p: get(p, "busy", "ops_s")),
         ("busy: median (ms)", lambda p: get(p, "busy", "median_ms")),
         ("busy: p99 (ms)", lambda p: get(p, "busy", "p99_ms")),
-        ("busy: commands failed", lambda p: get(p, "busy", "errors")),
+        ("busy: commands failed, all rounds", lambda p: get(p, "busy", "errors")),
         ("busy: context switches per command", lambda p: get(p, "busy", "ctxt_per_op")),
         ("busy: system ms per command", lambda p: get(p, "busy", "sys_ms_per_op")),
         ("sleep: notifiers (s)", lambda p: get(p, "sleep", "notifier_s")),

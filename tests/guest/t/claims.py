@@ -234,7 +234,11 @@ def starved_server():
         subprocess.run(["mount", "-t", "cgroup2", "none", root], check=True)
     top, slow = root + "/tpms-starve", root + "/tpms-starve/slow"
     fake = T.FakeTPM(first(T.CC_PCR_READ, spin(0.15)))
-    fd = os.open(node(fake), os.O_RDWR)
+    try:
+        fd = os.open(node(fake), os.O_RDWR)
+    except OSError:
+        fake.close()
+        raise
     try:
         cgroup_write(root + "/cgroup.subtree_control", "+cpu")
         os.makedirs(slow, exist_ok=True)
@@ -253,9 +257,12 @@ def starved_server():
             "a PCR_Read its server spends 1.5 s of CPU on: ETIME after %.2f s" % s, got)
     finally:
         os.close(fd)
-        cgroup_write(root + "/cgroup.procs", str(os.getpid()))
-        os.rmdir(slow)
-        os.rmdir(top)
+        # every thread back to the root, then the two groups go
+        if os.path.exists(top):
+            cgroup_write(root + "/cgroup.procs", str(os.getpid()))
+            for d in (slow, top):
+                if os.path.exists(d):
+                    os.rmdir(d)
     tap(T.wait_until(lambda: works(node(fake)), 10 * TIME_SCALE),
         "...and the chip answers the next command")
     tap(retire(fake), "the server closed: its chip goes")
