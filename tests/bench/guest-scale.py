@@ -128,12 +128,14 @@ def reap(procs):
 
 
 def stat():
-    """context switches, and CPU time (user, system, softirq) in ticks"""
+    """context switches, and CPU time (user, system, softirq, idle with
+    I/O wait, all) in ticks"""
     v = {}
     for line in open("/proc/stat"):
         f = line.split()
         if f[0] == "cpu":
             v["user"], v["sys"], v["soft"] = int(f[1]) + int(f[2]), int(f[3]), int(f[7])
+            v["idle"], v["all"] = int(f[4]) + int(f[5]), sum(int(x) for x in f[1:])
         elif f[0] == "ctxt":
             v["ctxt"] = int(f[1])
     return v
@@ -159,13 +161,10 @@ def cpu_by_comm():
 
 def idle_fraction(seconds):
     """the share of both CPUs' time spent idle over the next seconds"""
-    def sample():
-        f = open("/proc/stat").readline().split()[1:]
-        return sum(int(v) for v in f), int(f[3]) + int(f[4])
-    t0, i0 = sample()
+    s0 = stat()
     time.sleep(seconds)
-    t1, i1 = sample()
-    return (i1 - i0) / max(t1 - t0, 1)
+    s1 = stat()
+    return (s1["idle"] - s0["idle"]) / max(s1["all"] - s0["all"], 1)
 
 
 def wait_quiet():

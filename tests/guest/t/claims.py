@@ -218,11 +218,6 @@ def spin(seconds):
     return reply
 
 
-def cgroup_write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
 def starved_server():
     """A server starved of CPU is no TPM stuck on a command: its duration
     counts in the CPU time it gets.  The server's thread held to 10% of a
@@ -240,17 +235,17 @@ def starved_server():
         fake.close()
         raise
     try:
-        cgroup_write(root + "/cgroup.subtree_control", "+cpu")
+        T.write_text(root + "/cgroup.subtree_control", "+cpu")
         os.makedirs(slow, exist_ok=True)
-        cgroup_write(top + "/cgroup.procs", str(os.getpid()))
-        cgroup_write(slow + "/cgroup.type", "threaded")
-        cgroup_write(top + "/cgroup.subtree_control", "+cpu")
-        cgroup_write(slow + "/cpu.max", "10000 100000")
-        cgroup_write(slow + "/cgroup.threads", str(fake.thread.native_id))
+        T.write_text(top + "/cgroup.procs", str(os.getpid()))
+        T.write_text(slow + "/cgroup.type", "threaded")
+        T.write_text(top + "/cgroup.subtree_control", "+cpu")
+        T.write_text(slow + "/cpu.max", "10000 100000")
+        T.write_text(slow + "/cgroup.threads", str(fake.thread.native_id))
         got, s = timed(fd, T.pcr_read())
         tap(got == "answered" and s >= 0.75,
             "a PCR_Read whose server is held to 10%% of a CPU: answered (%.2f s)" % s, got)
-        cgroup_write(top + "/cgroup.threads", str(fake.thread.native_id))
+        T.write_text(top + "/cgroup.threads", str(fake.thread.native_id))
         fake.behave = first(T.CC_PCR_READ, spin(1.5))
         got, s = timed(fd, T.pcr_read())
         tap(got == "ETIME" and 0.75 <= s <= 0.75 + 1.0 * TIME_SCALE,
@@ -259,7 +254,7 @@ def starved_server():
         os.close(fd)
         # every thread back to the root, then the two groups go
         if os.path.exists(top):
-            cgroup_write(root + "/cgroup.procs", str(os.getpid()))
+            T.write_text(root + "/cgroup.procs", str(os.getpid()))
             for d in (slow, top):
                 if os.path.exists(d):
                     os.rmdir(d)
