@@ -5,7 +5,9 @@
 # virtual TPMs on the kernel's tpm_vtpm_proxy and then on tpm_safe_vtpm
 # (tests/bench/guest-scale.py), then the table, ratios, JSON and PNG under
 # results/bench/<series>/.  Exits non-zero, naming the target, when one
-# is missed.
+# is missed.  SCALE_PROFILE=1: the boot also has profile=2, and every busy
+# round's kernel tick profile is summed up by function in profile.txt
+# (tests/bench/profile_report.py).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -17,6 +19,9 @@ mkdir -p "${client%/*}"
 gcc -static -O2 -Wall -pthread -o "$client" tests/bench/scale_client.c
 # the allocator as users have it, no hwrng fill thread: as make bench
 plain="slub_debug=- page_poison=0 rng_core.default_quality=0"
+if [ "${SCALE_PROFILE:-0}" = 1 ]; then
+	plain="$plain profile=2"
+fi
 rc=0
 for kver in "${kvers[@]}"; do
 	s=$(scripts/kernels.sh series-of "$kver")
@@ -37,6 +42,11 @@ for kver in "${kvers[@]}"; do
 		[ -s "$out/share/scale.json" ] || continue
 	fi
 	python3 tests/bench/scale_report.py "$out/share/scale.json" "$out" "$kver" || rc=1
+	if [ "${SCALE_PROFILE:-0}" = 1 ]; then
+		python3 tests/bench/profile_report.py "$out/share" "$out/profile.txt" "$s" || rc=1
+		# 16 MiB a round, and the symbols: the summary is what stays
+		rm -f "$out"/share/profile-* "$out"/share/kallsyms
+	fi
 	echo "results: $out/scale-table.txt $out/scale.json $out/scale.png"
 done
 exit $rc

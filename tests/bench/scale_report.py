@@ -46,8 +46,9 @@ def main():
         ("kill all: to module unloaded (s)", lambda p: get(p, "kill", "total_s")),
         ("unbind all: every chip gone (s)", lambda p: get(p, "unbind", "gone_s")),
     ]
-    # the baseline's column: its servers with no driver in between, the
-    # least a creation or a busy command can cost (memory: it is the zero)
+    # the baseline's column: its servers with no driver in between, on
+    # unix sockets (a reference, not a bound: a socket write costs more
+    # than a character device's copy; memory: it is the zero)
     fmt = "%-42s %14s %14s %8s %17s"
     lines = ["kernel %s, %s virtual TPMs" % (kernel, n),
              fmt % ("", UP, SAFE, "ratio", "no driver (" + BASE + ")")]
@@ -59,8 +60,7 @@ def main():
         table[name] = {UP: u, SAFE: s, "ratio": ratio, BASE: b}
         lines.append(fmt % (name, "-" if u is None else u, "-" if s is None else s,
                             "-" if ratio is None else ratio, "-" if b is None else b))
-    # what the no-driver servers allow, over upstream: a target above it
-    # cannot be met by any driver
+    # the no-driver servers on sockets, over upstream
     for name in ("creations per second", "busy: aggregate ops/s"):
         u, b = table[name][UP], table[name][BASE]
         if u and b:
