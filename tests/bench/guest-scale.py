@@ -132,9 +132,10 @@ def reap(procs):
 
 
 def stat():
-    """context switches, and CPU time (user, system, softirq, idle with
-    I/O wait, all) in ticks"""
-    v = {}
+    """context switches, CPU time (user, system, softirq, idle with I/O
+    wait, all) in ticks, and inter-processor interrupts (rescheduling and
+    function-call: mostly wake-ups of a task on the other CPU)"""
+    v = {"ipi": 0}
     for line in open("/proc/stat"):
         f = line.split()
         if f[0] == "cpu":
@@ -142,6 +143,12 @@ def stat():
             v["idle"], v["all"] = int(f[4]) + int(f[5]), sum(int(x) for x in f[1:])
         elif f[0] == "ctxt":
             v["ctxt"] = int(f[1])
+    with open("/proc/interrupts") as f:
+        ncpu = len(f.readline().split())
+        for line in f:
+            fld = line.split()
+            if fld and fld[0] in ("RES:", "CAL:"):
+                v["ipi"] += sum(int(x) for x in fld[1:1 + ncpu])
     return v
 
 
@@ -246,16 +253,16 @@ def busy(path, nodes, fds=(), strict=True, rnd=0):
     fig = dict(kind="scale", path=path, chips=len(nodes), round=rnd + 1,
                ops=int(got["ops"]), ops_s=float(got["ops_s"]), median_ms=int(got["median_us"]) / 1000,
                p99_ms=int(got["p99_us"]) / 1000, errors=int(got["errors"]),
-               ctxt_per_op=round(per["ctxt"], 2),
+               ctxt_per_op=round(per["ctxt"], 2), ipi_per_op=round(per["ipi"], 2),
                user_ms_per_op=round(per["user"] * 1000 / hz, 3),
                sys_ms_per_op=round((per["sys"] + per["soft"]) * 1000 / hz, 3),
                quiet_s=round(quiet, 1), cpu=cpu)
     record(phase="busy-round", **fig)
     print("# FIGURE %s busy x%d round %d: %s ops/s, median %.2f ms, p99 %.2f ms; per "
-          "command %.1f context switches, user %.3f ms, system %.3f ms; quiet after %.1f s;"
-          " CPU: %s" % (
+          "command %.1f context switches, %.2f IPIs, user %.3f ms, system %.3f ms; quiet "
+          "after %.1f s; CPU: %s" % (
               path, len(nodes), rnd + 1, got["ops_s"], int(got["median_us"]) / 1000,
-              int(got["p99_us"]) / 1000, per["ctxt"], per["user"] * 1000 / hz,
+              int(got["p99_us"]) / 1000, per["ctxt"], per["ipi"], per["user"] * 1000 / hz,
               (per["sys"] + per["soft"]) * 1000 / hz, quiet, cpu))
     return fig
 

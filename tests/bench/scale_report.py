@@ -39,6 +39,7 @@ def main():
         ("busy: p99 (ms)", lambda p: get(p, "busy", "p99_ms")),
         ("busy: commands failed, all rounds", lambda p: get(p, "busy", "errors")),
         ("busy: context switches per command", lambda p: get(p, "busy", "ctxt_per_op")),
+        ("busy: IPIs per command", lambda p: get(p, "busy", "ipi_per_op")),
         ("busy: system ms per command", lambda p: get(p, "busy", "sys_ms_per_op")),
         ("sleep: notifiers (s)", lambda p: get(p, "sleep", "notifier_s")),
         ("sleep: whole transition (s)", lambda p: get(p, "sleep", "transition_s")),
