@@ -11,10 +11,10 @@ u32 tick count per bucket of kernel text from _stext).  Each path's rounds
 are added up; the table gives each function's share of the path's kernel
 ticks and its ticks per 1000 commands.  A tick in module text is dropped
 (6.12 and 7.3) or, on 6.1 (SERIES), counted in the last bucket: that one
-is reported on a line of its own, outside the total and the shares.  A tick that fell
-while interrupts were off lands where they were turned back on
-(finish_task_switch after a context switch, _raw_spin_unlock_irqrestore
-after a wake-up)."""
+is reported on a line of its own, outside the total and the shares.  A
+tick that fell while interrupts were off lands where they were turned
+back on (finish_task_switch after a context switch,
+_raw_spin_unlock_irqrestore after a wake-up)."""
 
 import array
 import bisect
@@ -75,13 +75,14 @@ def main():
     if not files:
         sys.exit("profile_report: no profile in %s (boot without profile=2?)" % share)
     addrs, names, stext = symbols(os.path.join(share, "kallsyms"))
-    ops = collections.Counter()
+    ops = {}
     with open(os.path.join(share, "scale.json")) as f:
         for line in f:
             r = json.loads(line)
             if r.get("phase") == "busy-round":
                 ops["%s-%d" % (r["path"], r["round"])] = r["ops"]
-    paths = collections.OrderedDict()
+    # by path: ticks by function, and commands, over its rounds
+    by_fn, cmds = collections.defaultdict(collections.Counter), collections.Counter()
     for p in files:
         rnd = os.path.basename(p)[len("profile-"):]
         if rnd not in ops:
@@ -90,13 +91,13 @@ def main():
                   "left out" % p, file=sys.stderr)
             continue
         path = rnd.rsplit("-", 1)[0]
-        got, n = paths.setdefault(path, [collections.Counter(), 0])
-        got.update(ticks(p, addrs, names, stext, clamped))
-        paths[path][1] = n + ops[rnd]
-    if not paths:
+        by_fn[path].update(ticks(p, addrs, names, stext, clamped))
+        cmds[path] += ops[rnd]
+    if not by_fn:
         sys.exit("profile_report: no profile in %s matches a busy round" % share)
     lines = []
-    for path, (got, n) in paths.items():
+    for path, got in by_fn.items():
+        n = cmds[path]
         beyond = got.pop(BEYOND, None)
         total = sum(got.values())
         lines.append("== %s: %d kernel ticks, %d commands, %.1f ticks per 1000 commands" % (
