@@ -38,15 +38,19 @@ for kver in "${kvers[@]}"; do
 		--env "SCALE_N=${SCALE_N:-256}" --env "SCALE_CLIENT=$client" tests/bench/guest-scale.py; then
 		echo "bench-scale: the $kver guest failed" >&2
 		rc=1
-		# what it measured before or after the failed check still counts
-		[ -s "$out/share/scale.json" ] || continue
 	fi
-	python3 tests/bench/scale_report.py "$out/share/scale.json" "$out" "$kver" || rc=1
-	if [ "${SCALE_PROFILE:-0}" = 1 ]; then
-		python3 tests/bench/profile_report.py "$out/share" "$out/profile.txt" "$s" || rc=1
-		# 16 MiB a round, and the symbols: the summary is what stays
-		rm -f "$out"/share/profile-* "$out"/share/kallsyms
+	# what it measured before or after a failed check still counts
+	if [ -s "$out/share/scale.json" ]; then
+		python3 tests/bench/scale_report.py "$out/share/scale.json" "$out" "$kver" || rc=1
+		if [ "${SCALE_PROFILE:-0}" = 1 ]; then
+			python3 tests/bench/profile_report.py "$out/share" "$out/profile.txt" "$s" || rc=1
+		fi
+		echo "results: $out/scale-table.txt $out/scale.json $out/scale.png"
+	else
+		echo "bench-scale: the $kver guest recorded nothing" >&2
+		rc=1
 	fi
-	echo "results: $out/scale-table.txt $out/scale.json $out/scale.png"
+	# 16 MiB a profiled round, and the symbols: the summary is what stays
+	rm -f "$out"/share/profile-* "$out"/share/kallsyms
 done
 exit $rc

@@ -48,8 +48,9 @@ def main():
         ("unbind all: every chip gone (s)", lambda p: get(p, "unbind", "gone_s")),
     ]
     # the baseline's column: its servers with no driver in between, on
-    # unix sockets (a reference, not a bound: a socket write costs more
-    # than a character device's copy; memory: it is the zero)
+    # unix sockets (a reference, not a bound: a socket write allocates and
+    # queues an skb, and a character device's copy can cost less; memory:
+    # it is the zero)
     fmt = "%-42s %14s %14s %8s %17s"
     lines = ["kernel %s, %s virtual TPMs" % (kernel, n),
              fmt % ("", UP, SAFE, "ratio", "no driver (" + BASE + ")")]
