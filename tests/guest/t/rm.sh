@@ -38,7 +38,13 @@ rmpy() {
 		nok "rm.py $_w on tpmsafe$_n (exit status)"
 }
 rmpy basics $N
-rmpy gap $N
+# the context gap takes a minute (65545 session saves); RM_GAP=0 leaves it
+# out (make test's older series: the manager's code is the same there)
+if [ "${RM_GAP:-1}" = 0 ]; then
+	echo "ok - rm.py gap # SKIP RM_GAP=0"
+else
+	rmpy gap $N
+fi
 rmpy kill $N --rounds 10
 
 # 8 clients at once on the TIS chip's rm node
