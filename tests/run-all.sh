@@ -40,7 +40,7 @@ debug=0
 # short-profile guest needs about an hour).
 case ${TPMSAFE_PROFILE:-short} in
 long) c=(1000 200 100 60 20 60) o=(1000 200 100 60 20 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
-*) c=(100 30 10 20 8 30) o=(30 10 3 10 3 10) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
+*) c=(50 30 10 20 8 30) o=(30 10 3 10 3 10) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
 esac
 stock_cycles() {
 	local n=("${c[@]}")
