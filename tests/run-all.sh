@@ -31,7 +31,8 @@ debug=0
 [ "${1:-}" = --debug-kernel ] && debug=1
 
 # counts (unbind, kill, lifecycle cycles, hostile seconds, move cycles,
-# rm clients' seconds): stock kernel (the newest series; the older ones run
+# rm clients' seconds, the rm context gap (1 runs it), pm_test cycles per
+# sleep guest): stock kernel (the newest series; the older ones run
 # every scenario with the counts in o), then debug kernel (about five times
 # slower); each can be set from the environment (UNBIND_CYCLES=...,
 # DEBUG_UNBIND_CYCLES=...).
@@ -39,8 +40,8 @@ debug=0
 # (the 7.3 debug kernel runs each test about 7 times slower than stock: its
 # short-profile guest needs about an hour).
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60 20 60) o=(1000 200 100 60 20 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
-*) c=(50 30 10 20 8 30) o=(30 10 3 10 3 10) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
+long) c=(1000 200 100 60 20 60 1 20) o=(1000 200 100 60 20 60 1 20) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
+*) c=(50 30 10 20 8 30 1 20) o=(30 10 3 10 3 10 0 8) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
 esac
 stock_cycles() {
 	local n=("${c[@]}")
@@ -48,7 +49,8 @@ stock_cycles() {
 	cycles=(--env "UNBIND_CYCLES=${UNBIND_CYCLES:-${n[0]}}" --env "KILL_CYCLES=${KILL_CYCLES:-${n[1]}}"
 	--env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${n[2]}}" --env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${n[3]}}"
 	--env "MOVE_CYCLES=${MOVE_CYCLES:-${n[4]}}" --env "RM_SECONDS=${RM_SECONDS:-${n[5]}}"
-	--env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
+	--env "RM_GAP=${RM_GAP:-${n[6]}}" --env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
+	sleep_cycles=(--cycles "${PM_CYCLES:-${n[7]}}")
 }
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
 	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
@@ -194,12 +196,8 @@ if [ $debug = 0 ]; then
 		# a guest of their own: the exclusive guest logs every command
 		# swtpm reads (for the power-off fence), which would slow the
 		# context gap's 65545 saves twofold and write 200 MB
-		# the context gap (a minute of the same code on every kernel) on
-		# the newest series only
-		rmg=()
-		[ "$s" = "$newest" ] || rmg=(--env RM_GAP=0)
 		tier "guest-$s-rm" tests/qemu/run.sh --mode exclusive --out "$g-rm" \
-			"${k[@]}" "${cycles[@]}" "${rmg[@]}" rm cryptenroll
+			"${k[@]}" "${cycles[@]}" rm cryptenroll
 		# the unbind, stall and runtime-PM tests with interrupts on the
 		# newest series only (the older ones run them polling, and CI's
 		# time is short)
@@ -223,9 +221,9 @@ if [ $debug = 0 ]; then
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
 		# cycles than the TPM 2.0 tiers run, fewer cycles on older series
-		t12=("${cycles[@]}" --env KILL_CYCLES=10 --env LIFECYCLE_CYCLES=3) s12=()
+		t12=("${cycles[@]}" --env KILL_CYCLES=10 --env LIFECYCLE_CYCLES=3)
 		[ "$s" = "$newest" ] || t12+=(--env UNBIND_CYCLES=10 --env KILL_CYCLES=3 --env LIFECYCLE_CYCLES=2 \
-			--env HOSTILE_SECONDS=5) s12=(--cycles 8)
+			--env HOSTILE_SECONDS=5)
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
 			"${k[@]}" "${t12[@]}" --env TPM_FAMILY=1.2 \
 			tis-tpm12 tpm12-tools tpm12-torture lifecycle
@@ -234,12 +232,12 @@ if [ $debug = 0 ]; then
 		tier "guest-$s-eventlog12" tests/qemu/run.sh --mode coexist --tpm 1.2 \
 			--out "$g-eventlog12" "${k[@]}" --env TPM_FAMILY=1.2 \
 			--env "KO_TEST=${ko%/*}/test/tpm_safe.ko" eventlog
-		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" "${s12[@]}" \
+		tier "guest-$s-sleep" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" "${sleep_cycles[@]}" \
 			--out "$g-sleep"
 		tier "guest-$s-sleep-crb" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --iface crb \
-			"${s12[@]}" --out "$g-sleep-crb"
+			"${sleep_cycles[@]}" --out "$g-sleep-crb"
 		tier "guest-$s-sleep-tpm12" tests/qemu/run-ram.sh --kver "$kver" --ko "$ko" --tpm 1.2 \
-			"${s12[@]}" --out "$g-sleep-tpm12"
+			"${sleep_cycles[@]}" --out "$g-sleep-tpm12"
 		# the null and leak plants (an oops and a message of this module's
 		# own, alike on every kernel) on the newest series only; the older
 		# ones plant a WARN (CI's time)

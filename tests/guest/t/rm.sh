@@ -39,7 +39,8 @@ rmpy() {
 }
 rmpy basics $N
 # the context gap takes a minute (65545 session saves); RM_GAP=0 leaves it
-# out (make test's older series: the manager's code is the same there)
+# out (make test's older series in the short profile: the manager's code is
+# the same there)
 if [ "${RM_GAP:-1}" = 0 ]; then
 	echo "ok - rm.py gap # SKIP RM_GAP=0"
 else
