@@ -32,16 +32,21 @@ debug=0
 
 # counts (unbind, kill, lifecycle cycles, hostile seconds, move cycles,
 # rm clients' seconds, the rm context gap (1 runs it), pm_test cycles per
-# sleep guest): stock kernel (the newest series; the older ones run
-# every scenario with the counts in o), then debug kernel (about five times
-# slower); each can be set from the environment (UNBIND_CYCLES=...,
-# DEBUG_UNBIND_CYCLES=...).
+# sleep guest): stock kernel (c: the newest series; the older ones run
+# every scenario with the counts in o); c12 and o12 (unbind, kill,
+# lifecycle cycles, hostile seconds) the same for the TPM 1.2 tier, whose
+# vtpms take seconds to start; d (unbind, kill, lifecycle cycles, hostile
+# seconds, fault stride) the debug kernel (about seven times slower).
+# Each can be set from the environment (UNBIND_CYCLES=..., RM_GAP=0,
+# PM_CYCLES=..., DEBUG_UNBIND_CYCLES=...).
 # Limits in seconds: one guest test, one stock guest run, the debug guest run
 # (the 7.3 debug kernel runs each test about 7 times slower than stock: its
 # short-profile guest needs about an hour).
 case ${TPMSAFE_PROFILE:-short} in
-long) c=(1000 200 100 60 20 60 1 20) o=(1000 200 100 60 20 60 1 20) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
-*) c=(50 30 10 20 8 30 1 20) o=(30 10 3 10 3 10 0 8) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
+long) c=(1000 200 100 60 20 60 1 20) o=(1000 200 100 60 20 60 1 20)
+	c12=(1000 20 5 60) o12=(20 10 5 60) d=(100 50 30 40 1) lim=(1800 3600 4800 10800) ;;
+*) c=(50 30 10 20 8 30 1 20) o=(30 10 3 10 3 10 0 8)
+	c12=(50 10 3 20) o12=(10 3 2 5) d=(20 10 5 10 4) lim=(600 900 1800 5400) ;;
 esac
 stock_cycles() {
 	local n=("${c[@]}")
@@ -51,6 +56,11 @@ stock_cycles() {
 	--env "MOVE_CYCLES=${MOVE_CYCLES:-${n[4]}}" --env "RM_SECONDS=${RM_SECONDS:-${n[5]}}"
 	--env "RM_GAP=${RM_GAP:-${n[6]}}" --env "TEST_TIMEOUT=${lim[0]}" --timeout "${lim[1]}")
 	sleep_cycles=(--cycles "${PM_CYCLES:-${n[7]}}")
+	n=("${c12[@]}")
+	[ "$1" = "$newest" ] || n=("${o12[@]}")
+	cycles12=("${cycles[@]}" --env "UNBIND_CYCLES=${UNBIND_CYCLES:-${n[0]}}"
+	--env "KILL_CYCLES=${KILL_CYCLES:-${n[1]}}" --env "LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-${n[2]}}"
+	--env "HOSTILE_SECONDS=${HOSTILE_SECONDS:-${n[3]}}")
 }
 dcycles=(--env "UNBIND_CYCLES=${DEBUG_UNBIND_CYCLES:-${d[0]}}" --env "KILL_CYCLES=${DEBUG_KILL_CYCLES:-${d[1]}}"
 	--env "LIFECYCLE_CYCLES=${DEBUG_LIFECYCLE_CYCLES:-${d[2]}}" --env "HOSTILE_SECONDS=${DEBUG_HOSTILE_SECONDS:-${d[3]}}"
@@ -220,12 +230,9 @@ if [ $debug = 0 ]; then
 			crb-move eventlog crb-smoke tis-unbind tis-stall crb-layout crb-acpi-start
 		# TPM 1.2: QEMU's TIS (PNP0C31) and swtpm vtpms, TPM 1.2 commands
 		# in the load (TPM_FAMILY); for CI's time fewer kills and module
-		# cycles than the TPM 2.0 tiers run, fewer cycles on older series
-		t12=("${cycles[@]}" --env KILL_CYCLES=10 --env LIFECYCLE_CYCLES=3)
-		[ "$s" = "$newest" ] || t12+=(--env UNBIND_CYCLES=10 --env KILL_CYCLES=3 --env LIFECYCLE_CYCLES=2 \
-			--env HOSTILE_SECONDS=5)
+		# cycles than the TPM 2.0 tiers run (c12, o12)
 		tier "guest-$s-tpm12" tests/qemu/run.sh --mode exclusive --tpm 1.2 --out "$g-tpm12" \
-			"${k[@]}" "${t12[@]}" --env TPM_FAMILY=1.2 \
+			"${k[@]}" "${cycles12[@]}" --env TPM_FAMILY=1.2 \
 			tis-tpm12 tpm12-tools tpm12-torture lifecycle
 		# a TPM 1.2's firmware event log (SeaBIOS, TCPA) next to the
 		# kernel's driver's: binary and text forms

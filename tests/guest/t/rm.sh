@@ -4,7 +4,7 @@
 # (tests/guest/rm.py), killed clients, 8 tpm2-tools clients at once on one
 # node (RM_SECONDS, default 60), a session kept past the TPM's context gap
 # (on the TIS chip, whose swtpm runs on the host: faster than one in the
-# guest), and each chip's removal with 4 idle and 16 busy
+# guest; RM_GAP=0 leaves it out, a SKIP line), and each chip's removal with 4 idle and 16 busy
 # spaces open.
 # After each part the raw node shows nothing left in the TPM.
 . tests/guest/lib.sh
@@ -42,7 +42,7 @@ rmpy basics $N
 # out (make test's older series in the short profile: the manager's code is
 # the same there)
 if [ "${RM_GAP:-1}" = 0 ]; then
-	echo "ok - rm.py gap # SKIP RM_GAP=0"
+	ok "rm.py gap # SKIP RM_GAP=0"
 else
 	rmpy gap $N
 fi
